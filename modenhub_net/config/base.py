@@ -1,0 +1,101 @@
+"""Strict, frozen pydantic models and user-facing validation errors.
+
+Every scenario section is a :class:`StrictModel`: unknown keys are rejected, values are
+frozen once loaded, and a failed validation becomes one :class:`UserInputError` whose
+message names the file, the field path, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from modenhub_net.errors import UserInputError
+
+__all__ = ["StrictModel", "load_toml", "validate_document", "format_validation_error"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of all configuration models: unknown keys rejected, instances frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    def canonical_json(self) -> str:
+        """Canonical JSON (sorted keys, no whitespace) used to hash a scenario point."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML scenario file.
+
+    Raises
+    ------
+    UserInputError
+        If the file is missing, unreadable or not valid TOML (with line and column).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"{path}: cannot read scenario file ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserInputError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "<document>"
+
+
+def format_validation_error(error: ValidationError, *, source: str) -> str:
+    """Turn a pydantic ``ValidationError`` into lines ``source: field: message (got value)``."""
+    lines = []
+    for item in error.errors(include_url=False):
+        path = _field_path(tuple(item.get("loc", ())))
+        kind = item.get("type", "")
+        message = item.get("msg", "invalid value")
+        if kind == "extra_forbidden":
+            lines.append(f"{source}: {path}: unknown key (not allowed here)")
+            continue
+        if kind == "missing":
+            lines.append(f"{source}: {path}: required field is missing")
+            continue
+        value = item.get("input")
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        lines.append(f"{source}: {path} = {shown}: {message}")
+    return "\n".join(lines)
+
+
+def validate_document(model: type[ModelT], document: Any, *, source: str) -> ModelT:
+    """Validate a parsed document against a model, raising a user-facing error.
+
+    Parameters
+    ----------
+    model : type
+        A :class:`StrictModel` subclass.
+    document : Any
+        Parsed TOML (a dict) or any mapping.
+    source : str
+        Where the document came from (file name, ``"--seed"``), used in messages.
+    """
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise UserInputError(format_validation_error(exc, source=source)) from None
