@@ -48,8 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one scenario and write its results")
     run.add_argument("scenario", type=Path, help="scenario TOML file")
-    run.add_argument("--out", type=Path, default=None, help="output folder (default results/<name>)")
-    run.add_argument("--seed", type=_non_negative_int("--seed"), default=None, help="root seed (>= 0)")
+    run.add_argument(
+        "--out", type=Path, default=None, help="output folder (default results/<name>)"
+    )
+    run.add_argument(
+        "--seed", type=_non_negative_int("--seed"), default=None, help="root seed (>= 0)"
+    )
     run.add_argument(
         "--trials", type=_positive_int("--trials"), default=None, help="requests per point (>= 1)"
     )

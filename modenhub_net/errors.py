@@ -56,5 +56,7 @@ def check_range(
         hi = "inf" if high is None else repr(high)
         left = "[" if low_inclusive and low is not None else "("
         right = "]" if high_inclusive and high is not None else ")"
-        raise UserInputError(f"{name} = {value!r} is outside the allowed range {left}{lo}, {hi}{right}")
+        raise UserInputError(
+            f"{name} = {value!r} is outside the allowed range {left}{lo}, {hi}{right}"
+        )
     return number

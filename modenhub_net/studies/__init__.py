@@ -33,7 +33,9 @@ def study_module(kind: object, *, source: str) -> ModuleType:
     """Import the runner for a scenario ``kind`` or raise a user-facing error."""
     if not isinstance(kind, str) or kind not in STUDY_MODULES:
         allowed = ", ".join(sorted(STUDY_MODULES))
-        raise UserInputError(f"{source}: kind = {kind!r}: unknown scenario kind (allowed: {allowed})")
+        raise UserInputError(
+            f"{source}: kind = {kind!r}: unknown scenario kind (allowed: {allowed})"
+        )
     try:
         return importlib.import_module(STUDY_MODULES[kind])
     except ModuleNotFoundError as exc:
