@@ -1,5 +1,11 @@
 """Validated, frozen scenario configuration."""
 
-from modenhub_net.config.base import StrictModel, load_toml, validate_document
+from modenhub_net.config.base import (
+    ParamsModel,
+    StrictModel,
+    format_validation_error,
+    load_toml,
+    validate_document,
+)
 
-__all__ = ["StrictModel", "load_toml", "validate_document"]
+__all__ = ["ParamsModel", "StrictModel", "format_validation_error", "load_toml", "validate_document"]

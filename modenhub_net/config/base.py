@@ -16,7 +16,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modenhub_net.errors import UserInputError
 
-__all__ = ["StrictModel", "load_toml", "validate_document", "format_validation_error"]
+__all__ = [
+    "ParamsModel",
+    "StrictModel",
+    "format_validation_error",
+    "load_toml",
+    "validate_document",
+]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -29,6 +35,33 @@ class StrictModel(BaseModel):
     def canonical_json(self) -> str:
         """Canonical JSON (sorted keys, no whitespace) used to hash a scenario point."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+class ParamsModel(StrictModel):
+    """Base of device-parameter models built from Python code.
+
+    Same rules as :class:`StrictModel`, but constructing one with a bad value raises
+    :class:`UserInputError` (message: ``ClassName: field = value: allowed range``)
+    instead of pydantic's ``ValidationError``.
+
+    Examples
+    --------
+    >>> from pydantic import Field
+    >>> class Demo(ParamsModel):
+    ...     length_km: float = Field(1.0, ge=0.0)
+    >>> Demo(length_km=-1)
+    Traceback (most recent call last):
+    ...
+    modenhub_net.errors.UserInputError: Demo: length_km = -1: Input should be greater than or equal to 0
+    """
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise UserInputError(
+                format_validation_error(exc, source=type(self).__name__)
+            ) from None
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
