@@ -65,7 +65,7 @@ class Protocol:
         self.name = name
         self.subprotocols: dict[str, Protocol] = {}
         self._process: simpy.Process | None = None
-        self._cleanups: list[Callable[[], None]] = []
+        self._cleanups: list[tuple[simpy.Event, Callable[[], None]]] = []
         self._signal_waiters: dict[str, list[simpy.Event]] = {}
         self._signal_results: dict[str, Any] = {}
         self._generation = 0
@@ -130,8 +130,15 @@ class Protocol:
 
     def _cancel_waits(self) -> None:
         cleanups, self._cleanups = self._cleanups, []
-        for cleanup in cleanups:
+        for _event, cleanup in cleanups:
             cleanup()
+
+    def _track(self, event: simpy.Event, cleanup: Callable[[], None]) -> None:
+        """Remember how to withdraw a pending wait; forget waits that already fired."""
+        cleanups = self._cleanups
+        if len(cleanups) > 8:
+            cleanups[:] = [item for item in cleanups if not item[0].triggered]
+        cleanups.append((event, cleanup))
 
     # -- waits ------------------------------------------------------------------------
     def await_timer(self, duration_ns: float) -> simpy.Event:
@@ -146,7 +153,7 @@ class Protocol:
         The message stays in the port's queue; read it with ``port.rx_input()``.
         """
         event = port.await_input()
-        self._cleanups.append(lambda: port.cancel_wait(event))
+        self._track(event, lambda: port.cancel_wait(event))
         return event
 
     def await_signal(self, sender: Protocol, label: str = Signals.SUCCESS) -> simpy.Event:
@@ -159,7 +166,7 @@ class Protocol:
             if event in waiters:
                 waiters.remove(event)
 
-        self._cleanups.append(cancel)
+        self._track(event, cancel)
         return event
 
     # -- signals ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ component with sub-components.
 
 from modenhub_net.components.channel import Channel, ClassicalChannel, QuantumChannel
 from modenhub_net.components.component import Component, Node
+from modenhub_net.components.connection import Connection
 from modenhub_net.components.message import Message
 from modenhub_net.components.models import (
     DelayModel,
@@ -25,6 +26,7 @@ __all__ = [
     "Channel",
     "ClassicalChannel",
     "Component",
+    "Connection",
     "DelayModel",
     "FixedDelayModel",
     "FixedLossModel",
