@@ -1,0 +1,83 @@
+"""The paper's aggregate model (DESIGN.md §5): closed forms, vectorised Monte Carlo, adaptive policy.
+
+Public API
+----------
+Closed forms (:mod:`~modenhub_net.aggregate.analytic`):
+    :func:`p_eff`, :func:`k_parallel`, :func:`analytic_success`,
+    :func:`analytic_mean_attempts`, :func:`analytic_mean_rounds`, :func:`as_schedule`.
+Adaptive policy (:mod:`~modenhub_net.aggregate.adaptive`):
+    :func:`adaptive_schedule` (pure; reused by the hub orchestrator).
+Configuration (:mod:`~modenhub_net.aggregate.config`):
+    :class:`AggregateModel`, :class:`AdaptiveSettings`, :class:`StudySettings`,
+    :class:`AggregateScenario`, :data:`STRATEGIES`.
+Monte Carlo (:mod:`~modenhub_net.aggregate.model`):
+    :func:`simulate_point`, :func:`run_study`, :func:`resolve_cache`,
+    :func:`sample_schedule`, :class:`PointResult`, :class:`StudyResult`.
+Oracle (:mod:`~modenhub_net.aggregate.loop_reference`): :func:`loop_point`, :func:`loop_study`.
+
+Examples
+--------
+>>> from modenhub_net.aggregate import AggregateModel, run_study
+>>> res = run_study(AggregateModel(), n_qpus=[128], strategies=["naive"], trials=2000, seed=1)
+>>> row = res.summary.iloc[0]
+>>> abs(row.success_rate - row.analytic_success_rate) < 4 * (0.27 * 0.73 / 2000) ** 0.5
+True
+"""
+
+from modenhub_net.aggregate.adaptive import adaptive_schedule, schedule_label
+from modenhub_net.aggregate.analytic import (
+    analytic_mean_attempts,
+    analytic_mean_rounds,
+    analytic_success,
+    as_schedule,
+    attempts_for_target,
+    k_parallel,
+    p_eff,
+)
+from modenhub_net.aggregate.config import (
+    STRATEGIES,
+    AdaptiveSettings,
+    AggregateModel,
+    AggregateScenario,
+    StudySettings,
+)
+from modenhub_net.aggregate.loop_reference import loop_point, loop_study
+from modenhub_net.aggregate.model import (
+    REQUEST_COLUMNS,
+    SUMMARY_COLUMNS,
+    PointResult,
+    StudyResult,
+    resolve_cache,
+    run_study,
+    sample_schedule,
+    simulate_point,
+    strategy_schedule,
+)
+
+__all__ = [
+    "STRATEGIES",
+    "SUMMARY_COLUMNS",
+    "REQUEST_COLUMNS",
+    "AggregateModel",
+    "AdaptiveSettings",
+    "StudySettings",
+    "AggregateScenario",
+    "PointResult",
+    "StudyResult",
+    "p_eff",
+    "k_parallel",
+    "as_schedule",
+    "attempts_for_target",
+    "analytic_success",
+    "analytic_mean_attempts",
+    "analytic_mean_rounds",
+    "adaptive_schedule",
+    "schedule_label",
+    "sample_schedule",
+    "resolve_cache",
+    "strategy_schedule",
+    "simulate_point",
+    "run_study",
+    "loop_point",
+    "loop_study",
+]
