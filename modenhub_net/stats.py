@@ -13,7 +13,7 @@ Examples
 --------
 >>> low, high = wilson_interval(27, 100)
 >>> round(float(low), 4), round(float(high), 4)
-(0.1939, 0.3623)
+(0.1927, 0.3643)
 >>> low, high = mean_interval(mean=2.7, std=0.6, n=2500, z=2.0)
 >>> round(float(low), 3), round(float(high), 3)
 (2.676, 2.724)
@@ -105,7 +105,12 @@ def wilson_interval(
         denom = 1.0 + zz * zz / nn
         centre = (p + zz * zz / (2.0 * nn)) / denom
         half = zz / denom * np.sqrt(p * (1.0 - p) / nn + zz * zz / (4.0 * nn * nn))
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # exact at the edges (the formula leaves ~1e-17 of rounding there)
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where((k == n) & (n > 0), 1.0, np.clip(centre + half, 0.0, 1.0))
+    low = np.where(n > 0, low, np.nan)
+    high = np.where(n > 0, high, np.nan)
+    return low, high
 
 
 def mean_interval(

@@ -8,7 +8,8 @@ Closed forms (:mod:`~modenhub_net.aggregate.analytic`):
 Adaptive policy (:mod:`~modenhub_net.aggregate.adaptive`):
     :func:`adaptive_schedule` (pure; reused by the hub orchestrator).
 Configuration (:mod:`~modenhub_net.aggregate.config`):
-    :class:`AggregateModel`, :class:`AdaptiveSettings`, :class:`StudySettings`,
+    :class:`AggregateModel`, :class:`AdaptiveSettings` (and their scenario
+    sections :class:`ModelSection`, :class:`AdaptiveSection`), :class:`StudySettings`,
     :class:`AggregateScenario`, :data:`STRATEGIES`.
 Monte Carlo (:mod:`~modenhub_net.aggregate.model`):
     :func:`simulate_point`, :func:`run_study`, :func:`resolve_cache`,
@@ -20,7 +21,7 @@ Examples
 >>> from modenhub_net.aggregate import AggregateModel, run_study
 >>> res = run_study(AggregateModel(), n_qpus=[128], strategies=["naive"], trials=2000, seed=1)
 >>> row = res.summary.iloc[0]
->>> abs(row.success_rate - row.analytic_success_rate) < 4 * (0.27 * 0.73 / 2000) ** 0.5
+>>> bool(abs(row.success_rate - row.analytic_success_rate) < 4 * (0.27 * 0.73 / 2000) ** 0.5)
 True
 """
 
@@ -36,9 +37,11 @@ from modenhub_net.aggregate.analytic import (
 )
 from modenhub_net.aggregate.config import (
     STRATEGIES,
+    AdaptiveSection,
     AdaptiveSettings,
     AggregateModel,
     AggregateScenario,
+    ModelSection,
     StudySettings,
 )
 from modenhub_net.aggregate.loop_reference import loop_point, loop_study
@@ -60,6 +63,8 @@ __all__ = [
     "REQUEST_COLUMNS",
     "AggregateModel",
     "AdaptiveSettings",
+    "ModelSection",
+    "AdaptiveSection",
     "StudySettings",
     "AggregateScenario",
     "PointResult",

@@ -218,7 +218,7 @@ def analytic_mean_attempts(
     Examples
     --------
     >>> round(analytic_mean_attempts(p_eff(128), k=7, rounds=3), 3)
-    11.881
+    11.876
     """
     schedule = as_schedule(k, rounds)
     q, before = _q_and_partial_sums(p, schedule)

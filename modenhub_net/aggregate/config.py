@@ -17,6 +17,8 @@ from modenhub_net.config import ParamsModel, StrictModel
 __all__ = [
     "STRATEGIES",
     "Strategy",
+    "ModelSection",
+    "AdaptiveSection",
     "AggregateModel",
     "AdaptiveSettings",
     "StudySettings",
@@ -40,7 +42,7 @@ MAX_N_QPUS = 1_000_000
 MAX_TRIALS = 100_000_000
 
 
-class AggregateModel(ParamsModel):
+class ModelSection(StrictModel):
     """The paper's aggregate model (DESIGN.md §5), one request = one teleportation.
 
     Parameters
@@ -57,7 +59,8 @@ class AggregateModel(ParamsModel):
     k_min : int
         Minimum parallel attempts of the orchestrated strategy (>= 1). Paper: 2.
 
-    Constructing it from Python with a bad value raises ``UserInputError``.
+    This is the ``[model]`` section of a scenario; build it from Python as
+    :class:`AggregateModel` (same fields; a bad value raises ``UserInputError``).
 
     Examples
     --------
@@ -81,8 +84,8 @@ class AggregateModel(ParamsModel):
         return k_parallel(n_qpus, kappa=self.kappa, k_min=self.k_min)
 
 
-class AdaptiveSettings(ParamsModel):
-    """Options of the ``adaptive`` and ``adaptive_online`` strategies.
+class AdaptiveSection(StrictModel):
+    """Options of the ``adaptive`` and ``adaptive_online`` strategies (``[adaptive]`` section).
 
     Parameters
     ----------
@@ -105,6 +108,24 @@ class AdaptiveSettings(ParamsModel):
     prior_p: float | None = Field(None, gt=0.0, le=1.0, allow_inf_nan=False)
     prior_weight: float = Field(20.0, gt=0.0, allow_inf_nan=False)
     first_batch: int = Field(25, ge=1, strict=True)
+
+
+class AggregateModel(ParamsModel, ModelSection):
+    """:class:`ModelSection` built from Python: a bad value raises ``UserInputError``.
+
+    Examples
+    --------
+    >>> AggregateModel(p0=0.2, rounds=4).rounds
+    4
+    >>> AggregateModel(beta=-1)
+    Traceback (most recent call last):
+    ...
+    modenhub_net.errors.UserInputError: AggregateModel: beta = -1: Input should be greater than or equal to 0
+    """
+
+
+class AdaptiveSettings(ParamsModel, AdaptiveSection):
+    """:class:`AdaptiveSection` built from Python: a bad value raises ``UserInputError``."""
 
 
 class StudySettings(StrictModel):
@@ -164,6 +185,6 @@ class AggregateScenario(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=100)
     description: str = ""
     seed: int = Field(ge=0, le=2**63 - 1, strict=True)
-    model: AggregateModel = Field(default_factory=AggregateModel)
+    model: ModelSection = Field(default_factory=ModelSection)
     study: StudySettings
-    adaptive: AdaptiveSettings = Field(default_factory=AdaptiveSettings)
+    adaptive: AdaptiveSection = Field(default_factory=AdaptiveSection)

@@ -11,7 +11,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
-from modenhub_net.aggregate.config import STRATEGIES, AdaptiveSettings, AggregateModel
+from modenhub_net.aggregate.config import (
+    STRATEGIES,
+    AdaptiveSection,
+    AdaptiveSettings,
+    ModelSection,
+)
 from modenhub_net.aggregate.model import strategy_schedule
 from modenhub_net.errors import UserInputError
 
@@ -19,13 +24,13 @@ __all__ = ["loop_point", "loop_study"]
 
 
 def loop_point(
-    model: AggregateModel,
+    model: ModelSection,
     n_qpus: int,
     strategy: str,
     *,
     trials: int,
     seed: int,
-    adaptive: AdaptiveSettings | None = None,
+    adaptive: AdaptiveSection | None = None,
 ) -> dict[str, list]:
     """Simulate one (N, strategy) point request by request, attempt by attempt.
 
@@ -109,13 +114,13 @@ def loop_point(
 
 
 def loop_study(
-    model: AggregateModel,
+    model: ModelSection,
     *,
     n_qpus: Iterable[int],
     strategies: Sequence[str],
     trials: int,
     seed: int,
-    adaptive: AdaptiveSettings | None = None,
+    adaptive: AdaptiveSection | None = None,
 ) -> dict[tuple[int, str], dict[str, float]]:
     """Loop version of :func:`~modenhub_net.aggregate.run_study` (N = 1 skipped).
 

@@ -52,7 +52,12 @@ from modenhub_net.aggregate.analytic import (
     analytic_success,
     as_schedule,
 )
-from modenhub_net.aggregate.config import STRATEGIES, AdaptiveSettings, AggregateModel
+from modenhub_net.aggregate.config import (
+    STRATEGIES,
+    AdaptiveSection,
+    AdaptiveSettings,
+    ModelSection,
+)
 from modenhub_net.errors import UserInputError
 from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.stats import mean_interval, wilson_interval
@@ -224,11 +229,11 @@ def resolve_cache(pair: np.ndarray, fills: np.ndarray) -> np.ndarray:
 
 
 def strategy_schedule(
-    model: AggregateModel,
+    model: ModelSection,
     n_qpus: int,
     strategy: str,
     *,
-    adaptive: AdaptiveSettings | None = None,
+    adaptive: AdaptiveSection | None = None,
     p: float | None = None,
 ) -> tuple[int, ...]:
     """Attempts per round used by a strategy at N (for ``adaptive``: planned with ``p``).
@@ -358,10 +363,10 @@ def _requests_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
 
 def _online(
     rng: np.random.Generator,
-    model: AggregateModel,
+    model: ModelSection,
     n_qpus: int,
     trials: int,
-    settings: AdaptiveSettings,
+    settings: AdaptiveSection,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]:
     """``adaptive_online``: re-plan from the running estimate between doubling batches."""
     p_true = model.p_eff(n_qpus)
@@ -387,13 +392,13 @@ def _online(
 
 
 def simulate_point(
-    model: AggregateModel,
+    model: ModelSection,
     n_qpus: int,
     strategy: str,
     *,
     trials: int,
     seed: int,
-    adaptive: AdaptiveSettings | None = None,
+    adaptive: AdaptiveSection | None = None,
 ) -> PointResult:
     """Simulate ``trials`` requests of one strategy at one N.
 
@@ -418,6 +423,7 @@ def simulate_point(
 
     Examples
     --------
+    >>> from modenhub_net.aggregate import AggregateModel
     >>> r = simulate_point(AggregateModel(), 128, "naive", trials=1000, seed=1)
     >>> r.trials, r.schedule
     (1000, (1, 1, 1))
@@ -516,13 +522,13 @@ SKIP_REASON_N1 = "N = 1 has no pair of distinct QPUs (s != d): no request exists
 
 
 def run_study(
-    model: AggregateModel,
+    model: ModelSection,
     *,
     n_qpus: Iterable[int],
     strategies: Sequence[str] = ("naive", "orchestrated", "orchestrated_nocache", "adaptive"),
     trials: int = 2500,
     seed: int,
-    adaptive: AdaptiveSettings | None = None,
+    adaptive: AdaptiveSection | None = None,
     confidence: float = 0.95,
     keep_requests: bool = True,
 ) -> StudyResult:
@@ -554,6 +560,7 @@ def run_study(
 
     Examples
     --------
+    >>> from modenhub_net.aggregate import AggregateModel
     >>> res = run_study(AggregateModel(), n_qpus=[1, 128], strategies=["naive"], trials=500, seed=3)
     >>> list(res.summary["n_qpus"]), res.skipped[0][0]
     ([128], 1)

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from modenhub_net.aggregate import (
+    AdaptiveSection,
     AdaptiveSettings,
-    AggregateModel,
     AggregateScenario,
+    ModelSection,
     StudyResult,
     analytic_mean_attempts,
     analytic_mean_rounds,
@@ -124,10 +125,10 @@ def evaluate_point(
 
 
 def adaptive_savings(
-    model: AggregateModel,
+    model: ModelSection,
     n_qpus: Any,
     *,
-    adaptive: AdaptiveSettings | None = None,
+    adaptive: AdaptiveSection | None = None,
     summary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Attempts the adaptive schedule saves against the paper's fixed K(N), per N (closed forms).
