@@ -138,10 +138,55 @@ def draw_requests(n_qpus: int, trials: int, *, seed: int) -> tuple[np.ndarray, n
     if n_qpus < 2:
         raise UserInputError(f"n_qpus = {n_qpus!r}: requests need N >= 2 (no pair s != d)")
     rng = _rng(seed, f"aggregate/requests/N={n_qpus}")
-    s = rng.integers(0, n_qpus, size=trials, dtype=np.int32)
-    d = rng.integers(0, n_qpus - 1, size=trials, dtype=np.int32)
+    u = rng.random((2, trials))
+    s = (u[0] * n_qpus).astype(np.int32)  # uniform on 0..N-1
+    d = (u[1] * (n_qpus - 1)).astype(np.int32)  # uniform on 0..N-2, then skip s
     d += d >= s
     return s, d
+
+
+def _fresh(
+    u: np.ndarray,
+    log_q: np.ndarray | float,
+    cum: Sequence[np.ndarray | int],
+    played: np.ndarray | int,
+    *,
+    need_after: bool = True,
+    thresholds: Sequence[np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Fresh outcomes from uniforms ``u`` (one per request); the kernel of every strategy.
+
+    Number a request's potential attempts 1, 2, ... round after round; its first success is
+    attempt ``G ~ Geometric(p)``, by inversion ``G = floor(log(1 - u) / log q) + 1``. It falls
+    in the first round r with ``S_r >= G``; the request fails if ``G > S_R``. Equivalently
+    (same u, no logarithm; used when ``need_after`` is False) the round is the number of
+    thresholds ``1 - q**S_r`` that ``u`` reaches.
+
+    ``cum[r]`` is ``S_{r+1}``, a scalar or (batched over points) one value per request, like
+    ``log_q`` and ``played``. Returns success, rounds, attempts and, if ``need_after``, the
+    number of attempts of the successful round after its first success (0 for a failure).
+    """
+    last = cum[-1]
+    if need_after:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log1p(-u) / log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
+        first = (np.minimum(ratio, last) + 1.0).astype(np.int64)
+        reached = [c < first for c in cum]  # round r + 1 failed entirely
+    else:
+        first = None
+        if thresholds is None:
+            thresholds = [-np.expm1(log_q * c) for c in cum]  # 1 - q**S_{r+1}
+        reached = [u >= t for t in thresholds]
+    success = ~reached[-1]
+    idx = np.zeros(u.shape, dtype=np.int16)
+    cum_at = np.broadcast_to(cum[0], u.shape)
+    for r in range(1, len(cum)):
+        idx += reached[r - 1]
+        cum_at = np.where(reached[r - 1], cum[r], cum_at)
+    rounds = np.where(success, idx + 1, played).astype(np.int16)
+    attempts = np.where(success, cum_at, last).astype(np.int32)
+    after = np.where(success, cum_at - first, 0) if need_after else None
+    return success, rounds, attempts, after
 
 
 def sample_schedule(
@@ -149,10 +194,15 @@ def sample_schedule(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fresh (cache-less) outcomes of ``trials`` requests that follow ``schedule``.
 
+    The index of the first successful attempt is geometric (one uniform per request, by
+    inversion); it fixes the round, the rounds played and the attempts spent. The other
+    ``k_r - J`` attempts of the successful round after it (``J`` its position in the round)
+    are independent: ``heralds = 1 + Binomial(k_r - J, p)``. Exact, O(trials), no loop.
+
     Parameters
     ----------
     rng : numpy.random.Generator
-        Random stream.
+        Random stream (draws ``trials`` uniforms, then ``trials`` binomials).
     p : float
         Per-attempt success probability in (0, 1].
     schedule : sequence of int
@@ -171,19 +221,11 @@ def sample_schedule(
         Successful attempts in the successful round (0 for a failure).
     """
     sched = np.asarray(as_schedule(tuple(schedule)), dtype=np.int64)
-    cum = np.cumsum(sched)  # S_1 .. S_R
-    # Number the request's potential attempts 1, 2, ... round after round; the first success
-    # is attempt G ~ Geometric(p). It falls in the first round r with S_r >= G (failure if
-    # G > S_R), and the round's other k_r - J attempts after it (J = G - S_{r-1}) are still
-    # independent Bernoulli(p): heralds = 1 + Binomial(k_r - J, p). Exact, O(trials).
-    first = rng.geometric(p, size=trials)
-    idx = np.searchsorted(cum, first, side="left")
-    success = idx < sched.size
-    at = np.minimum(idx, sched.size - 1)
-    played = int(np.count_nonzero(sched))
-    rounds = np.where(success, idx + 1, played).astype(np.int16)
-    attempts = np.where(success, cum[at], cum[-1]).astype(np.int32)
-    after = np.where(success, cum[at] - first, 0)
+    cum = np.cumsum(sched)
+    u = rng.random(trials)
+    success, rounds, attempts, after = _fresh(
+        u, np.log1p(-p), [int(c) for c in cum], int(np.count_nonzero(sched))
+    )
     heralds = np.where(success, 1 + rng.binomial(after, p), 0).astype(np.int32)
     return success, rounds, attempts, heralds
 
@@ -446,8 +488,8 @@ def simulate_point(
         success, rounds, attempts, schedule = _online(rng, model, n_qpus, trials, settings)
     else:
         schedule = strategy_schedule(model, n_qpus, strategy, adaptive=settings)
-        success, rounds, attempts, heralds = sample_schedule(rng, p, schedule, trials)
         if strategy in CACHED_STRATEGIES:
+            success, rounds, attempts, heralds = sample_schedule(rng, p, schedule, trials)
             lo = np.minimum(s, d).astype(np.int64)
             hi = np.maximum(s, d).astype(np.int64)
             hit = resolve_cache(lo * n_qpus + hi, heralds >= 2)
@@ -455,6 +497,11 @@ def simulate_point(
             attempts = np.where(hit, 0, attempts).astype(np.int32)
             rounds = np.where(hit, 0, rounds).astype(np.int16)
         else:
+            cum = [int(c) for c in np.cumsum(schedule)]
+            success, rounds, attempts, _ = _fresh(
+                rng.random(trials), np.log1p(-p), cum, int(np.count_nonzero(schedule)),
+                need_after=False,
+            )
             a_success = analytic_success(p, k=schedule)
             a_attempts = analytic_mean_attempts(p, k=schedule)
     return PointResult(
@@ -474,14 +521,16 @@ def simulate_point(
     )
 
 
-def summarise(raw: Sequence[dict[str, object]], *, confidence: float = 0.95) -> pd.DataFrame:
+def summarise(
+    raw: Sequence[dict[str, object]] | pd.DataFrame, *, confidence: float = 0.95
+) -> pd.DataFrame:
     """Summary rows (columns :data:`SUMMARY_COLUMNS`) from :meth:`PointResult.raw_stats` dicts.
 
     Success: Wilson score interval; mean attempts: ``mean +- z s / sqrt(n)`` with the sample
     standard deviation ``s`` (for ``orchestrated`` the cache makes requests of one pair
     dependent, so that interval is approximate); ``z`` from ``confidence``.
     """
-    frame = pd.DataFrame(list(raw))
+    frame = raw.copy() if isinstance(raw, pd.DataFrame) else pd.DataFrame(list(raw))
     if frame.empty:
         return pd.DataFrame({c: [] for c in SUMMARY_COLUMNS})
     n = frame["trials"].to_numpy(dtype=float)
@@ -570,25 +619,141 @@ def run_study(
             raise UserInputError(
                 f"strategy = {strategy!r}: unknown (allowed: {', '.join(STRATEGIES)})"
             )
-    raw: list[dict[str, object]] = []
-    columns: dict[str, list[np.ndarray]] = {c: [] for c in REQUEST_COLUMNS}
-    skipped: list[tuple[int, str]] = []
-    for n in n_qpus:
-        if n == 1:
-            skipped.append((1, SKIP_REASON_N1))
-            continue
-        for strategy in strategies:
-            point = simulate_point(
-                model, n, strategy, trials=trials, seed=seed, adaptive=adaptive
-            )
-            raw.append(point.raw_stats())
-            if keep_requests:
-                for name, values in point.request_arrays().items():
-                    columns[name].append(values)
+    ns = [int(n) for n in n_qpus]
+    skipped = tuple((1, SKIP_REASON_N1) for n in ns if n == 1)
+    keys = [(n, strategy) for n in ns if n != 1 for strategy in strategies]
+    if isinstance(trials, bool) or int(trials) != trials or trials < 1:
+        raise UserInputError(f"trials = {trials!r} must be an integer >= 1")
+    raw, columns = _study_arrays(model, keys, int(trials), seed, adaptive or AdaptiveSettings())
     summary = summarise(raw, confidence=confidence)
-    requests = None
-    if keep_requests:
-        requests = _requests_frame(
-            {c: np.concatenate(v) if v else np.zeros(0) for c, v in columns.items()}
-        )
-    return StudyResult(summary=summary, requests=requests, skipped=tuple(skipped))
+    requests = _requests_frame(columns) if keep_requests else None
+    return StudyResult(summary=summary, requests=requests, skipped=skipped)
+
+
+def _study_arrays(
+    model: ModelSection,
+    keys: list[tuple[int, str]],
+    trials: int,
+    seed: int,
+    settings: AdaptiveSection,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """All points of a study at once; per point exactly the draws of :func:`simulate_point`.
+
+    Each point still draws from its own named streams (so its numbers do not depend on the
+    other points); what is batched is the arithmetic: the inverse-CDF kernel runs once over
+    the uniforms of every point, the summaries are segment reductions. Per point, only the
+    stream set-up, the cache resolution (one sort per N) and ``adaptive_online``'s re-plans
+    remain in Python.
+    """
+    n_points, rounds_max = len(keys), model.rounds
+    size = n_points * trials
+    cum = np.zeros((max(n_points, 1), rounds_max), dtype=np.int64)
+    played = np.zeros(n_points, dtype=np.int64)
+    log_q = np.zeros(n_points)
+    p_point = np.zeros(n_points)
+    labels, k_par = [], np.zeros(n_points, dtype=np.int64)
+    a_success = np.full(n_points, np.nan)
+    a_attempts = np.full(n_points, np.nan)
+    batched = np.zeros(n_points, dtype=bool)
+    cols = {
+        "s": np.empty(size, dtype=np.int32),
+        "d": np.empty(size, dtype=np.int32),
+        "success": np.zeros(size, dtype=bool),
+        "attempts": np.zeros(size, dtype=np.int32),
+        "rounds": np.zeros(size, dtype=np.int16),
+        "cache_hit": np.zeros(size, dtype=bool),
+    }
+    u = np.zeros(size)
+    cached: dict[int, np.random.Generator] = {}
+    requests: dict[int, tuple[tuple[np.ndarray, np.ndarray], float, int]] = {}
+    for j, (n, strategy) in enumerate(keys):
+        sl = slice(j * trials, (j + 1) * trials)
+        if n not in requests:
+            requests = {n: (draw_requests(n, trials, seed=seed), model.p_eff(n),
+                            model.k_parallel(n))}
+        (cols["s"][sl], cols["d"][sl]), p, k_par[j] = requests[n]
+        p_point[j] = p
+        if strategy == "adaptive_online":
+            rng = _rng(seed, f"aggregate/{strategy}/N={n}")
+            ok, rd, att, sched = _online(rng, model, n, trials, settings)
+            cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok, rd, att
+            labels.append(schedule_label(sched))
+            continue
+        sched = strategy_schedule(model, n, strategy, adaptive=settings)
+        labels.append(schedule_label(sched))
+        cum[j] = np.cumsum(sched)
+        played[j] = np.count_nonzero(sched)
+        log_q[j] = np.log1p(-p)
+        batched[j] = True
+        rng = _rng(seed, f"aggregate/{strategy}/N={n}")
+        u[sl] = rng.random(trials)
+        if strategy in CACHED_STRATEGIES:
+            cached[j] = rng
+            batched[j] = False  # own kernel call below (it needs the draws after the first)
+        else:
+            a_success[j] = analytic_success(p, k=sched)
+            a_attempts[j] = analytic_mean_attempts(p, k=sched)
+    # one kernel pass over every request of every no-cache point, as a (points, trials)
+    # table with per-point columns broadcast (other points' rows are dummies, overwritten)
+    col = [np.where(batched, cum[:n_points, r], 1)[:, None] for r in range(rounds_max)]
+    thr = [-np.expm1(np.where(batched, log_q, np.log(0.5))[:, None] * c) for c in col]
+    ok, rd, att, _ = _fresh(
+        u.reshape(n_points, trials), None, col, played[:, None], need_after=False,
+        thresholds=thr,
+    )
+    keep = batched[:, None]
+    for name, values in (("success", ok), ("rounds", rd), ("attempts", att)):
+        table = cols[name].reshape(n_points, trials)
+        np.copyto(table, values, where=keep)
+    for j, rng in cached.items():
+        n = keys[j][0]
+        sl = slice(j * trials, (j + 1) * trials)
+        ok, rd, att, after = _fresh(u[sl], log_q[j], [int(c) for c in cum[j]], int(played[j]))
+        cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok, rd, att
+        fills = ok & (rng.binomial(after, p_point[j]) > 0)
+        s_, d_ = cols["s"][sl], cols["d"][sl]
+        pair = np.minimum(s_, d_).astype(np.int64) * n + np.maximum(s_, d_)
+        hit = resolve_cache(pair, fills)
+        cols["cache_hit"][sl] = hit
+        cols["success"][sl] |= hit
+        cols["attempts"][sl][hit] = 0
+        cols["rounds"][sl][hit] = 0
+    starts = np.arange(n_points) * trials
+    att = cols["attempts"].astype(np.float64)
+    if n_points:
+        sums = np.add.reduceat(att, starts)
+        means = sums / trials
+        dev2 = np.add.reduceat((att - np.repeat(means, trials)) ** 2, starts)
+        std = np.sqrt(dev2 / (trials - 1)) if trials >= 2 else np.full(n_points, np.nan)
+        successes = np.add.reduceat(cols["success"].astype(np.int64), starts)
+        hits = np.add.reduceat(cols["cache_hit"].astype(np.int64), starts)
+        mean_rounds = np.add.reduceat(cols["rounds"].astype(np.float64), starts) / trials
+    else:
+        means = std = mean_rounds = np.zeros(0)
+        successes = hits = np.zeros(0, dtype=np.int64)
+    raw = pd.DataFrame(
+        {
+            "n_qpus": [k[0] for k in keys],
+            "strategy": [k[1] for k in keys],
+            "trials": np.full(n_points, trials, dtype=np.int64),
+            "successes": successes,
+            "mean_attempts": means,
+            "attempts_std": std,
+            "cache_hits": hits,
+            "analytic_success_rate": a_success,
+            "analytic_mean_attempts": a_attempts,
+            "p_eff": p_point,
+            "k_parallel": k_par,
+            "schedule": labels,
+            "mean_rounds": mean_rounds,
+        }
+    )
+    columns = {
+        "n_qpus": np.repeat(np.array([k[0] for k in keys], dtype=np.int32), trials),
+        "strategy": np.repeat(
+            np.array([STRATEGIES.index(k[1]) for k in keys], dtype=np.int8), trials
+        ),
+        "request": np.tile(np.arange(trials, dtype=np.int32), n_points),
+        **cols,
+    }
+    return raw, columns

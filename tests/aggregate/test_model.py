@@ -209,6 +209,14 @@ def test_a_point_alone_equals_the_point_inside_the_study():
     # all strategies at one N see the same request sequence (common random numbers)
     naive = req[(req["n_qpus"] == 128) & (req["strategy"] == "naive")]
     assert np.array_equal(naive["s"].to_numpy(), alone.s)
+    for strategy in ("naive", "adaptive", "adaptive_online"):
+        one = simulate_point(MODEL, 64, strategy, trials=2500, seed=99)
+        sel = req[(req["n_qpus"] == 64) & (req["strategy"] == strategy)]
+        assert np.array_equal(sel["attempts"].to_numpy(), one.attempts)
+        assert np.array_equal(sel["success"].to_numpy(), one.success)
+        row = study.summary[(study.summary["n_qpus"] == 64)
+                            & (study.summary["strategy"] == strategy)].iloc[0]
+        assert row["mean_attempts"] == pytest.approx(one.attempts.mean(), rel=1e-12)
 
 
 def test_seed_determinism():

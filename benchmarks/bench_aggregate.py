@@ -1,0 +1,67 @@
+"""Aggregate-model benchmark (issue 3).
+
+(a) Wall time of the full paper study: N = 2..128, every strategy, 2,500 requests per point,
+    per-request table included (what ``modenhub run scenarios/paper_fig3.toml`` simulates),
+    best of 3 runs after one warm-up.
+(b) The same study with the straightforward per-request, per-attempt pure-Python loop
+    (:mod:`modenhub_net.aggregate.loop_reference`), measured in the same run; the ratio (b)/(a).
+(c) 1,000,000 requests per strategy at N = 128.
+
+Targets: (a) < 1 s, (b)/(a) >= 50, (c) within seconds.
+Run: ``python benchmarks/bench_aggregate.py``.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+
+from modenhub_net.aggregate import STRATEGIES, AggregateModel, loop_study, run_study, simulate_point
+
+N_VALUES = range(2, 129)
+PAPER = ("naive", "orchestrated", "orchestrated_nocache", "adaptive")
+TRIALS = 2500
+SEED = 1
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+def main() -> int:
+    model = AggregateModel()
+    print(f"python {platform.python_version()} on {platform.machine()}, one process")
+    run_study(model, n_qpus=range(2, 10), strategies=STRATEGIES, trials=100, seed=0)  # warm-up
+
+    results = {}
+    for label, strategies in (("issue's 4 strategies", PAPER), ("+ adaptive_online", STRATEGIES)):
+        runs = [timed(run_study, model, n_qpus=N_VALUES, strategies=strategies, trials=TRIALS,
+                      seed=SEED)[0] for _ in range(3)]
+        vec = min(runs)
+        n_points = len(N_VALUES) * len(strategies)
+        loop, _ = timed(loop_study, model, n_qpus=N_VALUES, strategies=strategies,
+                        trials=TRIALS, seed=SEED)
+        results[label] = (vec, loop / vec)
+        print(f"(a) vectorised full study, {label}: {n_points} points x {TRIALS} requests "
+              f"({n_points * TRIALS:,}), per-request table included: {vec:.3f} s "
+              f"(runs: {', '.join(f'{t:.3f}' for t in runs)})")
+        print(f"(b) pure-Python loop, same study: {loop:.2f} s; speed-up {loop / vec:.1f}x")
+    vec, ratio = results["issue's 4 strategies"]
+
+    total = 0.0
+    parts = []
+    for strategy in STRATEGIES:
+        t, _ = timed(simulate_point, model, 128, strategy, trials=1_000_000, seed=SEED)
+        total += t
+        parts.append(f"{strategy} {t:.2f} s")
+    print(f"(c) 1,000,000 requests at N = 128: {'; '.join(parts)}; all {total:.2f} s")
+
+    ok = vec < 1.0 and ratio >= 50 and total < 10.0
+    print("targets (a) < 1 s, (b)/(a) >= 50x, (c) within seconds:", "met" if ok else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
