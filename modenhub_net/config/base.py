@@ -18,6 +18,7 @@ from modenhub_net.errors import UserInputError
 
 __all__ = [
     "ParamsModel",
+    "ParamsValidationError",
     "StrictModel",
     "format_validation_error",
     "load_toml",
@@ -49,19 +50,31 @@ class ParamsModel(StrictModel):
     >>> from pydantic import Field
     >>> class Demo(ParamsModel):
     ...     length_km: float = Field(1.0, ge=0.0)
-    >>> Demo(length_km=-1)
-    Traceback (most recent call last):
-    ...
-    modenhub_net.errors.UserInputError: Demo: length_km = -1: Input should be greater than or equal to 0
+    >>> try:
+    ...     Demo(length_km=-1)
+    ... except UserInputError as error:
+    ...     print(error)
+    Demo: length_km = -1: Input should be greater than or equal to 0
     """
 
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise UserInputError(
-                format_validation_error(exc, source=type(self).__name__)
-            ) from None
+            raise ParamsValidationError(exc, source=type(self).__name__) from None
+
+
+class ParamsValidationError(UserInputError):
+    """A :class:`ParamsModel` rejected its arguments.
+
+    Keeps pydantic's structured errors so that, when the model is nested inside a scenario
+    document, :func:`format_validation_error` can report the full field path
+    (``hardware.fibre.length_km``) instead of the whole sub-document.
+    """
+
+    def __init__(self, error: ValidationError, *, source: str) -> None:
+        self.details = error.errors(include_url=False)
+        super().__init__(_format_items(self.details, source=source))
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -95,10 +108,28 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "<document>"
 
 
+def _expand_nested(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Replace errors raised by nested :class:`ParamsModel` constructors by their details."""
+    expanded: list[dict[str, Any]] = []
+    for item in items:
+        inner = (item.get("ctx") or {}).get("error")
+        if isinstance(inner, ParamsValidationError):
+            prefix = tuple(item.get("loc", ()))
+            for detail in _expand_nested(inner.details):
+                expanded.append({**detail, "loc": prefix + tuple(detail.get("loc", ()))})
+        else:
+            expanded.append(item)
+    return expanded
+
+
 def format_validation_error(error: ValidationError, *, source: str) -> str:
-    """Turn a pydantic ``ValidationError`` into lines ``source: field: message (got value)``."""
+    """Turn a pydantic ``ValidationError`` into lines ``source: field = value: message``."""
+    return _format_items(error.errors(include_url=False), source=source)
+
+
+def _format_items(items: list[dict[str, Any]], *, source: str) -> str:
     lines = []
-    for item in error.errors(include_url=False):
+    for item in _expand_nested(items):
         path = _field_path(tuple(item.get("loc", ())))
         kind = item.get("type", "")
         message = item.get("msg", "invalid value")
