@@ -17,6 +17,21 @@ Noise for an elapsed time t (DESIGN.md §3):
    ``rho -> (1-p) rho + p I/2`` with ``p = 1 - exp(-t/T_dep)`` (NetSquid's
    ``DepolarNoiseModel`` with a time constant; Coopmans et al., Commun. Phys. 4, 164 (2021)).
 
+When T1 *and* T_dep are both finite, "T1/T2 then depolarise" is applied per access would
+**not** compose in time (amplitude damping is not unital, so it does not commute with
+depolarising, and the result would depend on how often the slot is accessed). The memory
+then applies the exact solution of the joint Lindblad equation instead (both processes act
+simultaneously). In Bloch coordinates (z = rho00 - rho11):
+
+``z(t) = z_inf + (z(0) - z_inf) exp(-t (1/T1 + 1/T_dep))``, ``z_inf = T_dep / (T1 + T_dep)``,
+coherences ``x + iy -> (x + iy) exp(-t/T2 - t/T_dep)``;
+
+implemented as generalised amplitude damping (Nielsen & Chuang §8.3.5) with
+``gamma = 1 - exp(-t(1/T1 + 1/T_dep))`` and ground-state weight ``(1 + z_inf)/2``, followed by
+the dephasing that brings the coherence factor to the value above. With T_dep = inf this is
+exactly item 1, with T1 = inf exactly items 1 (dephasing only) and 2, so every case is a
+semigroup: one access after t1 + t2 equals two accesses after t1 and t2.
+
 Closed forms for a stored Bell pair are in :func:`stored_pair_fidelity`.
 """
 
@@ -26,6 +41,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from modenhub_net.components import Component, Message
@@ -38,7 +54,8 @@ __all__ = [
     "QuantumMemory",
     "SlotEmptyError",
     "SlotOccupiedError",
-    "memory_decay_factors",
+    "joint_noise_kraus",
+    "memory_channel_params",
     "stored_pair_fidelity",
 ]
 
@@ -79,7 +96,7 @@ class MemoryParams(ParamsModel):
 
     Examples
     --------
-    >>> MemoryParams(t1_ns=1e6, t2_ns=3e6)
+    >>> MemoryParams(t1_ns=1e6, t2_ns=3e6)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     modenhub_net.errors.UserInputError: MemoryParams: ...t2_ns = 3000000.0 must be <= 2 * t1_ns = 2000000.0...
@@ -108,8 +125,11 @@ class MemoryParams(ParamsModel):
         return math.isinf(self.t1_ns) and math.isinf(self.t2_ns) and math.isinf(self.depolar_time_ns)
 
 
-def memory_decay_factors(elapsed_ns: float, params: MemoryParams) -> tuple[float, float, float]:
-    """Per-qubit decay factors after ``elapsed_ns`` of storage.
+def memory_channel_params(elapsed_ns: float, params: MemoryParams) -> tuple[float, float, float]:
+    """Transition probabilities of the storage channel of one qubit after ``elapsed_ns``.
+
+    The channel is phase covariant: it maps ``|0><0| -> (1-u)|0><0| + u|1><1|``,
+    ``|1><1| -> (1-a)|0><0| + a|1><1|`` and multiplies ``|0><1|`` by ``c``.
 
     Parameters
     ----------
@@ -120,18 +140,24 @@ def memory_decay_factors(elapsed_ns: float, params: MemoryParams) -> tuple[float
 
     Returns
     -------
-    (a, c, q) : tuple of float
-        ``a = exp(-t/T1)`` (population kept in |1>), ``c = exp(-t/T2)`` (coherence factor),
-        ``q = exp(-t/T_dep)`` (weight not depolarised).
+    (u, a, c) : tuple of float
+        With ``lam = exp(-t (1/T1 + 1/T_dep))`` and ``z_inf = T_dep / (T1 + T_dep)``
+        (1 if T_dep = inf, 0 if T1 = inf):
+        ``u = (1 - z_inf)(1 - lam)/2``, ``a = (1 - z_inf + (1 + z_inf) lam)/2``,
+        ``c = exp(-t/T2 - t/T_dep)``. Pure T1/T2: ``u = 0``, ``a = exp(-t/T1)``,
+        ``c = exp(-t/T2)``; pure depolarising: ``u = p/2``, ``a = 1 - p/2``, ``c = 1 - p``.
     """
     t = float(elapsed_ns)
-    if t < 0:
+    if not t >= 0:
         raise ValueError(f"elapsed_ns = {elapsed_ns!r} must be >= 0")
-    return (
-        math.exp(-t / params.t1_ns),
-        math.exp(-t / params.t2_ns),
-        math.exp(-t / params.depolar_time_ns),
-    )
+    r1 = 1.0 / params.t1_ns
+    rd = 1.0 / params.depolar_time_ns
+    lam = math.exp(-t * (r1 + rd))
+    z_inf = r1 / (r1 + rd) if r1 + rd > 0.0 else 1.0
+    u = (1.0 - z_inf) * (1.0 - lam) / 2.0
+    a = (1.0 - z_inf + (1.0 + z_inf) * lam) / 2.0
+    c = math.exp(-t / params.t2_ns - t * rd)
+    return u, a, c
 
 
 def stored_pair_fidelity(elapsed_ns: float, params: MemoryParams, *, both_qubits: bool) -> float:
@@ -150,29 +176,24 @@ def stored_pair_fidelity(elapsed_ns: float, params: MemoryParams, *, both_qubits
     Returns
     -------
     float
-        Fidelity in [1/4, 1].
+        Fidelity in [0, 1].
 
     Notes
     -----
-    Derivation (a, c, q from :func:`memory_decay_factors`). Write
-    ``|Phi+><Phi+| = (|00><00| + |00><11| + |11><00| + |11><11|) / 2`` and
-    ``F = (rho_{00,00} + rho_{11,11} + 2 Re rho_{00,11}) / 2``.
-    Amplitude damping maps ``|1><1| -> a |1><1| + (1-a) |0><0|`` and keeps ``|0><0|``;
-    after the added dephasing a coherence ``|0><1|`` is multiplied by ``c``
-    (Nielsen & Chuang §8.3.5-8.3.6). Hence
+    Derivation, with ``(u, a, c)`` from :func:`memory_channel_params`. Write
+    ``|Phi+><Phi+| = (|00><00| + |00><11| + |11><00| + |11><11|) / 2``, so that
+    ``F = (rho_{00,00} + rho_{11,11} + 2 Re rho_{00,11}) / 2``:
 
-    - one qubit: ``rho_{00,00} = 1/2``, ``rho_{11,11} = a/2``, ``rho_{00,11} = c/2``, so
-      ``F_T = (1 + a + 2c) / 4``;
-    - both qubits: ``rho_{00,00} = (1 + (1-a)^2)/2``, ``rho_{11,11} = a^2/2``,
-      ``rho_{00,11} = c^2/2``, so ``F_T = (1 + (1-a)^2 + a^2 + 2c^2) / 4``.
+    - one qubit stored: ``rho_{00,00} = (1-u)/2``, ``rho_{11,11} = a/2``,
+      ``rho_{00,11} = c/2``, hence ``F = ((1-u) + a + 2c) / 4``;
+    - both stored: ``rho_{00,00} = ((1-u)^2 + (1-a)^2)/2``, ``rho_{11,11} = (u^2 + a^2)/2``,
+      ``rho_{00,11} = c^2/2``, hence ``F = ((1-u)^2 + (1-a)^2 + u^2 + a^2 + 2c^2) / 4``.
 
-    With pure dephasing (a = 1) these are ``(1 + e^{-t/T2})/2`` and ``(1 + e^{-2t/T2})/2``
-    (DESIGN.md §3). Depolarising ``rho -> (1-p) rho + p Tr_X(rho) (x) I/2`` on one qubit of
-    any state whose other reduced state is I/2 gives fidelity ``(1-p) F + p/4`` because
-    ``<Phi+| X (x) I/2 |Phi+> = 1/4``; both qubits give ``(1-p_A)(1-p_B) F + (1 -
-    (1-p_A)(1-p_B))/4``. With ``1 - p = q = e^{-t/T_dep}``:
-    ``F = q^n F_T + (1 - q^n)/4``, n = number of stored qubits (1 or 2). For depolarising
-    alone and one qubit this is ``1 - 3p/4``.
+    Special cases (Nielsen & Chuang §8.3; DESIGN.md §3): T1/T2 only (u = 0,
+    a = e^{-t/T1}, c = e^{-t/T2}): ``F = (1 + a + 2c)/4`` and
+    ``(1 + (1-a)^2 + a^2 + 2c^2)/4``; dephasing only: ``(1 + e^{-t/T2})/2`` and
+    ``(1 + e^{-2t/T2})/2``; depolarising only (p = 1 - e^{-t/T_dep}): ``1 - 3p/4`` and
+    ``q^2 + (1 - q^2)/4`` with q = 1 - p.
 
     Examples
     --------
@@ -182,14 +203,40 @@ def stored_pair_fidelity(elapsed_ns: float, params: MemoryParams, *, both_qubits
     >>> round(stored_pair_fidelity(1000.0, p, both_qubits=True), 6)  # (1 + e^-2)/2
     0.567668
     """
-    a, c, q = memory_decay_factors(elapsed_ns, params)
+    u, a, c = memory_channel_params(elapsed_ns, params)
     if both_qubits:
-        f_t = (1.0 + (1.0 - a) ** 2 + a * a + 2.0 * c * c) / 4.0
-        keep = q * q
-    else:
-        f_t = (1.0 + a + 2.0 * c) / 4.0
-        keep = q
-    return keep * f_t + (1.0 - keep) / 4.0
+        return ((1.0 - u) ** 2 + (1.0 - a) ** 2 + u * u + a * a + 2.0 * c * c) / 4.0
+    return ((1.0 - u) + a + 2.0 * c) / 4.0
+
+
+def joint_noise_kraus(elapsed_ns: float, params: MemoryParams) -> list[np.ndarray]:
+    """Kraus operators of the exact joint T1/T2 + depolarising channel (see module notes).
+
+    Generalised amplitude damping with ``gamma = 1 - lam`` and ground weight
+    ``w = (1 + z_inf)/2`` (Nielsen & Chuang eq. 8.108-8.111), then dephasing with
+    ``p = (1 - c / sqrt(lam)) / 2`` so that the coherence factor is ``c``. Valid for any
+    T1, T2 <= 2 T1, T_dep; the memory uses it only when T1 and T_dep are both finite.
+    """
+    t = float(elapsed_ns)
+    r1 = 1.0 / params.t1_ns
+    rd = 1.0 / params.depolar_time_ns
+    lam = math.exp(-t * (r1 + rd))
+    z_inf = r1 / (r1 + rd) if r1 + rd > 0.0 else 1.0
+    w = (1.0 + z_inf) / 2.0
+    g = 1.0 - lam
+    sl, sg = math.sqrt(lam), math.sqrt(g)
+    gad = [
+        math.sqrt(w) * np.array([[1.0, 0.0], [0.0, sl]]),
+        math.sqrt(w) * np.array([[0.0, sg], [0.0, 0.0]]),
+        math.sqrt(1.0 - w) * np.array([[sl, 0.0], [0.0, 1.0]]),
+        math.sqrt(1.0 - w) * np.array([[0.0, 0.0], [sg, 0.0]]),
+    ]
+    c = math.exp(-t / params.t2_ns - t * rd)
+    p = (1.0 - c / sl) / 2.0 if sl > 0.0 else 0.5
+    p = min(max(p, 0.0), 0.5)
+    z = np.diag([1.0, -1.0])
+    ops = [math.sqrt(1.0 - p) * k for k in gad] + [math.sqrt(p) * (z @ k) for k in gad]
+    return [k for k in ops if np.any(k)]
 
 
 class MemorySlotError(RuntimeError):
@@ -249,6 +296,8 @@ class QuantumMemory(Component):
         self._stored_ns: list[float] = [0.0] * n_slots
         self._t1t2 = not (math.isinf(params.t1_ns) and math.isinf(params.t2_ns))
         self._depol = not math.isinf(params.depolar_time_ns)
+        # T1 with depolarising: the two do not commute, use the exact joint channel
+        self._joint = self._depol and not math.isinf(params.t1_ns)
         self._write_eff = params.write_efficiency
         self._read_eff = params.read_efficiency
         self.on_input: Callable[[Message, list[int | None]], None] | None = None
@@ -421,12 +470,19 @@ class QuantumMemory(Component):
 
     # -- internals --------------------------------------------------------------------
     def _apply_noise(self, qubit: Any, elapsed_ns: float) -> None:
-        from modenhub_net.qubits import depolarise_for_time, t1t2_noise
-
         p = self.params
+        if self._joint:
+            from modenhub_net.qubits import apply_kraus
+
+            apply_kraus([qubit], joint_noise_kraus(elapsed_ns, p))
+            return
         if self._t1t2:
+            from modenhub_net.qubits import t1t2_noise
+
             t1t2_noise(qubit, elapsed_ns, t1_ns=p.t1_ns, t2_ns=p.t2_ns)
         if self._depol:
+            from modenhub_net.qubits import depolarise_for_time
+
             depolarise_for_time(qubit, elapsed_ns, depolar_time_ns=p.depolar_time_ns)
 
     def _check(self, slot: int) -> int:

@@ -361,8 +361,11 @@ class OpticalSwitch(Component):
             self._drop(message, "no circuit")
             return
         if circuit.state != "ready":
-            self._drop(message, "circuit reconfiguring")
-            return
+            if circuit.ready_at_ns is not None and self.sim.env.now >= circuit.ready_at_ns:
+                self._mark_ready(circuit)  # same instant as the ready timer: usable
+            else:
+                self._drop(message, "circuit reconfiguring")
+                return
         eta = self.transmission
         if eta < 1.0:
             from modenhub_net.qubits import lose
