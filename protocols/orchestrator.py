@@ -313,6 +313,9 @@ class Orchestrator(Protocol):
             if request.arrival_ns > env.now:
                 yield env.timeout(request.arrival_ns - env.now)
             record = yield from self._serve(request)
+            release = getattr(self.services, "release_request", None)
+            if release is not None:
+                release(request.s, request.d)
             self.records.append(record)
         return self.records
 

@@ -1,0 +1,352 @@
+"""Resolved physical parameters of the hub network, and the link closed forms.
+
+These are the numbers the builder and the protocols use, after a scenario's presets and
+overrides have been resolved (:mod:`modenhub_net.network.config`). Units: ns, km, dB.
+
+Closed forms (each cited, DESIGN.md §3):
+
+- fibre transmission ``eta_f = 10**(-(alpha L + coupling_dB) / 10)``, delay ``L / c_f`` with
+  ``c_f = 200,000 km/s`` (5,000 ns/km; Agrawal, *Fiber-Optic Communication Systems*, §2.1);
+- switch: a multistage fabric of ``ceil(log2 N_ports)`` stages, each with
+  ``loss_db_per_stage`` insertion loss (Beneš/Clos fabrics; DESIGN.md §3), one pass per photon;
+- *detection in the hub*, double-click (Barrett & Kok, PRA 71, 060310 (2005)): each QPU emits a
+  photon entangled with a memory qubit; a linear-optics BSM identifies Psi+ or Psi- (1/2 of
+  the Bell basis) and needs both photons detected: ``p = eta_A eta_B / 2`` with
+  ``eta_X = e_X eta_fX eta_switch eta_det``; the heralded state is Psi+- with Hong-Ou-Mandel
+  visibility ``V``: ``F = (1 + V) / 2`` (partial distinguishability dephases the pair);
+- *source in the hub*: an SPDC source emits ``n`` pairs with ``P(n) = mu**n / (1+mu)**(n+1)``
+  (thermal statistics of a two-mode squeezed vacuum); each QPU stores (heralded storage) a
+  photon with ``eta_X = eta_fX eta_switch e_X``. An attempt heralds when both QPUs store one:
+  ``p = sum_n P(n) (1 - (1-eta_A)**n) (1 - (1-eta_B)**n)``. Approximation (documented, used
+  identically by both link modes): a single pair delivers Phi+, two or more pairs deliver a
+  maximally mixed two-qubit state (the stored photons then belong to different pairs), so the
+  heralded state is a Werner state of weight ``w = P(1) eta_A eta_B / p``;
+- *hub memory and swapping*: the hub memory emits a photon entangled with a memory qubit to
+  each QPU (leg success ``e_hub eta_fX eta_switch e_X``); two legs are swapped by a Bell
+  measurement on the hub memory (deterministic, with the hub's gate error).
+
+Dark counts are not modelled in this version (a detector's ``dark_count_probability`` is
+reported but must be 0): both link modes would have to add the same false heralds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from modenhub_net.errors import UserInputError
+
+__all__ = [
+    "FIBRE_NS_PER_KM",
+    "NodeHardware",
+    "HubHardware",
+    "LinkBudget",
+    "fibre_transmission",
+    "switch_stages",
+    "switch_transmission",
+    "path_transmission",
+    "link_budget",
+    "round_timing",
+    "RoundTiming",
+    "SCHEMES",
+]
+
+#: light in silica fibre: 200,000 km/s = 5,000 ns per km (group index ~1.47)
+FIBRE_NS_PER_KM = 5_000.0
+
+SCHEMES: tuple[str, ...] = ("source_in_hub", "detection_in_hub", "hub_memory_swap")
+
+
+@dataclass(frozen=True)
+class NodeHardware:
+    """Physical parameters of one QPU and its photonic link.
+
+    Attributes
+    ----------
+    fibre_length_km : float
+        Fibre from the QPU to its switch port, km (>= 0).
+    attenuation_db_per_km : float
+        Fibre loss, dB/km (>= 0); 0.2 at 1550 nm.
+    coupling_loss_db : float
+        Fixed extra loss of the path (connectors, conversion), dB (>= 0).
+    emission_efficiency : float
+        Probability that an emitted photon (detection in the hub) is coupled into the fibre,
+        or that an arriving photon is stored (source in the hub / hub memory), in (0, 1].
+    comm_qubits : int
+        Communication-memory slots of the QPU (>= 1): at most this many pairs held at once.
+    memory_t1_ns, memory_t2_ns : float
+        Relaxation and coherence times of the communication memory, ns (``inf`` for none;
+        ``T2 <= 2 T1``).
+    gate_error_2q : float
+        Depolarising probability applied to each qubit of a two-qubit gate (local Bell
+        measurement, CNOT), in [0, 1].
+    gate_error_1q : float
+        Depolarising probability of a single-qubit gate (Pauli corrections), in [0, 1].
+    measurement_error : float
+        Probability that a measurement outcome is flipped, in [0, 0.5].
+    preset : str
+        Name of the preset this came from ("" if given explicitly).
+    """
+
+    fibre_length_km: float = 0.0
+    attenuation_db_per_km: float = 0.2
+    coupling_loss_db: float = 0.0
+    emission_efficiency: float = 1.0
+    comm_qubits: int = 8
+    memory_t1_ns: float = math.inf
+    memory_t2_ns: float = math.inf
+    gate_error_2q: float = 0.0
+    gate_error_1q: float = 0.0
+    measurement_error: float = 0.0
+    preset: str = ""
+
+    def __post_init__(self) -> None:
+        _check("fibre_length_km", self.fibre_length_km, 0.0, math.inf)
+        _check("attenuation_db_per_km", self.attenuation_db_per_km, 0.0, math.inf)
+        _check("coupling_loss_db", self.coupling_loss_db, 0.0, math.inf)
+        _check("emission_efficiency", self.emission_efficiency, 0.0, 1.0, low_open=True)
+        _check("gate_error_2q", self.gate_error_2q, 0.0, 1.0)
+        _check("gate_error_1q", self.gate_error_1q, 0.0, 1.0)
+        _check("measurement_error", self.measurement_error, 0.0, 0.5)
+        if int(self.comm_qubits) != self.comm_qubits or self.comm_qubits < 1:
+            raise UserInputError(f"comm_qubits = {self.comm_qubits!r} must be an integer >= 1")
+        _check_t1t2("memory", self.memory_t1_ns, self.memory_t2_ns)
+
+    @property
+    def fibre_delay_ns(self) -> float:
+        """One-way propagation delay of the fibre, ns."""
+        return self.fibre_length_km * FIBRE_NS_PER_KM
+
+
+@dataclass(frozen=True)
+class HubHardware:
+    """Physical parameters of the hub.
+
+    Attributes
+    ----------
+    sources : int
+        SPDC sources (source in the hub) / memory emitters (hub memory), >= 1.
+    bsm_stations : int
+        Linear-optics BSM stations (detection in the hub), >= 1.
+    memory_slots : int
+        Shared hub memory slots (used by ``hub_memory_swap``), >= 0.
+    memory_t1_ns, memory_t2_ns : float
+        Hub memory relaxation / coherence times, ns.
+    memory_efficiency : float
+        Hub memory emission efficiency (photon emitted into the fibre), in (0, 1].
+    swap_gate_error : float
+        Depolarising probability per qubit of the hub's local Bell measurement, in [0, 1].
+    switch_ports : int or None
+        Switch ports (default: one per QPU plus one per source/BSM station).
+    switch_max_circuits : int
+        Simultaneous circuits the switch can hold (>= 1); each attempt uses two (one per QPU).
+    switch_reconfiguration_ns : float
+        Time to set up new circuits, ns (>= 0); paid when a round needs a different pair.
+    switch_loss_db_per_stage : float
+        Insertion loss of one switching stage, dB (>= 0).
+    switch_stages : int or None
+        Stages a photon crosses (default ``ceil(log2 ports)``).
+    detector_efficiency : float
+        Detection efficiency of the BSM and heralding detectors, in (0, 1].
+    dark_count_probability : float
+        Dark-count probability per window (must be 0 in this version, see module notes).
+    detection_window_ns : float
+        Coincidence / detection window, ns (> 0).
+    hom_visibility : float
+        Hong-Ou-Mandel visibility V of the BSM, in [0, 1].
+    spdc_mean_pairs : float
+        Mean pair number mu of an SPDC pulse (source in the hub), > 0.
+    """
+
+    sources: int = 8
+    bsm_stations: int = 8
+    memory_slots: int = 16
+    memory_t1_ns: float = math.inf
+    memory_t2_ns: float = math.inf
+    memory_efficiency: float = 1.0
+    swap_gate_error: float = 0.0
+    switch_ports: int | None = None
+    switch_max_circuits: int = 64
+    switch_reconfiguration_ns: float = 0.0
+    switch_loss_db_per_stage: float = 0.0
+    switch_stages: int | None = None
+    detector_efficiency: float = 1.0
+    dark_count_probability: float = 0.0
+    detection_window_ns: float = 10.0
+    hom_visibility: float = 1.0
+    spdc_mean_pairs: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("sources", "bsm_stations", "switch_max_circuits"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise UserInputError(f"hub.{name} = {value!r} must be an integer >= 1")
+        if int(self.memory_slots) != self.memory_slots or self.memory_slots < 0:
+            raise UserInputError(f"hub.memory_slots = {self.memory_slots!r} must be an integer >= 0")
+        _check("hub.memory_efficiency", self.memory_efficiency, 0.0, 1.0, low_open=True)
+        _check("hub.swap_gate_error", self.swap_gate_error, 0.0, 1.0)
+        _check("hub.switch_reconfiguration_ns", self.switch_reconfiguration_ns, 0.0, math.inf)
+        _check("hub.switch_loss_db_per_stage", self.switch_loss_db_per_stage, 0.0, math.inf)
+        _check("hub.detector_efficiency", self.detector_efficiency, 0.0, 1.0, low_open=True)
+        _check("hub.detection_window_ns", self.detection_window_ns, 0.0, math.inf, low_open=True)
+        _check("hub.hom_visibility", self.hom_visibility, 0.0, 1.0)
+        _check("hub.spdc_mean_pairs", self.spdc_mean_pairs, 0.0, math.inf, low_open=True)
+        if self.dark_count_probability != 0.0:
+            raise UserInputError(
+                f"hub.dark_count_probability = {self.dark_count_probability!r}: dark counts are "
+                "not modelled by the hub simulation in this version (allowed: 0)"
+            )
+        _check_t1t2("hub.memory", self.memory_t1_ns, self.memory_t2_ns)
+
+
+def _check(name: str, value: float, low: float, high: float, *, low_open: bool = False) -> None:
+    ok = (value > low if low_open else value >= low) and value <= high
+    if not ok or value != value:
+        left = "(" if low_open else "["
+        raise UserInputError(f"{name} = {value!r} is outside the allowed range {left}{low}, {high}]")
+
+
+def _check_t1t2(prefix: str, t1: float, t2: float) -> None:
+    if not t1 > 0 or not t2 > 0:
+        raise UserInputError(f"{prefix}_t1_ns = {t1!r}, {prefix}_t2_ns = {t2!r} must be > 0")
+    if t2 > 2 * t1:
+        raise UserInputError(
+            f"{prefix}_t2_ns = {t2!r} exceeds 2 * {prefix}_t1_ns = {2 * t1!r} (T2 <= 2 T1)"
+        )
+
+
+# -- closed forms --------------------------------------------------------------------------
+def fibre_transmission(node: NodeHardware) -> float:
+    """``10**(-(alpha L + coupling) / 10)`` of the QPU's fibre (DESIGN.md §3)."""
+    return 10.0 ** (-(node.attenuation_db_per_km * node.fibre_length_km + node.coupling_loss_db) / 10)
+
+
+def switch_stages(hub: HubHardware, n_qpus: int) -> int:
+    """Stages a photon crosses: ``hub.switch_stages`` or ``ceil(log2 ports)``."""
+    if hub.switch_stages is not None:
+        return int(hub.switch_stages)
+    ports = hub.switch_ports or (n_qpus + max(hub.sources, hub.bsm_stations))
+    return max(1, math.ceil(math.log2(ports)))
+
+
+def switch_transmission(hub: HubHardware, n_qpus: int) -> float:
+    """One pass through the switch: ``10**(-stages loss_per_stage / 10)``."""
+    return 10.0 ** (-switch_stages(hub, n_qpus) * hub.switch_loss_db_per_stage / 10)
+
+
+def path_transmission(node: NodeHardware, hub: HubHardware, n_qpus: int, scheme: str) -> float:
+    """Probability that the photon of one end completes its part of an attempt.
+
+    ``detection_in_hub``: ``e eta_f eta_switch eta_det`` (emitted, carried, detected at the hub);
+    ``source_in_hub``: ``eta_switch eta_f e`` (carried and stored at the QPU);
+    ``hub_memory_swap``: ``e_hub eta_switch eta_f e`` (emitted by the hub memory, stored).
+    """
+    eta = fibre_transmission(node) * switch_transmission(hub, n_qpus) * node.emission_efficiency
+    if scheme == "detection_in_hub":
+        return eta * hub.detector_efficiency
+    if scheme == "source_in_hub":
+        return eta
+    if scheme == "hub_memory_swap":
+        return eta * hub.memory_efficiency
+    raise UserInputError(f"scheme = {scheme!r}: unknown (allowed: {', '.join(SCHEMES)})")
+
+
+@dataclass(frozen=True)
+class LinkBudget:
+    """Per-attempt physics of one QPU pair (the same numbers drive both link modes).
+
+    Attributes
+    ----------
+    p_success : float
+        Probability that one attempt heralds a pair.
+    fidelity : float
+        Fidelity of the heralded (corrected) state with Phi+.
+    heralded_state : numpy.ndarray
+        4x4 density matrix of the heralded pair *after* the Pauli correction (Phi+ frame).
+    transmissions : tuple of float
+        Path transmissions of the two ends.
+    multi_pair_weight : float
+        ``source_in_hub``: Werner weight ``w`` (1 otherwise).
+    """
+
+    p_success: float
+    fidelity: float
+    heralded_state: np.ndarray
+    transmissions: tuple[float, float]
+    multi_pair_weight: float = 1.0
+
+
+def _phi_plus_dm() -> np.ndarray:
+    ket = np.array([1, 0, 0, 1], dtype=complex) / math.sqrt(2)
+    return np.outer(ket, ket.conj())
+
+
+def _phi_minus_dm() -> np.ndarray:
+    ket = np.array([1, 0, 0, -1], dtype=complex) / math.sqrt(2)
+    return np.outer(ket, ket.conj())
+
+
+def link_budget(
+    node_a: NodeHardware, node_b: NodeHardware, hub: HubHardware, *, n_qpus: int, scheme: str
+) -> LinkBudget:
+    """Closed-form per-attempt success and heralded state (module docstring formulas).
+
+    For ``hub_memory_swap`` ``p_success`` is the probability that both legs of one attempt
+    herald in the same round (``p_A p_B``); legs that herald alone are kept for the next round
+    of the same request, so this is a lower bound used for planning.
+    """
+    eta_a = path_transmission(node_a, hub, n_qpus, scheme)
+    eta_b = path_transmission(node_b, hub, n_qpus, scheme)
+    if scheme == "detection_in_hub":
+        p = 0.5 * eta_a * eta_b
+        v = hub.hom_visibility
+        state = (1 + v) / 2 * _phi_plus_dm() + (1 - v) / 2 * _phi_minus_dm()
+        return LinkBudget(p, (1 + v) / 2, state, (eta_a, eta_b))
+    if scheme == "source_in_hub":
+        mu = hub.spdc_mean_pairs
+        # sum over n of P(n) (1 - (1-a)^n)(1 - (1-b)^n) in closed form (geometric series):
+        # sum_n P(n) x^n = 1 / (1 + mu (1 - x)) for the thermal law P(n) = mu^n/(1+mu)^(n+1)
+        def g(x: float) -> float:
+            return 1.0 / (1.0 + mu * (1.0 - x))
+
+        p = 1.0 - g(1 - eta_a) - g(1 - eta_b) + g((1 - eta_a) * (1 - eta_b))
+        p1 = mu / (1 + mu) ** 2 * eta_a * eta_b
+        w = p1 / p if p > 0 else 1.0
+        state = w * _phi_plus_dm() + (1 - w) * np.eye(4) / 4
+        return LinkBudget(p, w + (1 - w) / 4, state, (eta_a, eta_b), multi_pair_weight=w)
+    if scheme == "hub_memory_swap":
+        return LinkBudget(eta_a * eta_b, 1.0, _phi_plus_dm(), (eta_a, eta_b))
+    raise UserInputError(f"scheme = {scheme!r}: unknown (allowed: {', '.join(SCHEMES)})")
+
+
+@dataclass(frozen=True)
+class RoundTiming:
+    """Durations of one round of parallel attempts, ns.
+
+    ``reconfiguration_ns`` (only when the switch must change circuits) + ``flight_ns``
+    (photons reach the detectors / memories) + ``window_ns`` (detection window) +
+    ``herald_ns`` (the herald message reaches the far end).
+    """
+
+    reconfiguration_ns: float
+    flight_ns: float
+    window_ns: float
+    herald_ns: float
+
+    @property
+    def total_ns(self) -> float:
+        """Round duration including reconfiguration, ns."""
+        return self.reconfiguration_ns + self.flight_ns + self.window_ns + self.herald_ns
+
+
+def round_timing(node_a: NodeHardware, node_b: NodeHardware, hub: HubHardware) -> RoundTiming:
+    """Round timing of a pair: photons cross the longer fibre, heralds come back along it.
+
+    Detection in the hub: photons fly QPU -> hub, the herald hub -> QPU. Source in the hub
+    and hub memory: photons fly hub -> QPU, storage reports QPU -> hub. Either way one fibre
+    crossing each way on the longer of the two fibres.
+    """
+    longest = max(node_a.fibre_delay_ns, node_b.fibre_delay_ns)
+    return RoundTiming(hub.switch_reconfiguration_ns, longest, hub.detection_window_ns, longest)
