@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from modenhub_net.errors import UserInputError
+
 REQUIRED = {"ideal", "near_term_trapped_ion", "near_term_nv", "superconducting_transduced", "future"}
 PRESET_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "hardware"
 _NUMBER = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*([-+]?(\d|inf|nan)|true|false)")
@@ -20,21 +22,24 @@ def test_required_preset_files_exist() -> None:
 def test_every_number_carries_a_citation_comment(path: Path) -> None:
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if _NUMBER.match(line):
-            assert "#" in line and line.split("#", 1)[1].strip(), f"{path.name}:{lineno}: no citation: {line!r}"
+            assert "#" in line and line.split("#", 1)[1].strip(), (
+                f"{path.name}:{lineno}: no citation: {line!r}"
+            )
 
 
-presets = pytest.importorskip(
-    "hardware_models.presets", reason="needs hardware_models.{spdc,fibre,detector,bsm} (parallel work)"
-)
-from modenhub_net.errors import UserInputError  # noqa: E402
+@pytest.fixture(scope="module")
+def presets():
+    return pytest.importorskip(
+        "hardware_models.presets", reason="needs hardware_models.{spdc,fibre,detector,bsm} (parallel work)"
+    )
 
 
-def test_available_presets_lists_required() -> None:
+def test_available_presets_lists_required(presets) -> None:
     assert REQUIRED <= set(presets.available_presets())
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
-def test_every_preset_loads_and_validates(name: str) -> None:
+def test_every_preset_loads_and_validates(presets, name: str) -> None:
     preset = presets.load_preset(name)
     assert preset.name == name
     assert preset.fibre.length_km == 0.0
@@ -45,14 +50,14 @@ def test_every_preset_loads_and_validates(name: str) -> None:
     assert presets.load_preset(PRESET_DIR / f"{name}.toml") == preset
 
 
-def test_ideal_preset_is_ideal() -> None:
+def test_ideal_preset_is_ideal(presets) -> None:
     p = presets.load_preset("ideal")
     assert p.memory.is_noiseless
     assert p.switch.loss_per_stage_db == 0.0 and p.fibre.attenuation_db_per_km == 0.0
     assert p.qpu.two_qubit_gate_depolar_prob == 0.0 and p.detector.efficiency == 1.0
 
 
-def test_unknown_preset_lists_available() -> None:
+def test_unknown_preset_lists_available(presets) -> None:
     with pytest.raises(UserInputError) as info:
         presets.load_preset("no_such_platform")
     message = str(info.value)
@@ -82,7 +87,9 @@ def _write_variant(tmp_path: Path, old: str, new: str) -> Path:
         ("transduction_efficiency = 1.0", "transduction_efficiency = 0.0", ("transduction_efficiency",)),
     ],
 )
-def test_bad_preset_file_names_file_field_and_value(tmp_path: Path, old: str, new: str, expected: tuple) -> None:
+def test_bad_preset_file_names_file_field_and_value(
+    presets, tmp_path: Path, old: str, new: str, expected: tuple
+) -> None:
     path = _write_variant(tmp_path, old, new)
     with pytest.raises(UserInputError) as info:
         presets.load_preset(path)
@@ -92,6 +99,6 @@ def test_bad_preset_file_names_file_field_and_value(tmp_path: Path, old: str, ne
         assert text in message, message
 
 
-def test_missing_preset_file(tmp_path: Path) -> None:
+def test_missing_preset_file(presets, tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="no such"):
         presets.load_preset(tmp_path / "absent.toml")
