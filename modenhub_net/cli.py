@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="local workers (default: one per core; 1 runs serially in-process)",
     )
     sweep.add_argument("--scheduler", default=None, help="address of a Dask scheduler, tcp://HOST:PORT")
+    sweep.add_argument(
+        "--trials", type=_positive_int("--trials"), default=None,
+        help="override the requests per point of every grid point (>= 1)",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

@@ -139,6 +139,9 @@ def _format_items(items: list[dict[str, Any]], *, source: str) -> str:
         if kind == "missing":
             lines.append(f"{source}: {path}: required field is missing")
             continue
+        if not item.get("loc"):  # a whole-document rule: the message says it all
+            lines.append(f"{source}: {message.removeprefix('Value error, ')}")
+            continue
         value = item.get("input")
         shown = repr(value)
         if len(shown) > 80:

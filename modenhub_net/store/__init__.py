@@ -1,0 +1,10 @@
+"""Resumable result store of parameter sweeps: one atomically written file per finished point.
+
+See :class:`ResultStore` (layout, atomicity, resume) and :func:`load_summary` (the table of a
+store in one call).
+"""
+
+from modenhub_net.store.keys import canonical_json, point_key
+from modenhub_net.store.result_store import PointRecord, ResultStore, load_summary
+
+__all__ = ["PointRecord", "ResultStore", "canonical_json", "load_summary", "point_key"]

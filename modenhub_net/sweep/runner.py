@@ -1,0 +1,211 @@
+"""Map a point function over sweep points, serially or on Dask, storing each as it finishes.
+
+One signature for every backend (the QuTiP ``map`` idea): :func:`run_sweep` takes the points,
+the point function and the store; ``workers=1`` runs in this process, otherwise an embedded
+``LocalCluster`` (one single-threaded worker process per core) or an existing scheduler
+(``scheduler="tcp://HOST:PORT"``) computes the points. Results come back to this process and
+are written here, one atomic file per point, in completion order. A worker that dies mid-task
+only loses that task, which the Dask scheduler reruns on another worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from modenhub_net.errors import UserInputError
+from modenhub_net.store import PointRecord, ResultStore
+from modenhub_net.sweep.grid import SweepPoint, code_version
+from modenhub_net.sweep.progress import ProgressBar
+
+__all__ = ["PointFunction", "SweepReport", "evaluate", "run_sweep"]
+
+
+class PointFunction(Protocol):
+    """``point_fn(document, *, seed) -> DataFrame``: pure, picklable, module-level."""
+
+    def __call__(self, document: Mapping[str, Any], *, seed: int) -> pd.DataFrame: ...
+
+
+@dataclass
+class SweepReport:
+    """What a call of :func:`run_sweep` did.
+
+    Attributes
+    ----------
+    total : int
+        Points in the sweep.
+    skipped : int
+        Points already in the store before this run.
+    computed : int
+        Points computed and stored by this run.
+    failed : list of (SweepPoint, str)
+        Points whose function raised, with the error text (not stored; a re-run retries).
+    elapsed_s : float
+        Wall time of this run, s (including cluster start-up).
+    """
+
+    total: int
+    skipped: int
+    computed: int = 0
+    failed: list[tuple[SweepPoint, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def evaluate(point_fn: PointFunction, document: Mapping[str, Any],
+             seed: int) -> tuple[pd.DataFrame, float]:
+    """Run one point (on a worker or here): its rows and its compute time in s."""
+    start = time.perf_counter()
+    frame = point_fn(document, seed=seed)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"point function returned {type(frame).__name__}, not a DataFrame")
+    return frame, time.perf_counter() - start
+
+
+def _store_point(store: ResultStore, point: SweepPoint, frame: pd.DataFrame,
+                 elapsed_s: float) -> None:
+    store.write_point(
+        PointRecord(key=point.key, seed=point.seed, labels=point.labels), frame,
+        meta={"code_version": code_version(), "elapsed_s": round(elapsed_s, 6)},
+    )
+
+
+def _serial(todo: Sequence[SweepPoint], point_fn: PointFunction, store: ResultStore,
+            report: SweepReport, bar: ProgressBar) -> None:
+    for point in todo:
+        try:
+            frame, elapsed = evaluate(point_fn, point.document, point.seed)
+        except Exception as exc:  # noqa: BLE001 - reported per point, others continue
+            report.failed.append((point, f"{type(exc).__name__}: {exc}"))
+            continue
+        _store_point(store, point, frame, elapsed)
+        report.computed += 1
+        bar.advance()
+
+
+@contextlib.contextmanager
+def _client(*, workers: int, scheduler: str | None) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UserInputError(
+                f"--scheduler = {scheduler!r}: cannot connect to a Dask scheduler ({exc})"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True,
+        silence_logs=logging.ERROR, dashboard_address=None,
+    )
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def _distributed(todo: Sequence[SweepPoint], point_fn: PointFunction, store: ResultStore,
+                 report: SweepReport, bar: ProgressBar, *, workers: int,
+                 scheduler: str | None) -> None:
+    from distributed import as_completed
+
+    with _client(workers=workers, scheduler=scheduler) as client:
+        futures = {
+            client.submit(evaluate, point_fn, point.document, point.seed,
+                          key=f"modenhub-point-{point.key}", pure=False): point
+            for point in todo
+        }
+        try:
+            for future in as_completed(futures):
+                point = futures[future]
+                if future.status == "error":
+                    exc = future.exception()
+                    report.failed.append((point, f"{type(exc).__name__}: {exc}"))
+                else:
+                    frame, elapsed = future.result()
+                    _store_point(store, point, frame, elapsed)
+                    report.computed += 1
+                    bar.advance()
+                future.release()
+        finally:
+            client.cancel(list(futures))
+
+
+def run_sweep(
+    points: Sequence[SweepPoint],
+    point_fn: PointFunction,
+    store: ResultStore,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> SweepReport:
+    """Compute every point not yet in the store and store each as soon as it finishes.
+
+    Parameters
+    ----------
+    points : sequence of SweepPoint
+        The sweep, in grid order (see :func:`modenhub_net.sweep.plan_sweep`).
+    point_fn : callable
+        ``point_fn(document, *, seed) -> pandas.DataFrame``; a picklable module-level function
+        whose result depends only on its arguments.
+    store : ResultStore
+        Where finished points go; points already there are skipped.
+    workers : int, optional
+        Local worker processes (>= 1). Default: one per core. 1 (or a single core) runs
+        serially in this process. Ignored when ``scheduler`` is given.
+    scheduler : str, optional
+        Address of a running Dask scheduler, ``tcp://HOST:PORT``; its workers must be able to
+        import ``point_fn``'s module.
+    progress : bool, optional
+        Show a progress bar on stderr (default True).
+    log : callable, optional
+        Receives one-line notes (e.g. ``"12 points: 5 already done, 7 to run"``).
+
+    Returns
+    -------
+    SweepReport
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Propagated after the workers are shut down; every point finished so far is stored.
+    """
+    start = time.perf_counter()
+    store.clean_temporary()
+    finished = {key for key in store.finished() if store.is_intact(key)}
+    todo = [p for p in points if p.key not in finished]
+    report = SweepReport(total=len(points), skipped=len(points) - len(todo))
+    if log is not None:
+        log(f"{report.total} points: {report.skipped} already done, {len(todo)} to run")
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    bar = ProgressBar(total=report.total, done=report.skipped, enabled=progress and bool(todo))
+    try:
+        if not todo:
+            pass
+        elif scheduler is None and (n_workers <= 1 or len(todo) == 1):
+            _serial(todo, point_fn, store, report, bar)
+        else:
+            _distributed(todo, point_fn, store, report, bar,
+                         workers=min(n_workers, len(todo)), scheduler=scheduler)
+    finally:
+        bar.close()
+        report.elapsed_s = time.perf_counter() - start
+    return report
