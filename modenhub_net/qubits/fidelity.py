@@ -1,0 +1,59 @@
+"""Fidelity of simulated states to pure or mixed references."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from modenhub_net.errors import UserInputError
+from modenhub_net.qubits.state import Qubit, reduced_dm
+
+__all__ = ["fidelity"]
+
+
+_RELATIVE_EIGEN_FLOOR = 1e-12
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    """Zero eigenvalues below 1e-12 of the largest: rounding noise of a rank-deficient PSD
+    matrix (~1e-17) would otherwise enter through its square root as ~1e-9."""
+    floor = _RELATIVE_EIGEN_FLOOR * max(float(values.max()), 0.0)
+    return np.where(values > floor, values, 0.0)
+
+
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(_clean(values))) @ vectors.conj().T
+
+
+def fidelity(qubits: Sequence[Qubit] | np.ndarray, reference: np.ndarray) -> float:
+    """Fidelity of a state to a reference (squared convention, in [0, 1]).
+
+    Parameters
+    ----------
+    qubits : sequence of Qubit or numpy.ndarray
+        The qubits whose reduced density matrix is compared (in this order), or a density
+        matrix directly.
+    reference : numpy.ndarray
+        A ket: ``F = <psi|rho|psi>``; or a density matrix: Uhlmann–Jozsa fidelity
+        ``F = (tr sqrt(sqrt(rho) sigma sqrt(rho)))^2`` (Jozsa, J. Mod. Opt. 41, 2315 (1994)).
+        QuTiP's ``fidelity`` returns the square root of this value.
+    """
+    if isinstance(qubits, np.ndarray):
+        rho = qubits
+    else:
+        qubits = list(qubits)
+        state = qubits[0].state
+        # fast path: the qubits are exactly one state's qubits, in order (no copy needed)
+        rho = state.dm if state is not None and state.qubits == qubits else reduced_dm(qubits)
+    ref = np.asarray(reference, dtype=np.complex128)
+    if ref.ndim == 1:
+        if ref.shape[0] != rho.shape[0]:
+            raise UserInputError(f"reference ket has dimension {ref.shape[0]}, state {rho.shape[0]}")
+        return float(np.clip(np.vdot(ref, rho @ ref).real, 0.0, 1.0))
+    if ref.shape != rho.shape:
+        raise UserInputError(f"reference shape {ref.shape} does not match state shape {rho.shape}")
+    root = _sqrt_psd(ref)
+    values = np.linalg.eigvalsh(root @ rho @ root)
+    return float(np.clip(np.sqrt(_clean(values)).sum() ** 2, 0.0, 1.0))

@@ -1,0 +1,373 @@
+"""Qubits sharing density-matrix states, and the contractions that act on them.
+
+A :class:`QState` holds the density matrix of the qubits that are correlated; a
+:class:`Qubit` points at the state it belongs to. States merge (Kronecker product) only when
+an operation spans qubits of different states, and shrink by partial trace when a qubit is
+measured, discarded or lost, so a state never holds more qubits than are correlated.
+
+Operators act by contraction on the target axes: a single-qubit map is applied to the four
+2x2 blocks of the target axis through its 4x4 Liouville matrix, a k-qubit operator by
+``tensordot`` on the k target row axes. No 2^n x 2^n operator is ever built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from modenhub_net.errors import UserInputError
+
+__all__ = ["Qubit", "QState", "create_qubits", "assign_state", "reduced_dm", "operate", "apply_kraus"]
+
+_TOL = 1e-9
+
+
+class QState:
+    """The joint density matrix of a group of correlated qubits.
+
+    Attributes
+    ----------
+    dm : numpy.ndarray
+        Complex density matrix of shape ``(2**n, 2**n)``, big-endian in :attr:`qubits`.
+    qubits : list of Qubit
+        The qubits described, in axis order.
+    """
+
+    __slots__ = ("dm", "qubits")
+
+    def __init__(self, dm: np.ndarray, qubits: list[Qubit]) -> None:
+        self.dm = dm
+        self.qubits = qubits
+
+    @property
+    def num_qubits(self) -> int:
+        return len(self.qubits)
+
+    def __repr__(self) -> str:
+        return f"QState({[q.name for q in self.qubits]})"
+
+
+class Qubit:
+    """A qubit: a name and the shared state it currently belongs to.
+
+    Attributes
+    ----------
+    name : str
+    state : QState or None
+        ``None`` once the qubit was discarded or lost.
+    is_lost : bool
+        True if the qubit was lost (e.g. a photon absorbed in fibre).
+    """
+
+    __slots__ = ("name", "state", "is_lost")
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self.state: QState | None = None
+        self.is_lost = False
+
+    def __repr__(self) -> str:
+        status = "lost" if self.is_lost else ("discarded" if self.state is None else "alive")
+        return f"Qubit({self.name!r}, {status})"
+
+
+_KET0_DM = np.array([[1, 0], [0, 0]], dtype=np.complex128)
+
+
+def create_qubits(n: int, *, names: Sequence[str] | None = None) -> list[Qubit]:
+    """Create ``n`` qubits, each alone in ``|0><0|``.
+
+    Parameters
+    ----------
+    n : int
+        Number of qubits, >= 1.
+    names : sequence of str, optional
+        Their names (default ``q0, q1, ...``).
+    """
+    if n < 1:
+        raise UserInputError(f"n = {n!r}: need at least one qubit")
+    if names is not None and len(names) != n:
+        raise UserInputError(f"names has {len(names)} entries, expected n = {n}")
+    qubits = []
+    for k in range(n):
+        qubit = Qubit(names[k] if names is not None else f"q{k}")
+        qubit.state = QState(_KET0_DM.copy(), [qubit])
+        qubits.append(qubit)
+    return qubits
+
+
+def _alive(qubit: Qubit) -> QState:
+    state = qubit.state
+    if state is None:
+        why = "lost" if qubit.is_lost else "discarded or measured away"
+        raise UserInputError(f"qubit {qubit.name!r} is {why}; it cannot be operated on")
+    return state
+
+
+def _check_distinct(qubits: Sequence[Qubit]) -> None:
+    if len({id(q) for q in qubits}) != len(qubits):
+        raise UserInputError(f"qubits {[q.name for q in qubits]} contain a repeated qubit")
+
+
+# -- contractions ---------------------------------------------------------------------------
+def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Kronecker product of two square matrices (broadcasting; faster than ``np.kron``)."""
+    m, n = a.shape[0], b.shape[0]
+    return (a[:, None, :, None] * b[None, :, None, :]).reshape(m * n, m * n)
+
+
+def _liouville_of_unitary(op: np.ndarray) -> np.ndarray:
+    return (op[:, None, :, None] * op.conj()[None, :, None, :]).reshape(4, 4)
+
+
+_EYE = {1 << k: np.eye(1 << k) for k in range(1, 7)}
+
+
+def _is_unitary(op: np.ndarray) -> bool:
+    eye = _EYE.get(op.shape[0])
+    if eye is None:
+        eye = np.eye(op.shape[0])
+    return float(np.abs(op @ op.conj().T - eye).max()) < 1e-9
+
+def _apply_superop_1q(dm: np.ndarray, n: int, k: int, liouville: np.ndarray) -> np.ndarray:
+    """Apply a single-qubit map (4x4 row-major Liouville matrix) to axis ``k`` of ``dm``.
+
+    The four 2x2 blocks ``rho[.., i, .., .., j, ..]`` of the target axis are stacked as rows
+    (i, j) and mixed by the Liouville matrix in one matrix product.
+    """
+    a = 1 << k
+    b = 1 << (n - k - 1)
+    dim = dm.shape[0]
+    if a == 1:  # target is the most significant axis: blocks need one transpose only
+        blocks = dm.reshape(2, b, 2, b).transpose(0, 2, 1, 3).reshape(4, b * b)
+        out = (liouville @ blocks).reshape(2, 2, b, b).transpose(0, 2, 1, 3)
+        return out.reshape(dim, dim)
+    blocks = dm.reshape(a, 2, b, a, 2, b).transpose(1, 4, 0, 2, 3, 5).reshape(4, -1)
+    out = (liouville @ blocks).reshape(2, 2, a, b, a, b).transpose(2, 0, 3, 4, 1, 5)
+    return out.reshape(dim, dim)
+
+
+def _apply_left(dm: np.ndarray, n: int, targets: Sequence[int], op: np.ndarray) -> np.ndarray:
+    """``op`` (2^k x 2^k) applied to the row indices of ``targets`` (tensordot, no kron)."""
+    k = len(targets)
+    dim = dm.shape[0]
+    tensor = dm.reshape((2,) * n + (dim,))
+    op_tensor = op.reshape((2,) * (2 * k))
+    out = np.tensordot(op_tensor, tensor, axes=(tuple(range(k, 2 * k)), tuple(targets)))
+    out = np.moveaxis(out, tuple(range(k)), tuple(targets))
+    return out.reshape(dim, dim)
+
+
+def _conjugate(dm: np.ndarray, n: int, targets: Sequence[int], op: np.ndarray) -> np.ndarray:
+    """``op rho op^dagger`` on ``targets`` for Hermitian ``rho``: ``op (op rho)^dagger``."""
+    half = _apply_left(dm, n, targets, op)
+    return _apply_left(half.conj().T, n, targets, op)
+
+
+def _partial_trace_axis(dm: np.ndarray, n: int, k: int) -> np.ndarray:
+    a = 1 << k
+    b = 1 << (n - k - 1)
+    view = dm.reshape(a, 2, b, a, 2, b)
+    out = view[:, 0, :, :, 0, :] + view[:, 1, :, :, 1, :]
+    return out.reshape(a * b, a * b)
+
+
+# -- state bookkeeping ----------------------------------------------------------------------
+def _merge(qubits: Sequence[Qubit]) -> QState:
+    """Make all ``qubits`` share one state (Kronecker product of their distinct states)."""
+    first = _alive(qubits[0])
+    for qubit in qubits[1:]:
+        other = _alive(qubit)
+        if other is first:
+            continue
+        first.dm = _kron(first.dm, other.dm)
+        first.qubits.extend(other.qubits)
+        for moved in other.qubits:
+            moved.state = first
+    return first
+
+
+def _remove(qubit: Qubit) -> None:
+    """Trace ``qubit`` out of its state (its partners keep their reduced state)."""
+    state = _alive(qubit)
+    n = len(state.qubits)
+    if n > 1:
+        k = state.qubits.index(qubit)
+        state.dm = _partial_trace_axis(state.dm, n, k)
+        del state.qubits[k]
+    qubit.state = None
+
+
+def _as_density_matrix(state: np.ndarray, n: int, *, name: str = "state") -> np.ndarray:
+    array = np.asarray(state, dtype=np.complex128)
+    dim = 1 << n
+    if array.shape == (dim,):
+        norm = np.vdot(array, array).real
+        if abs(norm - 1.0) > 1e-8:
+            raise UserInputError(f"{name}: ket norm = {norm!r}, must be 1")
+        return np.outer(array, array.conj())
+    if array.shape != (dim, dim):
+        raise UserInputError(
+            f"{name}: shape {array.shape} does not fit {n} qubit(s): expected ({dim},) or ({dim}, {dim})"
+        )
+    trace = np.trace(array).real
+    if abs(trace - 1.0) > 1e-8 or not np.allclose(array, array.conj().T, atol=1e-10):
+        raise UserInputError(f"{name}: density matrix must be Hermitian with trace 1 (trace {trace!r})")
+    return array.copy()
+
+
+def assign_state(qubits: Sequence[Qubit], state: np.ndarray) -> QState:
+    """Give ``qubits`` (in this order) the joint ``state`` (ket or density matrix).
+
+    Qubits entangled with others are first traced out of their old states. Discarded or
+    lost qubits are revived (their ``is_lost`` flag is cleared).
+    """
+    qubits = list(qubits)
+    _check_distinct(qubits)
+    dm = _as_density_matrix(state, len(qubits))
+    for qubit in qubits:
+        if qubit.state is not None:
+            _remove(qubit)
+        qubit.is_lost = False
+    new = QState(dm, qubits)
+    for qubit in qubits:
+        qubit.state = new
+    return new
+
+
+def _new_state(qubits: list[Qubit], dm: np.ndarray) -> QState:
+    """Trusted constructor: ``dm`` is a valid density matrix owned by the new state."""
+    state = QState(dm, qubits)
+    for qubit in qubits:
+        qubit.state = state
+    return state
+
+
+def _positions(state: QState, qubits: Sequence[Qubit]) -> list[int]:
+    return [state.qubits.index(q) for q in qubits]
+
+
+def reduced_dm(qubits: Sequence[Qubit]) -> np.ndarray:
+    """Density matrix of ``qubits`` in the given order; changes no state.
+
+    Qubits of different states contribute the Kronecker product of their reduced matrices.
+    """
+    qubits = list(qubits)
+    _check_distinct(qubits)
+    groups: list[tuple[QState, list[Qubit]]] = []
+    for qubit in qubits:
+        state = _alive(qubit)
+        for group_state, members in groups:
+            if group_state is state:
+                members.append(qubit)
+                break
+        else:
+            groups.append((state, [qubit]))
+    result = None
+    order: list[Qubit] = []
+    for state, members in groups:
+        dm = state.dm
+        n = len(state.qubits)
+        keep = _positions(state, members)
+        for k in sorted(set(range(n)) - set(keep), reverse=True):
+            dm = _partial_trace_axis(dm, n, k)
+            n -= 1
+        remaining = sorted(keep)  # axis order after the partial traces
+        axes = [remaining.index(p) for p in keep]
+        if axes != list(range(len(axes))):
+            m = len(axes)
+            dm = dm.reshape((2,) * (2 * m)).transpose(axes + [m + i for i in axes])
+            dm = dm.reshape(1 << m, 1 << m)
+        result = dm if result is None else np.kron(result, dm)
+        order.extend(members)
+    if order != qubits:  # groups interleave: permute the product into the requested order
+        m = len(qubits)
+        axes = [order.index(q) for q in qubits]
+        result = result.reshape((2,) * (2 * m)).transpose(axes + [m + i for i in axes])
+        result = result.reshape(1 << m, 1 << m)
+    return np.array(result, dtype=np.complex128, copy=True)
+
+
+def _check_square(matrix: np.ndarray, k: int, *, name: str) -> np.ndarray:
+    array = np.asarray(matrix, dtype=np.complex128)
+    dim = 1 << k
+    if array.shape != (dim, dim):
+        raise UserInputError(f"{name}: shape {array.shape} does not act on {k} qubit(s) ({dim}x{dim})")
+    return array
+
+
+#: Liouville matrices of the read-only gate constants, keyed by ``id`` (checked once).
+_TRUSTED_1Q: dict[int, np.ndarray] = {}
+_TRUSTED_1Q_MATRIX: dict[int, np.ndarray] = {}
+
+
+def _trust_gate(gate: np.ndarray) -> None:
+    """Precompute the Liouville matrix of a read-only module-level gate constant."""
+    _TRUSTED_1Q[id(gate)] = _liouville_of_unitary(gate)
+    _TRUSTED_1Q_MATRIX[id(gate)] = gate
+
+
+def operate(qubits: Sequence[Qubit], unitary: np.ndarray) -> None:
+    """Apply a unitary on ``qubits`` (in the listed order), merging their states if needed.
+
+    Parameters
+    ----------
+    qubits : sequence of Qubit
+        Target qubits; the first is the most significant index of ``unitary``.
+    unitary : numpy.ndarray
+        A ``2**k x 2**k`` unitary matrix.
+    """
+    if len(qubits) == 1:
+        liouville = _TRUSTED_1Q.get(id(unitary))
+        if liouville is None or _TRUSTED_1Q_MATRIX[id(unitary)] is not unitary:
+            op = _check_square(unitary, 1, name="unitary")
+            if not _is_unitary(op):
+                raise UserInputError("unitary: matrix is not unitary (U U^dagger != I)")
+            liouville = _liouville_of_unitary(op)
+        apply_superoperator(qubits[0], liouville)
+        return
+    qubits = list(qubits)
+    _check_distinct(qubits)
+    op = _check_square(unitary, len(qubits), name="unitary")
+    if not _is_unitary(op):
+        raise UserInputError("unitary: matrix is not unitary (U U^dagger != I)")
+    state = _merge(qubits)
+    n = len(state.qubits)
+    state.dm = _conjugate(state.dm, n, _positions(state, qubits), op)
+
+
+def apply_superoperator(qubit: Qubit, liouville: np.ndarray) -> None:
+    """Apply a single-qubit map given by its row-major 4x4 Liouville matrix (fast path)."""
+    state = _alive(qubit)
+    n = len(state.qubits)
+    k = state.qubits.index(qubit) if n > 1 else 0
+    state.dm = _apply_superop_1q(state.dm, n, k, liouville)
+
+
+def apply_kraus(qubits: Sequence[Qubit], kraus_ops: Sequence[np.ndarray]) -> None:
+    """Apply the CPTP map ``rho -> sum_K K rho K^dagger`` on ``qubits``.
+
+    Raises
+    ------
+    UserInputError
+        If the operators have the wrong shape or ``sum K^dagger K != I``.
+    """
+    qubits = list(qubits)
+    _check_distinct(qubits)
+    k = len(qubits)
+    ops = [_check_square(op, k, name="kraus_ops") for op in kraus_ops]
+    if not ops:
+        raise UserInputError("kraus_ops: need at least one Kraus operator")
+    completeness = sum(op.conj().T @ op for op in ops)
+    if not np.allclose(completeness, np.eye(1 << k), atol=1e-9):
+        raise UserInputError("kraus_ops: not trace preserving (sum K^dagger K != I)")
+    if k == 1:
+        from modenhub_net.qubits.operators import superoperator
+
+        apply_superoperator(qubits[0], superoperator(ops))
+        return
+    state = _merge(qubits)
+    n = len(state.qubits)
+    targets = _positions(state, qubits)
+    state.dm = sum(_conjugate(state.dm, n, targets, op) for op in ops)
