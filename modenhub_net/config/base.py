@@ -18,7 +18,7 @@ from modenhub_net.errors import UserInputError
 
 __all__ = [
     "ParamsModel",
-    "ParamsValidationError",
+    "params_validation_error",
     "StrictModel",
     "format_validation_error",
     "load_toml",
@@ -61,20 +61,20 @@ class ParamsModel(StrictModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ParamsValidationError(exc, source=type(self).__name__) from None
+            raise params_validation_error(exc, source=type(self).__name__) from None
 
 
-class ParamsValidationError(UserInputError):
-    """A :class:`ParamsModel` rejected its arguments.
+def params_validation_error(error: ValidationError, *, source: str) -> UserInputError:
+    """A :class:`UserInputError` for a rejected :class:`ParamsModel` construction.
 
-    Keeps pydantic's structured errors so that, when the model is nested inside a scenario
-    document, :func:`format_validation_error` can report the full field path
-    (``hardware.fibre.length_km``) instead of the whole sub-document.
+    It keeps pydantic's structured errors in ``.details`` so that, when the model is nested
+    inside a scenario document, :func:`format_validation_error` can report the full field
+    path (``hardware.fibre.length_km``) instead of the whole sub-document.
     """
-
-    def __init__(self, error: ValidationError, *, source: str) -> None:
-        self.details = error.errors(include_url=False)
-        super().__init__(_format_items(self.details, source=source))
+    details = error.errors(include_url=False)
+    exc = UserInputError(_format_items(details, source=source))
+    exc.details = details  # type: ignore[attr-defined]
+    return exc
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def _expand_nested(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     expanded: list[dict[str, Any]] = []
     for item in items:
         inner = (item.get("ctx") or {}).get("error")
-        if isinstance(inner, ParamsValidationError):
+        if isinstance(inner, UserInputError) and hasattr(inner, "details"):
             prefix = tuple(item.get("loc", ()))
             for detail in _expand_nested(inner.details):
                 expanded.append({**detail, "loc": prefix + tuple(detail.get("loc", ()))})
