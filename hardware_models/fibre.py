@@ -1,0 +1,239 @@
+"""Optical fibre: transmission, delay and optional depolarisation of photonic qubits.
+
+Physics (DESIGN.md §3)
+----------------------
+* Transmission of a span of length ``L`` (km) with attenuation ``alpha`` (dB/km) and a fixed
+  insertion loss ``loss_db`` (connectors, splices):
+  ``eta = 10 ** (-(alpha * L + loss_db) / 10)`` (Agrawal, *Fiber-Optic Communication Systems*,
+  4th ed., §2.5; ITU-T G.652 gives ~0.2 dB/km at 1550 nm).
+* Delay ``L / v`` with ``v`` ~ 200,000 km/s in silica (group index ~1.47, Agrawal §2.1).
+* Optional depolarisation of a surviving photonic qubit:
+  ``p = 1 - exp(-depolar_rate_per_km * L)``; the qubit is replaced by the maximally mixed
+  state with probability ``p`` (the length-based depolarising model of NetSquid's
+  ``FibreDepolarizeModel``, Coopmans et al., Commun. Phys. 4, 164 (2021)).
+
+Loss removes the photon: a lost qubit is traced out (:func:`modenhub_net.qubits.lose`) and
+the message carries ``None`` in its place. Photons sent in *presence* encoding
+(``message.meta["encoding"] == "presence"``: ``|0>`` = no photon, ``|1>`` = one photon, as used
+by single-click heralding) are instead amplitude damped with ``gamma = 1 - eta``, which is the
+exact action of a beam-splitter loss on a photon-number qubit (Nielsen & Chuang §8.3.5).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from modenhub_net.components import ClassicalChannel, Message, QuantumChannel
+from modenhub_net.components.models import LengthDelayModel
+from modenhub_net.config import ParamsModel
+from modenhub_net.errors import check_range
+from modenhub_net.simulation import Simulation
+
+__all__ = [
+    "ClassicalFibre",
+    "DepolarNoiseModel",
+    "Fibre",
+    "FibreParams",
+    "TransmissionLossModel",
+    "fibre_delay_ns",
+    "fibre_depolar_probability",
+    "fibre_transmission",
+]
+
+
+class FibreParams(ParamsModel):
+    """Parameters of one fibre span.
+
+    Parameters
+    ----------
+    length_km : float
+        Length in km, >= 0. Default 0 (a hardware preset leaves it 0; the hub scenario
+        sets per-QPU lengths).
+    attenuation_db_per_km : float
+        Attenuation in dB/km, in [0, 10]. Default 0.2 dB/km: standard single-mode fibre at
+        1550 nm (ITU-T G.652; Agrawal, *Fiber-Optic Communication Systems*, §2.5).
+    loss_db : float
+        Fixed insertion loss in dB (connectors, splices), in [0, 100]. Default 0.
+    speed_km_per_s : float
+        Signal (group) speed in km/s, in (0, 299792.458]. Default 200,000 km/s: silica,
+        group index ~1.47 (Agrawal §2.1).
+    depolar_rate_per_km : float
+        Depolarising rate in 1/km, >= 0; a surviving photonic qubit is depolarised with
+        ``p = 1 - exp(-rate * length_km)``. Default 0 (polarisation/time-bin drift actively
+        compensated). Model: NetSquid ``FibreDepolarizeModel`` (Coopmans et al., Commun.
+        Phys. 4, 164 (2021)).
+    """
+
+    length_km: float = Field(0.0, ge=0.0, le=1.0e5)
+    attenuation_db_per_km: float = Field(0.2, ge=0.0, le=10.0)
+    loss_db: float = Field(0.0, ge=0.0, le=100.0)
+    speed_km_per_s: float = Field(200_000.0, gt=0.0, le=299_792.458)
+    depolar_rate_per_km: float = Field(0.0, ge=0.0)
+
+
+def fibre_transmission(params: FibreParams) -> float:
+    """Transmission ``eta = 10 ** (-(alpha * L + loss_db) / 10)``, in [0, 1].
+
+    Source: Agrawal, *Fiber-Optic Communication Systems*, §2.5 (attenuation in dB).
+
+    Examples
+    --------
+    >>> round(fibre_transmission(FibreParams(length_km=50.0)), 6)
+    0.1
+    """
+    return 10.0 ** (-(params.attenuation_db_per_km * params.length_km + params.loss_db) / 10.0)
+
+
+def fibre_delay_ns(params: FibreParams) -> float:
+    """Propagation delay ``L / v`` in ns.
+
+    Examples
+    --------
+    >>> fibre_delay_ns(FibreParams(length_km=10.0))
+    50000.0
+    """
+    return params.length_km / params.speed_km_per_s * 1e9
+
+
+def fibre_depolar_probability(params: FibreParams) -> float:
+    """Depolarising probability ``p = 1 - exp(-depolar_rate_per_km * L)`` of a surviving photon."""
+    return -math.expm1(-params.depolar_rate_per_km * params.length_km)
+
+
+class TransmissionLossModel:
+    """Each item survives independently with probability ``transmission``.
+
+    Parameters
+    ----------
+    transmission : float
+        Survival probability in [0, 1].
+    """
+
+    __slots__ = ("transmission",)
+
+    def __init__(self, transmission: float) -> None:
+        self.transmission = check_range("transmission", transmission, low=0.0, high=1.0)
+
+    def survives(self, *, rng: np.random.Generator, item: Any) -> bool:
+        return self.transmission >= 1.0 or rng.random() < self.transmission
+
+
+class DepolarNoiseModel:
+    """Depolarise each surviving qubit with a fixed probability ``p`` (``rho -> (1-p) rho + p I/2``).
+
+    Parameters
+    ----------
+    probability : float
+        Depolarising probability in [0, 1] (see :func:`fibre_depolar_probability`).
+    """
+
+    __slots__ = ("probability",)
+
+    def __init__(self, probability: float) -> None:
+        self.probability = check_range("probability", probability, low=0.0, high=1.0)
+
+    def apply(self, qubit: Any, *, elapsed_ns: float, rng: np.random.Generator) -> None:
+        if self.probability > 0.0:
+            from modenhub_net.qubits import depolarise
+
+            depolarise(qubit, self.probability)
+
+
+@lru_cache(maxsize=256)
+def _cached_link(params: FibreParams) -> tuple[float, float, float]:
+    return fibre_transmission(params), fibre_delay_ns(params), fibre_depolar_probability(params)
+
+
+class Fibre(QuantumChannel):
+    """A one-way quantum fibre with ports ``send`` and ``recv``.
+
+    Each photon (qubit item of a message) survives with ``fibre_transmission(params)``; a lost
+    photon is traced out and replaced by ``None``; survivors arrive after
+    ``fibre_delay_ns(params)`` and are depolarised with ``fibre_depolar_probability(params)``.
+    Messages with ``meta["encoding"] == "presence"`` carry photon-number qubits: their
+    qubits are amplitude damped with ``gamma = 1 - eta`` instead of being removed.
+
+    Parameters
+    ----------
+    name : str
+        Component name.
+    sim : Simulation
+        Owning simulation.
+    params : FibreParams
+        Fibre parameters.
+    extra_transmission : float, optional
+        Additional transmission in [0, 1] multiplied into ``eta`` (e.g. a switch pass or an
+        emitter's coupling), default 1.
+
+    Examples
+    --------
+    >>> from modenhub_net.simulation import Simulation
+    >>> fibre = Fibre("f", sim=Simulation(seed=1), params=FibreParams(length_km=20.0))
+    >>> round(fibre.transmission, 4), fibre.delay_ns
+    (0.3981, 100000.0)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        sim: Simulation,
+        params: FibreParams,
+        extra_transmission: float = 1.0,
+    ) -> None:
+        eta, delay, p_dep = _cached_link(params)
+        eta *= check_range("extra_transmission", extra_transmission, low=0.0, high=1.0)
+        super().__init__(
+            name,
+            sim=sim,
+            delay_model=LengthDelayModel(params.length_km, speed_km_per_s=params.speed_km_per_s),
+            loss_model=TransmissionLossModel(eta),
+            noise_model=DepolarNoiseModel(p_dep) if p_dep > 0.0 else None,
+        )
+        self.params = params
+        self.transmission = eta
+        self.delay_ns = delay
+
+    def _transmit(self, message: Message, delay_ns: float) -> Message | None:
+        if message.meta.get("encoding") != "presence":
+            return super()._transmit(message, delay_ns)
+        from modenhub_net.qubits import amplitude_damp
+
+        gamma = 1.0 - self.transmission
+        for qubit in message.items:
+            if qubit is not None:
+                amplitude_damp(qubit, gamma)
+                if self.noise_model is not None:
+                    self.noise_model.apply(qubit, elapsed_ns=delay_ns, rng=self.rng)
+        return Message(tuple(message.items), dict(message.meta))
+
+
+class ClassicalFibre(ClassicalChannel):
+    """A one-way classical channel over fibre: latency ``L / v + processing_ns``, no loss.
+
+    Parameters
+    ----------
+    name : str
+        Component name.
+    sim : Simulation
+        Owning simulation.
+    params : FibreParams
+        Fibre parameters (only ``length_km`` and ``speed_km_per_s`` are used).
+    processing_ns : float, optional
+        Fixed processing/serialisation time in ns, >= 0, default 0.
+    """
+
+    def __init__(
+        self, name: str, *, sim: Simulation, params: FibreParams, processing_ns: float = 0.0
+    ) -> None:
+        model = LengthDelayModel(
+            params.length_km, speed_km_per_s=params.speed_km_per_s, processing_ns=processing_ns
+        )
+        super().__init__(name, sim=sim, delay_model=model)
+        self.params = params
+        self.latency_ns = model.delay
