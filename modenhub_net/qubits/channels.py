@@ -153,7 +153,7 @@ def t1t2_noise(qubit: Qubit, elapsed_ns: float, *, t1_ns: float, t2_ns: float) -
     t1_ns, t2_ns : float
         Relaxation and coherence times in ns, > 0 (``math.inf``: none), ``T2 <= 2 T1``.
     """
-    liouville = t1t2_liouville(elapsed_ns, t1_ns=t1_ns, t2_ns=t2_ns)
+    liouville = _t1t2_liouville_cached(elapsed_ns, t1_ns, t2_ns)
     if liouville is not None:
         apply_superoperator(qubit, liouville)
 

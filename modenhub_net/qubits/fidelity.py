@@ -47,11 +47,12 @@ def fidelity(qubits: Sequence[Qubit] | np.ndarray, reference: np.ndarray) -> flo
         state = qubits[0].state
         # fast path: the qubits are exactly one state's qubits, in order (no copy needed)
         rho = state.dm if state is not None and state.qubits == qubits else reduced_dm(qubits)
-    ref = np.asarray(reference, dtype=np.complex128)
+    ref = reference if isinstance(reference, np.ndarray) else np.asarray(reference, dtype=np.complex128)
     if ref.ndim == 1:
         if ref.shape[0] != rho.shape[0]:
             raise UserInputError(f"reference ket has dimension {ref.shape[0]}, state {rho.shape[0]}")
-        return float(np.clip(np.vdot(ref, rho @ ref).real, 0.0, 1.0))
+        value = float((ref.conj() @ rho @ ref).real)
+        return 0.0 if value < 0.0 else (1.0 if value > 1.0 else value)
     if ref.shape != rho.shape:
         raise UserInputError(f"reference shape {ref.shape} does not match state shape {rho.shape}")
     root = _sqrt_psd(ref)
