@@ -1,25 +1,31 @@
 """Single-photon detectors: efficiency, dark counts, threshold or number resolving, dead time.
 
-Physics (DESIGN.md §3; Hadfield, Nat. Photon. 3, 696 (2009), "Single-photon detectors for
-optical quantum information applications", Box 1 and Table 1):
+Physics (DESIGN.md §3; Hadfield, Nat. Photon. 3, 696 (2009))
+-------------------------------------------------------------
+* Each incident photon is registered independently with efficiency ``eta``.
+* Dark counts are a Poisson process of rate ``R``; within a detection window ``tau`` the
+  number of dark counts is Poisson with mean ``lambda = R * tau`` and the probability of at
+  least one is ``p_dc = 1 - exp(-R * tau)``.
+* A *threshold* (click / no-click) detector clicks with
+  ``P(click | n) = 1 - (1 - eta)**n * (1 - p_dc)``.
+* A *number-resolving* (PNR) detector reports ``k`` = registered photons (Binomial(n, eta))
+  plus dark counts (Poisson(lambda)).
+* Dead time (non-paralysable): after a registered click the detector is blind for
+  ``dead_time_ns``; a click inside that interval is not registered and does not extend it.
+  For windows opened every ``T`` ns with click probability ``p`` each, a renewal argument gives
+  the registered fraction ``p / (1 + m p)`` with ``m = ceil(dead_time / T) - 1`` blind windows
+  after each click (Müller, Nucl. Instrum. Methods 112, 47 (1973) for non-paralysable dead time).
 
-- each of ``n`` incident photons is registered independently with efficiency ``eta``;
-- dark counts are a Poisson process of rate ``R``: in a window ``tau`` their number is
-  Poisson(``lambda = R tau``) and a threshold detector sees at least one with
-  ``p_dc = 1 - exp(-R tau)``;
-- a *threshold* (click / no-click) detector clicks with
-  ``P(click | n) = 1 - (1 - eta)**n (1 - p_dc)``;
-- a *number-resolving* (PNR) detector reports ``k = Binomial(n, eta) + Poisson(lambda)``;
-- after a registered click the detector is blind for ``dead_time_ns`` (non-paralysable:
-  arrivals during the dead time neither click nor extend it; the SNSPD reset time,
-  Marsili et al., Nat. Photon. 7, 210 (2013): ~40 ns).
+The *one-count* and *zero-count* functions :func:`one_count_probability` and
+:func:`zero_count_probability` are the building blocks that the BSM and SPDC closed forms use
+for both detector kinds.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-import numpy as np
 from pydantic import Field
 
 from modenhub_net.components import Component, Message
@@ -31,120 +37,125 @@ __all__ = [
     "Detector",
     "DetectorParams",
     "click_probability",
-    "count_probabilities",
     "dark_count_mean",
     "dark_count_probability",
-    "dead_time_click_rate",
+    "one_count_probability",
+    "registered_click_fraction",
+    "zero_count_probability",
 ]
 
 
 class DetectorParams(ParamsModel):
-    """Single-photon detector parameters.
+    """Parameters of a single-photon detector.
 
     Parameters
     ----------
     efficiency : float
-        System detection efficiency eta in [0, 1]. Default 0.9: SNSPD system efficiency
-        > 90 % at 1550 nm (Marsili et al., Nat. Photon. 7, 210 (2013); Hadfield 2009).
+        System detection efficiency in [0, 1]. Default 0.9: SNSPD system efficiency > 90% at
+        1550 nm (Marsili et al., Nat. Photon. 7, 210 (2013)).
     dark_count_rate_hz : float
-        Dark-count rate R in Hz, in [0, 1e9]. Default 10 Hz (SNSPDs: ~1 cps shielded,
-        Marsili 2013; tens of Hz typical, Hadfield 2009 Table 1).
+        Dark-count rate in Hz, in [0, 1e9]. Default 10 Hz: SNSPDs reach ~1 cps when shielded
+        and < 100 cps in practice (Marsili et al. 2013; Hadfield, Nat. Photon. 3, 696 (2009)).
     window_ns : float
-        Detection window tau in ns, in (0, 1e12]. Default 10 ns (a few photon lengths;
-        assumption, photon-length dependent).
+        Detection window in ns, in (0, 1e9]. Default 10 ns (a few emitter lifetimes; an
+        assumption to set per platform).
     number_resolving : bool
-        True for photon-number resolution, False for threshold detection. Default False
-        (standard SNSPDs are threshold detectors; Hadfield 2009).
+        True for a photon-number-resolving detector, False (default) for a threshold
+        (click/no-click) detector, the usual SNSPD/SPAD mode (Hadfield 2009).
     dead_time_ns : float
-        Non-paralysable dead time after a click in ns, in [0, 1e12]. Default 40 ns
-        (SNSPD reset time, Marsili et al. 2013).
+        Non-paralysable dead time (reset time) in ns, in [0, 1e9]. Default 40 ns: SNSPD reset
+        time (Marsili et al. 2013).
     """
 
     efficiency: float = Field(0.9, ge=0.0, le=1.0)
-    dark_count_rate_hz: float = Field(10.0, ge=0.0, le=1e9)
-    window_ns: float = Field(10.0, gt=0.0, le=1e12)
+    dark_count_rate_hz: float = Field(10.0, ge=0.0, le=1.0e9)
+    window_ns: float = Field(10.0, gt=0.0, le=1.0e9)
     number_resolving: bool = False
-    dead_time_ns: float = Field(40.0, ge=0.0, le=1e12)
+    dead_time_ns: float = Field(40.0, ge=0.0, le=1.0e9)
 
 
 def dark_count_mean(params: DetectorParams) -> float:
-    """Mean number of dark counts in one window, ``lambda = R tau``."""
+    """Mean number of dark counts per window, ``lambda = R * tau``."""
     return params.dark_count_rate_hz * params.window_ns * 1e-9
 
 
 def dark_count_probability(params: DetectorParams) -> float:
-    """Probability of at least one dark count in a window, ``p_dc = 1 - exp(-R tau)``.
-
-    Examples
-    --------
-    >>> round(dark_count_probability(DetectorParams(dark_count_rate_hz=1e6, window_ns=100.0)), 6)
-    0.095163
-    """
+    """Probability of at least one dark count per window, ``p_dc = 1 - exp(-R * tau)``."""
     return -math.expm1(-dark_count_mean(params))
 
 
 def click_probability(n_photons: int, params: DetectorParams) -> float:
-    """Probability that ``n_photons`` incident photons give a detection event.
+    """Probability of a click (threshold) or of >= 1 count (PNR) for ``n_photons`` incident photons.
 
-    Threshold detector: ``1 - (1-eta)**n (1-p_dc)`` (Hadfield 2009). Number-resolving
-    detector: the probability of a count ``k >= 1``, the same number.
+    ``P = 1 - (1 - eta)**n * (1 - p_dc)`` (Hadfield 2009; DESIGN.md §3).
 
     Examples
     --------
-    >>> click_probability(2, DetectorParams(efficiency=0.5, dark_count_rate_hz=0.0))
+    >>> p = DetectorParams(efficiency=0.5, dark_count_rate_hz=0.0)
+    >>> click_probability(2, p)
     0.75
     """
-    if isinstance(n_photons, bool) or int(n_photons) != n_photons or n_photons < 0:
-        raise UserInputError(f"n_photons = {n_photons!r} must be an integer >= 0")
-    return 1.0 - (1.0 - params.efficiency) ** int(n_photons) * (1.0 - dark_count_probability(params))
+    if n_photons < 0:
+        raise UserInputError(f"n_photons = {n_photons!r} must be >= 0")
+    return 1.0 - (1.0 - params.efficiency) ** n_photons * (1.0 - dark_count_probability(params))
 
 
-def count_probabilities(n_photons: int, params: DetectorParams, *, k_max: int | None = None) -> np.ndarray:
-    """Distribution of the reported count ``k = Binomial(n, eta) + Poisson(R tau)`` (PNR).
+def zero_count_probability(k_detected: int, params: DetectorParams) -> float:
+    """``Z(k)``: probability that a detector reports nothing, given ``k`` *registered* photons.
 
-    Parameters
-    ----------
-    n_photons : int
-        Incident photons, >= 0.
-    params : DetectorParams
-    k_max : int, optional
-        Largest count returned (default ``n_photons + 5``); the tail above is dropped.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``P(k)`` for ``k = 0 .. k_max``.
+    ``Z(0) = 1 - p_dc``, ``Z(k >= 1) = 0`` (both detector kinds).
     """
-    n = int(n_photons)
-    k_max = n + 5 if k_max is None else int(k_max)
-    eta = params.efficiency
+    return (1.0 - dark_count_probability(params)) if k_detected == 0 else 0.0
+
+
+def one_count_probability(k_detected: int, params: DetectorParams) -> float:
+    """``O(k)``: probability that a detector reports exactly "one", given ``k`` registered photons.
+
+    Threshold: "one" is a click, ``O(0) = p_dc``, ``O(k >= 1) = 1``.
+    PNR: exactly one count, dark counts Poisson(lambda):
+    ``O(0) = lambda e^-lambda``, ``O(1) = e^-lambda``, ``O(k >= 2) = 0``.
+    """
+    if not params.number_resolving:
+        return dark_count_probability(params) if k_detected == 0 else 1.0
     lam = dark_count_mean(params)
-    signal = np.array([math.comb(n, j) * eta**j * (1 - eta) ** (n - j) for j in range(n + 1)])
-    dark = np.array([math.exp(-lam) * lam**j / math.factorial(j) for j in range(k_max + 1)])
-    return np.convolve(signal, dark)[: k_max + 1]
+    if k_detected == 0:
+        return lam * math.exp(-lam)
+    return math.exp(-lam) if k_detected == 1 else 0.0
 
 
-def dead_time_click_rate(p_click: float, *, period_ns: float, dead_time_ns: float) -> float:
-    """Registered clicks per pulse for a periodic pulse train with a dead time.
+@lru_cache(maxsize=512)
+def _oz(params: DetectorParams) -> tuple[float, float, float, float]:
+    """``(Z0, O0, O1, O2)`` cached per parameter set."""
+    return (
+        zero_count_probability(0, params),
+        one_count_probability(0, params),
+        one_count_probability(1, params),
+        one_count_probability(2, params),
+    )
 
-    Each pulse (period T) would click with probability ``p``; after a registered click the
-    next ``m`` pulses with ``j T < dead_time`` are blind (non-paralysable). A renewal
-    argument (mean cycle ``1/p + m`` pulses, one click per cycle) gives ``p / (1 + m p)``
-    (dead-time correction of a non-paralysable counter, e.g. Knoll, *Radiation Detection
-    and Measurement*, 4th ed., §4.VII, in discrete time).
+
+def registered_click_fraction(click_prob: float, period_ns: float, params: DetectorParams) -> float:
+    """Fraction of windows with a *registered* click under non-paralysable dead time.
+
+    Windows open every ``period_ns``; each would click with ``click_prob``. After a registered
+    click, the ``m = ceil(dead_time_ns / period_ns) - 1`` following windows are blind, so
+    the renewal-reward theorem gives ``p / (1 + m p)``.
     """
-    m = max(0, math.ceil(dead_time_ns / period_ns) - 1) if dead_time_ns > 0 else 0
-    return p_click / (1.0 + m * p_click)
+    if period_ns <= 0:
+        raise UserInputError(f"period_ns = {period_ns!r} must be > 0")
+    m = max(0, math.ceil(params.dead_time_ns / period_ns) - 1)
+    return click_prob / (1.0 + m * click_prob)
 
 
 class Detector(Component):
-    """A single-photon detector with input port ``qin`` and classical output ``cout``.
+    """A detector component with input port ``in`` and output port ``click``.
 
-    Each message arriving on ``qin`` is one detection window: its items are photon qubits
-    (``None`` = no photon). The photons are absorbed (discarded). The detector sends
-    ``Message((count,), meta={"header": "click", "click": bool, "count": int,
-    "time_ns": t})`` on ``cout`` for every window; ``count`` is 0/1 for a threshold
-    detector. During the dead time after a registered click nothing is registered (count 0).
+    Every message arriving at ``in`` opens one detection window at the current time; its
+    non-``None`` items are the incident photons, which are absorbed (discarded). The detector
+    then sends ``Message((clicked,), meta={"header": "detection", "counts": k, "time_ns": t})``
+    out of ``click``; ``counts`` is the number of registered counts (photons + dark counts;
+    for a threshold detector 0 or 1). A click within ``dead_time_ns`` of the previous
+    registered click is not registered (``clicked`` False, ``meta["dead"]`` True).
 
     Parameters
     ----------
@@ -153,55 +164,51 @@ class Detector(Component):
     sim : Simulation
         Owning simulation.
     params : DetectorParams
-        Efficiency, dark counts, window, resolution, dead time.
+        Detector parameters.
     """
 
     def __init__(self, name: str, *, sim: Simulation, params: DetectorParams) -> None:
-        super().__init__(name, sim=sim, port_names=("qin", "cout"))
+        super().__init__(name, sim=sim, port_names=("in", "click"))
         self.params = params
-        self._lambda = dark_count_mean(params)
+        self._lam = dark_count_mean(params)
         self._p_dc = dark_count_probability(params)
-        self._blind_until = -math.inf
-        self.windows = 0
+        self._last_click_ns = -math.inf
         self.clicks = 0
-        self.blind_windows = 0
-        self.ports["qin"].bind_input_handler(self._on_input)
+        self.windows = 0
+        self.ports["in"].bind_input_handler(self._on_input)
 
-    def detect(self, n_photons: int) -> int:
-        """Register one window with ``n_photons`` incident photons now; return the count."""
-        rng = self.rng
-        now = self.sim.env.now
+    def detect(self, n_photons: int, *, now_ns: float | None = None) -> int:
+        """Register one window with ``n_photons`` incident photons; return the counts (0 if dead).
+
+        Lean per-attempt entry point used by stations that own detectors.
+        """
+        now = self.sim.now_ns if now_ns is None else now_ns
         self.windows += 1
-        if now < self._blind_until:
-            self.blind_windows += 1
-            return 0
+        rng = self.rng
         eta = self.params.efficiency
+        registered = int(rng.binomial(n_photons, eta)) if n_photons else 0
         if self.params.number_resolving:
-            count = int(rng.binomial(n_photons, eta)) if n_photons else 0
-            if self._lambda > 0.0:
-                count += int(rng.poisson(self._lambda))
+            counts = registered + (int(rng.poisson(self._lam)) if self._lam > 0 else 0)
         else:
-            p_none = (1.0 - eta) ** n_photons * (1.0 - self._p_dc)
-            count = int(rng.random() >= p_none)
-        if count:
-            self.clicks += 1
-            self._blind_until = now + self.params.dead_time_ns
-        return count
+            counts = 1 if registered or (self._p_dc > 0 and rng.random() < self._p_dc) else 0
+        if counts == 0:
+            return 0
+        if now - self._last_click_ns < self.params.dead_time_ns:
+            return -1
+        self._last_click_ns = now
+        self.clicks += 1
+        return counts
 
     def _on_input(self, message: Message) -> None:
         from modenhub_net.qubits import discard
 
-        n = 0
-        for qubit in message.items:
-            if qubit is not None:
-                n += 1
-                if qubit.state is not None:
-                    discard(qubit)
-        count = self.detect(n)
-        self.ports["cout"].tx_output(
-            Message(
-                (count,),
-                {"header": "click", "click": count > 0, "count": count,
-                 "time_ns": self.sim.now_ns, **{k: v for k, v in message.meta.items() if k != "header"}},
-            )
-        )
+        photons = [q for q in message.items if q is not None]
+        for qubit in photons:
+            if getattr(qubit, "state", None) is not None:
+                discard(qubit)
+        counts = self.detect(len(photons))
+        meta = {"header": "detection", "counts": max(counts, 0), "time_ns": self.sim.now_ns}
+        if counts < 0:
+            meta["dead"] = True
+        self.ports["click"].tx_output(Message((counts > 0,), meta))
+
