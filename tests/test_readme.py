@@ -1,0 +1,30 @@
+"""The README's Python examples run as written."""
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_python_block_runs(index, capsys):
+    exec(compile(BLOCKS[index], f"README.md[python block {index}]", "exec"), {"__name__": "__readme__"})
+    assert capsys.readouterr().out.strip()
+
+
+def test_readme_teleportation_example_matches_closed_form(capsys):
+    exec(compile(BLOCKS[0], "README.md[0]", "exec"), {"__name__": "__readme__"})
+    printed = capsys.readouterr().out
+    t_ns, value = re.search(r"t = (\d+) ns, fidelity ([0-9.]+)", printed).groups()
+    # Teleporting |psi> = (0.6, 0.8i) through a Werner pair (F = 0.95) shrinks its Bloch vector by
+    # w = (4F-1)/3; dephasing Bob's half for t (T2 = 1 s) shrinks x, y by c = exp(-t/T2).
+    w, c = (4 * 0.95 - 1) / 3, math.exp(-float(t_ns) / 1e9)
+    z = 0.6**2 - 0.8**2
+    expected = (1 + w * (z**2 + c * (1 - z**2))) / 2
+    assert float(t_ns) == 10.0 / 200_000 * 1e9  # 10 km at 200,000 km/s
+    assert float(value) == pytest.approx(expected, abs=5e-5)  # printed to 4 decimals
+    assert f"fidelity {value}" in BLOCKS[0]  # the README states what the code prints
