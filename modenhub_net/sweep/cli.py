@@ -62,7 +62,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     point_fn = study_module(plan.kind, source=plan.base_source).evaluate_point
     store = ResultStore(out)
     store.write_manifest(plan.manifest())
-    say = _say(quiet)
+    say = _say(False)  # --quiet only hides the progress bar; the counts are always shown
     try:
         report = run_sweep(plan.points, point_fn, store, workers=workers, scheduler=scheduler,
                            progress=not quiet, log=say)

@@ -77,6 +77,7 @@ class SweepPlan:
             "base": self.base_source,
             "kind": self.kind,
             "code_version": code_version(),
+            "fixed": self.spec.fixed,
             "grid": self.spec.grid,
             "seeds": list(self.seeds),
             "trials_override": self.trials,
@@ -209,14 +210,22 @@ def plan_sweep(path: str | Path, *, trials: int | None = None) -> SweepPlan:
     if again != base_model:  # pragma: no cover - a bug in the kind's model, not user input
         raise RuntimeError(f"kind {kind!r}: the validated scenario does not round-trip")
     split = {}
-    for grid_path in spec.grid:
-        parts = split_path(grid_path)
-        if get_path(base_dump, parts) is _MISSING:
+    for table, paths in (("fixed", spec.fixed), ("grid", spec.grid)):
+        for field_path in paths:
+            parts = split_path(field_path)
+            if get_path(base_dump, parts) is _MISSING:
+                raise UserInputError(
+                    f"{source}: {table}.\"{field_path}\": no such field in the base scenario "
+                    f"{base_source} (kind {kind!r}; {_fields_of(base_dump, parts)})"
+                )
+            split[field_path] = parts
+    for name, value in spec.fixed.items():
+        try:
+            set_path(base, split[name], copy.deepcopy(value))
+        except KeyError:
             raise UserInputError(
-                f"{source}: grid.\"{grid_path}\": no such field in the base scenario "
-                f"{base_source} (kind {kind!r}; {_fields_of(base_dump, parts)})"
-            )
-        split[grid_path] = parts
+                f"{source}: fixed.\"{name}\" = {value!r}: the base scenario has no such item"
+            ) from None
     seeds = spec.seeds.resolve(base_model.seed)
     version = code_version()
     points: list[SweepPoint] = []

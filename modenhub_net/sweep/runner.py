@@ -132,7 +132,7 @@ def _distributed(todo: Sequence[SweepPoint], point_fn: PointFunction, store: Res
             for point in todo
         }
         try:
-            for future in as_completed(futures):
+            for future in as_completed(list(futures), loop=client.loop):
                 point = futures[future]
                 if future.status == "error":
                     exc = future.exception()

@@ -6,6 +6,8 @@ Format::
     description = "..."                    # optional
     base_file = "../paper_fig3.toml"       # base scenario, relative to this file ...
     # [base]                               # ... or an inline complete scenario document
+    [fixed]                                # optional: dotted field path -> one value, every point
+    "study.write_requests" = false
     [grid]                                 # dotted field path -> list of values (cartesian product)
     "model.beta" = [0.2, 0.35, 0.5]
     "network.qpus[0].fibre_length_km" = [1.0, 5.0]   # list items by [index]
@@ -64,6 +66,19 @@ def derive_seeds(root: int, count: int) -> tuple[int, ...]:
     return tuple(seeds)
 
 
+def _check_path(path: str, table: str) -> None:
+    if not FIELD_PATH.match(path):
+        raise ValueError(
+            f"{table} key {path!r} is not a field path (dotted names, list items as [i], "
+            "e.g. \"model.beta\" or \"network.qpus[0].fibre_length_km\")"
+        )
+    if path in RESERVED_PATHS:
+        raise ValueError(
+            f"{table} key {path!r} cannot be set here (kind selects the model; use [seeds] "
+            "for seeds)"
+        )
+
+
 class SeedsSection(StrictModel):
     """``[seeds]``: give ``values`` or ``count`` (with optional ``root``), or nothing.
 
@@ -116,23 +131,22 @@ class SweepFile(StrictModel):
     description: str = ""
     base_file: str | None = Field(None, min_length=1)
     base: dict[str, Any] | None = None
+    fixed: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     seeds: SeedsSection = Field(default_factory=SeedsSection)
+
+    @field_validator("fixed", mode="after")
+    @classmethod
+    def _check_fixed(cls, fixed: dict[str, Any]) -> dict[str, Any]:
+        for path in fixed:
+            _check_path(path, "fixed")
+        return fixed
 
     @field_validator("grid", mode="after")
     @classmethod
     def _check_grid(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
         for path, values in grid.items():
-            if not FIELD_PATH.match(path):
-                raise ValueError(
-                    f"grid key {path!r} is not a field path (dotted names, list items as [i], "
-                    "e.g. \"model.beta\" or \"network.qpus[0].fibre_length_km\")"
-                )
-            if path.split(".")[0].split("[")[0] in RESERVED_PATHS and "." not in path:
-                raise ValueError(
-                    f"grid key {path!r} cannot be swept (kind selects the model; use [seeds] "
-                    "for seeds)"
-                )
+            _check_path(path, "grid")
             if not values:
                 raise ValueError(f"grid key {path!r} has an empty list of values (give at least one)")
             texts = [canonical_json(v) for v in values]
@@ -147,6 +161,9 @@ class SweepFile(StrictModel):
 
     @model_validator(mode="after")
     def _one_base(self) -> SweepFile:
+        both = sorted(set(self.fixed) & set(self.grid))
+        if both:
+            raise ValueError(f"{both[0]!r} is both in [fixed] and in [grid]; keep one")
         if (self.base_file is None) == (self.base is None):
             raise ValueError("give exactly one of base_file = \"path.toml\" or an inline [base] table")
         return self

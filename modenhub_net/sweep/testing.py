@@ -7,6 +7,7 @@ Documents are plain dicts: ``{"x": float, "work": int, ...}``. Results depend on
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,26 +22,36 @@ __all__ = ["busy_point", "crash_once_point", "make_points"]
 
 
 def busy_point(document: Mapping[str, Any], *, seed: int) -> pd.DataFrame:
-    """CPU-bound point: ``work`` rounds of a 200x200 random matrix product, then summaries.
+    """CPU-bound point: a pure-Python Monte Carlo estimate of pi (``work`` x 10,000 samples).
 
     Parameters
     ----------
     document : mapping
-        ``x`` (float, a label), ``work`` (int >= 0, rounds; ~1 ms each), ``sleep_s`` (optional
-        extra wall time, s, to make points slow without CPU).
+        ``x`` (float, a label added to the result), ``work`` (int >= 0; one unit is 10,000
+        samples, ~3 ms of one core), ``sleep_s`` (optional extra wall time in s, no CPU).
     seed : int
-        Root seed (>= 0).
+        Root seed (>= 0); the samples come from ``random.Random`` seeded by the named stream
+        ``"busy_point"`` of the seed, so they are the same on every machine.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Four rows: ``row``, ``value`` (pi estimate + x + a per-row offset), ``hits``.
     """
-    rng = np.random.Generator(np.random.PCG64(stream_seed_sequence(seed, "busy_point")))
-    x = float(document.get("x", 0.0))
-    acc = np.zeros(200)
-    for _ in range(int(document.get("work", 1))):
-        a = rng.standard_normal((200, 200))
-        acc = np.tanh(a @ np.tanh(acc + x) / 200.0)
+    words = stream_seed_sequence(seed, "busy_point").generate_state(2, dtype=np.uint32)
+    rnd = random.Random(int(words[0]) << 32 | int(words[1]))
+    hits = 0
+    samples = int(document.get("work", 1)) * 10_000
+    for _ in range(samples):
+        a = rnd.random()
+        b = rnd.random()
+        hits += a * a + b * b < 1.0
     if document.get("sleep_s"):
         time.sleep(float(document["sleep_s"]))
-    draws = rng.random(4)
-    return pd.DataFrame({"row": np.arange(4), "value": draws + x, "acc_sum": float(acc.sum())})
+    estimate = 4.0 * hits / samples if samples else 0.0
+    x = float(document.get("x", 0.0))
+    return pd.DataFrame({"row": np.arange(4), "value": estimate + x + np.arange(4) / 8.0,
+                         "hits": hits})
 
 
 def crash_once_point(document: Mapping[str, Any], *, seed: int) -> pd.DataFrame:
