@@ -1,98 +1,111 @@
-"""Linear-optics Bell-state measurement (BSM) stations for detection-in-the-hub links.
+"""Linear-optics Bell-state measurement (BSM) station and heralding closed forms.
 
-Two photons, each entangled with a remote memory qubit, meet at a balanced beam splitter
-followed by detectors (DESIGN.md §4). Linear optics identifies only Psi+ and Psi-, so an
-ideal station succeeds with probability 1/2 (Calsamiglia & Lütkenhaus, Appl. Phys. B 72, 67
-(2001)). The station is described by POVM effects on the photon qubits; the component
-applies them to the actual photon states and keeps the post-measurement state of the
-remote qubits, ``Tr_ph[(I x E_o) rho] / p_o``; the closed forms evaluate the same effects.
+Two heralding schemes for photons emitted by memories A and B meet at the station
+(DESIGN.md §3, §4 "detection in the hub").
 
-Notation: ``eta_A``, ``eta_B`` are the probabilities that a photon reaches the station
-(emission x fibre x switch), ``e = detector.efficiency``, ``a = eta_A e``, ``b = eta_B e``;
-per detection mode and window ``q0 = 1 - p_dc`` (no dark count) and ``q1`` = dark-count
-probability giving a registered single count (``p_dc`` for threshold detectors,
-``lambda exp(-lambda)`` with ``lambda = -ln(1-p_dc)`` for PNR detectors); ``s`` = factor
-for a mode that a photon hit (1 threshold, ``q0`` PNR: an extra dark count spoils the count).
+Notation: ``t_A = eta_A * eta_d``, ``t_B = eta_B * eta_d`` are the probabilities that a
+photon emitted by A (B) is *registered* at the station (emission, fibre and switch
+transmission ``eta_A`` times detector efficiency ``eta_d``); detector efficiencies before or
+after the beam splitter are equivalent for identical detectors. ``V`` is the Hong–Ou–Mandel
+visibility. Per detector and window, ``Z0`` = probability of no count with no photon,
+``O0`` / ``O1`` / ``O2`` = probability of exactly "one" (click or single count) with 0, 1, 2
+registered photons (:mod:`hardware_models.detector`; threshold: ``Z0 = 1-p_dc``, ``O0 = p_dc``,
+``O1 = O2 = 1``).
 
-Double click (Barrett & Kok, PRA 71, 060310(R) (2005); time-bin photons, memory-photon
-pairs |Phi+>): four detection modes (2 ports x 2 time bins); a herald is exactly two
-clicks, one per time bin; same port -> Psi+, different ports -> Psi-. Per label:
+Double click (Barrett & Kok, PRA 71, 060310(R) (2005))
+------------------------------------------------------
+Each emitter holds ``(|0,H> + |1,V>)/sqrt(2)`` (spin–photon ``|Phi+>``; time-bin encoding is
+equivalent). Four detectors (two beam-splitter outputs ``c, d`` times two photonic modes);
+a herald is exactly two "one" detectors in orthogonal modes: same output -> ``Psi+``,
+different outputs -> ``Psi-`` (Braunstein & Mann, PRA 51, R1727 (1995); at most 1/2 success).
+Per herald label ``s`` (unnormalised weights)::
 
-* both photons detected and projected on that Psi (prob. ``a b / 4``), no dark count in the
-  two silent modes: ``a b q0**2 s**2 / 4``; Hong-Ou-Mandel visibility ``V`` makes the port
-  correlation imperfect, i.e. dephases the heralded pair: ``F = (1+V)/2`` for perfect
-  emission (the Barrett-Kok fidelity, DESIGN.md §3); the emission Werner pairs compose to
-  Werner parameter ``w_A w_B`` (``w = (4F-1)/3``) before that dephasing;
-* both detected but projected on Phi (photons share a time bin and bunch with probability
-  ``(1+V)/2``; threshold only) plus one dark count completing the pattern:
-  ``a b (1+V)/2 q1 q0**2 / 2``, heralded state ``(|Phi+><Phi+| + |Phi-><Phi-|)/2``
-  (Werner-mixed), fidelity 0;
-* one photon detected plus a completing dark count: ``(a(1-b) + b(1-a)) s q1 q0**2``;
-  one memory is unpaired, fidelity 1/4 (state taken as ``I/4``);
-* no photon detected, two dark counts in one of the two patterns of the label:
-  ``2 (1-a)(1-b) q1**2 q0**2``, state ``I/4``.
+    true  : t_A t_B / 4 * O1^2 Z0^2       state (1+V)/2 |Psi_s><Psi_s| + (1-V)/2 |Psi_s'><Psi_s'|
+    bunch : t_A t_B / 2 * (1+V)/2 * O2 O0 Z0^2   (Phi photons bunch, a dark count completes
+            the pattern)              state (|00><00| + |11><11|)/2  (fidelity 0)
+    one   : [t_A(1-t_B) + t_B(1-t_A)] * O1 O0 Z0^2   state I/4 (one spin is unentangled)
+    none  : (1-t_A)(1-t_B) * 2 O0^2 Z0^2       state I/4
 
-Without dark counts: ``P = a b / 2``, ``F = (1+V)/2`` (times the emission fidelities' product
-as above).
+so without dark counts ``P_succ = t_A t_B / 2`` and ``F = (1+V)/2`` (Barrett & Kok 2005;
+Bernien et al., Nature 497, 86 (2013); Hensen et al., Nature 526, 682 (2015)). Dark-count
+heralds are false heralds (Wein et al., PRA 94, 032332 (2016), arXiv:1509.00088, treat dark
+counts the same way). Approximation: a "one real photon + dark count" herald is given the
+state I/4; the exact post-state is ``|m><m| (x) I/2`` for a photon registered in mode ``m``,
+which has the same fidelity 1/4 to either ``Psi`` state.
 
-Single click (Cabrillo et al., PRA 59, 1025 (1999); Humphreys et al., Nature 558, 268
-(2018); Hermans et al., New J. Phys. 25, 013011 (2023)): each memory is prepared in
-``sqrt(1-alpha)|0> + sqrt(alpha)|1>`` and |1> emits a photon (presence encoding); loss is
-amplitude damping; the photons meet at a beam splitter with two detectors and exactly one
-click heralds (D+ -> Psi+, D- -> Psi-). With mode overlap ``sqrt(V)`` (single-photon
-interference contrast; V is the two-photon HOM visibility), the unnormalised heralded state
-for D+ in the basis ``|m_A m_B>`` is
+Single click (Cabrillo et al., PRA 59, 1025 (1999); Humphreys et al., Nature 558, 268 (2018))
+-------------------------------------------------------------------------------------------
+Each emitter holds ``sqrt(1-alpha)|0>|0_ph> + sqrt(alpha)|1>|1_ph>`` (bright state ``|1>``).
+A herald is exactly one "one" detector; ``c`` -> ``Psi+``, ``d`` -> ``Psi-``. For outcome ``c``
+(spin basis ``|00>, |01>, |10>, |11>``)::
 
-* ``<00|rho|00> = (1-alpha)**2 q1 q0``
-* ``<10|rho|10> = alpha(1-alpha) (a s q0/2 + (1-a) q1 q0)`` (``b`` for ``<01|rho|01>``)
-* ``<10|rho|01> = alpha(1-alpha) sqrt(V) sqrt(a b) s q0 / 2``
-* ``<11|rho|11> = alpha**2 (a b (1+V)/4 q0 [threshold] + (a(1-b)+b(1-a)) s q0/2 + (1-a)(1-b) q1 q0)``
+    w00 = (1-a)^2 O0 Z0
+    w01 = a(1-a) [t_B O1 Z0 / 2 + (1-t_B) O0 Z0]          w10 likewise with t_A
+    c   = a(1-a) sqrt(t_A t_B V) O1 Z0 / 2                 (coherence |01><10|)
+    w11 = a^2 [(t_A(1-t_B) + t_B(1-t_A)) O1 Z0 / 2 + t_A t_B (1+V)/4 O2 Z0
+               + (1-t_A)(1-t_B) O0 Z0]
 
-(two photons bunch into one detector with probability (1+V)/2; a PNR detector rejects
-them). Success ``P = 2 Tr rho``; without dark counts and for ``a = b = eta``:
-``P = 2 alpha eta (1 - alpha eta (3-V)/4)`` ~ ``2 alpha eta`` and
-``F = (1-alpha)(1+sqrt(V))/2 / (1 - alpha eta (3-V)/4)`` ~ ``(1-alpha)(1+sqrt(V))/2``.
-Approximations: no phase noise between the arms, photon distinguishability as pure mode
-mismatch, no double excitation of an emitter.
+``P_succ = 2 (w00 + w01 + w10 + w11)`` and ``F = ((w01 + w10)/2 + c) / (P_succ/2)``. In the
+limit of small ``t``, no dark counts: ``P_succ ~ 2 alpha t`` and
+``F ~ (1 - alpha)(1 + sqrt(V))/2``: the single-photon interference contrast is the mode
+overlap ``|<phi_A|phi_B>| = sqrt(V)`` (Humphreys et al. 2018, Methods; Rozpędek et al.,
+PRA 99, 052330 (2019), App. on the NV single-click model). Phase noise of the optical path is
+not modelled.
+
+Emission fidelity
+-----------------
+An imperfect spin–photon state of fidelity ``F_e`` is modelled as a depolarising channel on
+the spin, ``rho -> p rho + (1-p) I/2`` with ``p = (4 F_e - 1)/3`` (a Werner spin–photon state
+for double click). It commutes with the photon measurement, so it is applied to the heralded
+spin–spin state; success probabilities do not change.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from hardware_models.detector import DetectorParams, dark_count_probability
+from hardware_models.detector import DetectorParams, _oz
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import check_range
 from modenhub_net.simulation import Simulation
 
 __all__ = [
-    "BsmHerald",
     "BsmParams",
     "BsmStation",
-    "bright_state_pair",
+    "HERALD_LABELS",
+    "depolarising_p_from_fidelity",
     "double_click_fidelity",
-    "double_click_herald",
     "double_click_heralded_state",
     "double_click_success_probability",
-    "photon_effects",
+    "heralded_state",
+    "herald_success_probability",
     "single_click_fidelity",
-    "single_click_herald",
     "single_click_heralded_state",
     "single_click_success_probability",
 ]
 
-_R = 1.0 / math.sqrt(2.0)
-_BELL = np.array([[_R, 0, 0, _R], [_R, 0, 0, -_R], [0, _R, _R, 0], [0, _R, -_R, 0]], dtype=complex)
-_PROJ = np.array([np.outer(k, k.conj()) for k in _BELL])
-PHI_PLUS, PHI_MINUS, PSI_PLUS, PSI_MINUS = 0, 1, 2, 3
-LABELS = ("Phi+", "Phi-", "Psi+", "Psi-")
+#: Herald labels and their Bell indices (0 Phi+, 1 Phi-, 2 Psi+, 3 Psi-).
+HERALD_LABELS: dict[str, int] = {"Psi+": 2, "Psi-": 3}
+
+_K = {
+    "00": np.array([1, 0, 0, 0], dtype=complex),
+    "01": np.array([0, 1, 0, 0], dtype=complex),
+    "10": np.array([0, 0, 1, 0], dtype=complex),
+    "11": np.array([0, 0, 0, 1], dtype=complex),
+}
+_S2 = 1 / math.sqrt(2)
+_BELL_KETS = {
+    0: np.array([_S2, 0, 0, _S2], dtype=complex),
+    1: np.array([_S2, 0, 0, -_S2], dtype=complex),
+    2: np.array([0, _S2, _S2, 0], dtype=complex),
+    3: np.array([0, _S2, -_S2, 0], dtype=complex),
+}
 
 
 class BsmParams(ParamsModel):
@@ -101,282 +114,300 @@ class BsmParams(ParamsModel):
     Parameters
     ----------
     scheme : {"double_click", "single_click"}
-        Heralding scheme. Default "double_click" (Barrett & Kok, PRA 71, 060310 (2005)).
+        Heralding scheme. Default ``"double_click"`` (Barrett & Kok, PRA 71, 060310 (2005)).
     visibility : float
-        Hong-Ou-Mandel visibility V of the two photons, in [0, 1]. Default 1 (identical
-        photons; ~0.9 between remote NV centres, Humphreys et al., Nature 558, 268 (2018)).
+        Hong–Ou–Mandel visibility ``V`` in [0, 1] of the photons from A and B. Default 1.
+        Measured values ~0.9 between remote NV centres (Humphreys et al., Nature 558, 268
+        (2018)).
     bright_state_alpha : float
-        Single click only: bright-state population alpha, in (0, 1). Default 0.1
-        (alpha ~ 0.05-0.1 in Humphreys et al. 2018; DESIGN.md §3).
+        Bright-state population ``alpha`` in (0, 1) for single click. Default 0.1, the
+        DESIGN.md §3 example; experiments use 0.05–0.1 (Humphreys et al. 2018).
     coincidence_window_ns : float
-        Largest arrival-time difference of the two photons in ns, in [0, 1e12]. Default
-        10 ns (of the order of the photon length; assumption).
+        Window in ns, in (0, 1e9], within which photons from ``a`` and ``b`` are treated as
+        one attempt by :class:`BsmStation`. Default 10 ns (matched to the default detector
+        window; an assumption to set per platform).
     detector : DetectorParams
-        The station's detectors (all alike). Default :class:`DetectorParams()`.
+        The station's four (double click) or two (single click) identical detectors.
+        Their ``window_ns`` sets the dark-count probability. Default ``DetectorParams()``.
     """
 
     scheme: Literal["double_click", "single_click"] = "double_click"
     visibility: float = Field(1.0, ge=0.0, le=1.0)
     bright_state_alpha: float = Field(0.1, gt=0.0, lt=1.0)
-    coincidence_window_ns: float = Field(10.0, ge=0.0, le=1e12)
+    coincidence_window_ns: float = Field(10.0, gt=0.0, le=1.0e9)
     detector: DetectorParams = DetectorParams()
 
 
-@dataclass(frozen=True)
-class BsmHerald:
-    """Closed-form outcome of one BSM attempt.
-
-    Attributes
-    ----------
-    probability : float
-        Success probability (Psi+ or Psi- heralded).
-    probability_by_label : tuple of float
-        (P(Psi+), P(Psi-)).
-    fidelity : float
-        Mean fidelity of the heralded state with the heralded Bell state.
-    states : tuple of numpy.ndarray
-        Normalised heralded 4x4 states (memory A first) for Psi+ and Psi- heralds.
-    """
-
-    probability: float
-    probability_by_label: tuple[float, float]
-    fidelity: float
-    states: tuple[np.ndarray, np.ndarray]
-
-    def state(self, label: str = "Psi+") -> np.ndarray:
-        """Heralded state for ``label`` ("Psi+" or "Psi-"), a copy."""
-        return self.states[("Psi+", "Psi-").index(label)].copy()
+def depolarising_p_from_fidelity(fidelity: float) -> float:
+    """``p = (4 F - 1) / 3`` of ``rho -> p rho + (1-p) I/2`` with Werner fidelity ``F``."""
+    check_range("emission_fidelity", fidelity, low=0.25, high=1.0)
+    return (4.0 * fidelity - 1.0) / 3.0
 
 
-def _dark_terms(det: DetectorParams) -> tuple[float, float, float, float]:
-    """(q0, q1, s, thr) of the module docstring."""
-    p_dc = dark_count_probability(det)
-    q0 = 1.0 - p_dc
-    if det.number_resolving:
-        lam = -math.log1p(-p_dc) if p_dc < 1.0 else math.inf
-        return q0, lam * q0, q0, 0.0
-    return q0, p_dc, 1.0, 1.0
+def _depolarise_pair(rho: np.ndarray, p_a: float, p_b: float) -> np.ndarray:
+    """``(D_pA (x) D_pB)(rho)`` with ``D_p(x) = p x + (1-p) tr(x) I/2`` on each qubit."""
+    if p_a == 1.0 and p_b == 1.0:
+        return rho
+    t = rho.reshape(2, 2, 2, 2)
+    tr_a = np.einsum("ijik->jk", t)  # rho_B
+    tr_b = np.einsum("ijkj->ik", t)  # rho_A
+    eye = np.eye(2) / 2
+    out = (
+        p_a * p_b * rho
+        + p_a * (1 - p_b) * np.kron(tr_b, eye)
+        + (1 - p_a) * p_b * np.kron(eye, tr_a)
+        + (1 - p_a) * (1 - p_b) * np.trace(rho) * np.eye(4) / 4
+    )
+    return out
 
 
-def _check_eta(eta_a: float, eta_b: float) -> None:
-    check_range("eta_a", eta_a, low=0.0, high=1.0)
-    check_range("eta_b", eta_b, low=0.0, high=1.0)
+def _check_eta(name: str, value: float) -> float:
+    return check_range(name, value, low=0.0, high=1.0)
 
 
-def _bell_diag(weights) -> np.ndarray:
-    return np.einsum("k,kij->ij", np.asarray(weights, dtype=float), _PROJ)
-
-
-# -- double click ------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
-def _double_click(eta_a: float, eta_b: float, bsm: BsmParams, fa: float, fb: float) -> BsmHerald:
-    e = bsm.detector.efficiency
-    a, b = eta_a * e, eta_b * e
-    q0, q1, s, thr = _dark_terms(bsm.detector)
+def _double_click(eta_a: float, eta_b: float, bsm: BsmParams) -> tuple[float, float, float, float]:
+    """Per-label weights ``(w_true, w_bunch, w_mixed, V)``."""
+    det = bsm.detector
+    z0, o0, o1, o2 = _oz(det)
     v = bsm.visibility
-    w = (4 * fa - 1) / 3 * (4 * fb - 1) / 3  # Werner parameter after swapping
-    p_true = a * b * q0**2 * s**2 / 4
-    p_phi = a * b * (1 + v) / 2 * q1 * q0**2 / 2 * thr
-    p_mixed = (a * (1 - b) + b * (1 - a)) * s * q1 * q0**2 + 2 * (1 - a) * (1 - b) * q1**2 * q0**2
-    states, probs, fid_num = [], [], 0.0
-    for label, other in ((PSI_PLUS, PSI_MINUS), (PSI_MINUS, PSI_PLUS)):
-        base = np.full(4, (1 - w) / 4)
-        base[label] += w
-        deph = (1 - v) / 2
-        true_w = base.copy()
-        true_w[label], true_w[other] = (1 - deph) * base[label] + deph * base[other], (1 - deph) * base[
-            other
-        ] + deph * base[label]
-        phi_w = np.full(4, (1 - w) / 4)
-        phi_w[[PHI_PLUS, PHI_MINUS]] += w / 2
-        total = p_true + p_phi + p_mixed
-        probs.append(total)
-        if total > 0:
-            weights = (p_true * true_w + p_phi * phi_w + p_mixed * np.full(4, 0.25)) / total
-        else:
-            weights = true_w
-        states.append(_bell_diag(weights).astype(complex))
-        fid_num += total * weights[label]
-    p = probs[0] + probs[1]
-    fidelity = fid_num / p if p > 0 else float(np.real(states[0][2, 2] + states[0][1, 1]) / 2)
-    return BsmHerald(p, (probs[0], probs[1]), float(fidelity), (states[0], states[1]))
+    ta, tb = eta_a * det.efficiency, eta_b * det.efficiency
+    w_true = ta * tb / 4.0 * o1 * o1 * z0 * z0
+    w_bunch = ta * tb / 2.0 * (1.0 + v) / 2.0 * o2 * o0 * z0 * z0
+    w_mixed = (ta * (1 - tb) + tb * (1 - ta)) * o1 * o0 * z0 * z0 + (1 - ta) * (
+        1 - tb
+    ) * 2.0 * o0 * o0 * z0 * z0
+    return w_true, w_bunch, w_mixed, v
 
 
-def double_click_herald(
-    eta_a: float,
-    eta_b: float,
-    bsm: BsmParams,
-    *,
-    emission_fidelity_a: float = 1.0,
-    emission_fidelity_b: float = 1.0,
-) -> BsmHerald:
-    """Double-click (Barrett-Kok) success probability and heralded states (module docstring).
+def double_click_success_probability(*, eta_a: float, eta_b: float, bsm: BsmParams) -> float:
+    """Probability that one double-click attempt heralds (either label), dark counts included.
+
+    Without dark counts ``P = eta_A eta_B eta_d^2 / 2`` (Barrett & Kok 2005); see the module
+    docstring for the full expression.
 
     Parameters
     ----------
     eta_a, eta_b : float
-        Probability in [0, 1] that each photon reaches the station (the station's detector
-        efficiency is applied here, from ``bsm.detector``).
+        Probability in [0, 1] that the photon of A (B) reaches the station (emission,
+        fibre, switch); the detector efficiency is taken from ``bsm.detector``.
     bsm : BsmParams
-        Visibility and detectors (``scheme`` is not checked).
-    emission_fidelity_a, emission_fidelity_b : float, optional
-        Fidelity in [0.25, 1] of each memory-photon Werner pair with |Phi+>. Default 1.
+        Station parameters.
     """
-    _check_eta(eta_a, eta_b)
-    check_range("emission_fidelity_a", emission_fidelity_a, low=0.25, high=1.0)
-    check_range("emission_fidelity_b", emission_fidelity_b, low=0.25, high=1.0)
-    return _double_click(
-        float(eta_a), float(eta_b), bsm, float(emission_fidelity_a), float(emission_fidelity_b)
+    w_true, w_bunch, w_mixed, _ = _double_click(
+        _check_eta("eta_a", eta_a), _check_eta("eta_b", eta_b), bsm
     )
-
-
-def double_click_success_probability(eta_a: float, eta_b: float, bsm: BsmParams, **kwargs) -> float:
-    """Success probability; ``a b / 2`` without dark counts (Barrett & Kok 2005)."""
-    return double_click_herald(eta_a, eta_b, bsm, **kwargs).probability
-
-
-def double_click_fidelity(eta_a: float, eta_b: float, bsm: BsmParams, **kwargs) -> float:
-    """Heralded fidelity; ``(1+V)/2`` without dark counts and with perfect emission."""
-    return double_click_herald(eta_a, eta_b, bsm, **kwargs).fidelity
+    return 2.0 * (w_true + w_bunch + w_mixed)
 
 
 def double_click_heralded_state(
-    eta_a: float, eta_b: float, bsm: BsmParams, *, label: str = "Psi+", **kwargs
+    *,
+    eta_a: float,
+    eta_b: float,
+    bsm: BsmParams,
+    emission_fidelity_a: float = 1.0,
+    emission_fidelity_b: float = 1.0,
+    outcome: str = "Psi+",
 ) -> np.ndarray:
-    """Heralded 4x4 state for ``label`` (Psi+ or Psi-), memory A first."""
-    return double_click_herald(eta_a, eta_b, bsm, **kwargs).state(label)
+    """Heralded 4x4 spin–spin state (qubit order A, B) for herald ``outcome`` ("Psi+"/"Psi-").
 
-
-# -- single click ------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
-def _single_click(eta_a: float, eta_b: float, bsm: BsmParams) -> BsmHerald:
-    e = bsm.detector.efficiency
-    a, b = eta_a * e, eta_b * e
-    q0, q1, s, thr = _dark_terms(bsm.detector)
-    v, alpha = bsm.visibility, bsm.bright_state_alpha
-    ab = alpha * (1 - alpha)
-    states, probs, fid_num = [], [], 0.0
-    for sign, ket in ((1.0, _BELL[PSI_PLUS]), (-1.0, _BELL[PSI_MINUS])):
-        rho = np.zeros((4, 4), dtype=complex)
-        rho[0, 0] = (1 - alpha) ** 2 * q1 * q0
-        rho[2, 2] = ab * (a * s * q0 / 2 + (1 - a) * q1 * q0)
-        rho[1, 1] = ab * (b * s * q0 / 2 + (1 - b) * q1 * q0)
-        rho[2, 1] = rho[1, 2] = sign * ab * math.sqrt(v * a * b) * s * q0 / 2
-        rho[3, 3] = alpha**2 * (
-            a * b * (1 + v) / 4 * q0 * thr
-            + (a * (1 - b) + b * (1 - a)) * s * q0 / 2
-            + (1 - a) * (1 - b) * q1 * q0
-        )
-        total = float(np.trace(rho).real)
-        probs.append(total)
-        fid_num += float(np.vdot(ket, rho @ ket).real)
-        states.append(rho / total if total > 0 else np.outer(ket, ket))
-    p = probs[0] + probs[1]
-    fidelity = fid_num / p if p > 0 else 1.0
-    return BsmHerald(p, (probs[0], probs[1]), fidelity, (states[0], states[1]))
-
-
-def single_click_herald(eta_a: float, eta_b: float, bsm: BsmParams) -> BsmHerald:
-    """Single-click success probability and heralded states (module docstring).
-
-    Parameters
-    ----------
-    eta_a, eta_b : float
-        Probability in [0, 1] that an emitted photon reaches the station (emission x
-        fibre x switch); the station's detector efficiency is applied here.
-    bsm : BsmParams
-        ``bright_state_alpha``, visibility and detectors.
+    Target state: ``|Psi+>`` or ``|Psi->`` as heralded. Formula: module docstring.
     """
-    _check_eta(eta_a, eta_b)
-    return _single_click(float(eta_a), float(eta_b), bsm)
+    w_true, w_bunch, w_mixed, v = _double_click(
+        _check_eta("eta_a", eta_a), _check_eta("eta_b", eta_b), bsm
+    )
+    s = HERALD_LABELS[outcome]
+    other = 5 - s
+    total = w_true + w_bunch + w_mixed
+    if total <= 0.0:
+        return np.eye(4, dtype=complex) / 4
+    psi_s = np.outer(_BELL_KETS[s], _BELL_KETS[s].conj())
+    psi_o = np.outer(_BELL_KETS[other], _BELL_KETS[other].conj())
+    phi_mix = np.diag([0.5, 0.0, 0.0, 0.5]).astype(complex)
+    rho = (
+        w_true * ((1 + v) / 2 * psi_s + (1 - v) / 2 * psi_o)
+        + w_bunch * phi_mix
+        + w_mixed * np.eye(4) / 4
+    ) / total
+    return _depolarise_pair(
+        rho,
+        depolarising_p_from_fidelity(emission_fidelity_a),
+        depolarising_p_from_fidelity(emission_fidelity_b),
+    )
 
 
-def single_click_success_probability(eta_a: float, eta_b: float, bsm: BsmParams) -> float:
-    """Success probability, ``~ 2 alpha eta`` for small ``alpha eta`` without dark counts."""
-    return single_click_herald(eta_a, eta_b, bsm).probability
+def double_click_fidelity(
+    *,
+    eta_a: float,
+    eta_b: float,
+    bsm: BsmParams,
+    emission_fidelity_a: float = 1.0,
+    emission_fidelity_b: float = 1.0,
+) -> float:
+    """Fidelity of the heralded state to the heralded ``Psi`` state (same for both labels).
+
+    ``F = q [w_true (1+V)/2 + w_mixed/4] / (w_true + w_bunch + w_mixed) + (1-q)/4`` with
+    ``q = p_A p_B`` the product of the emission depolarising parameters; without dark counts
+    and with perfect emission, ``F = (1+V)/2`` (Barrett & Kok 2005; DESIGN.md §3).
+    """
+    w_true, w_bunch, w_mixed, v = _double_click(
+        _check_eta("eta_a", eta_a), _check_eta("eta_b", eta_b), bsm
+    )
+    total = w_true + w_bunch + w_mixed
+    q = depolarising_p_from_fidelity(emission_fidelity_a) * depolarising_p_from_fidelity(
+        emission_fidelity_b
+    )
+    if total <= 0.0:
+        return 0.25
+    return q * (w_true * (1 + v) / 2 + w_mixed / 4) / total + (1 - q) / 4
 
 
-def single_click_fidelity(eta_a: float, eta_b: float, bsm: BsmParams) -> float:
-    """Heralded fidelity, ``~ (1-alpha)(1+sqrt(V))/2`` (exact expression: module docstring)."""
-    return single_click_herald(eta_a, eta_b, bsm).fidelity
+@lru_cache(maxsize=4096)
+def _single_click(eta_a: float, eta_b: float, bsm: BsmParams) -> tuple[float, ...]:
+    """``(w00, w01, w10, coherence, w11)`` for outcome ``c``."""
+    det = bsm.detector
+    z0, o0, o1, o2 = _oz(det)
+    a, v = bsm.bright_state_alpha, bsm.visibility
+    ta, tb = eta_a * det.efficiency, eta_b * det.efficiency
+    w00 = (1 - a) ** 2 * o0 * z0
+    w01 = a * (1 - a) * (tb * o1 * z0 / 2 + (1 - tb) * o0 * z0)
+    w10 = a * (1 - a) * (ta * o1 * z0 / 2 + (1 - ta) * o0 * z0)
+    coh = a * (1 - a) * math.sqrt(ta * tb * v) * o1 * z0 / 2
+    w11 = a * a * (
+        (ta * (1 - tb) + tb * (1 - ta)) * o1 * z0 / 2
+        + ta * tb * (1 + v) / 4 * o2 * z0
+        + (1 - ta) * (1 - tb) * o0 * z0
+    )
+    return w00, w01, w10, coh, w11
+
+
+def single_click_success_probability(*, eta_a: float, eta_b: float, bsm: BsmParams) -> float:
+    """Probability that one single-click attempt heralds (either detector), dark counts included.
+
+    ``P = 2 (w00 + w01 + w10 + w11)`` (module docstring); ``~ 2 alpha eta`` for small
+    ``alpha`` and ``eta_A = eta_B = eta`` without dark counts (Humphreys et al. 2018, Methods).
+    Parameters as in :func:`double_click_success_probability`.
+    """
+    w00, w01, w10, _, w11 = _single_click(
+        _check_eta("eta_a", eta_a), _check_eta("eta_b", eta_b), bsm
+    )
+    return 2.0 * (w00 + w01 + w10 + w11)
 
 
 def single_click_heralded_state(
-    eta_a: float, eta_b: float, bsm: BsmParams, *, label: str = "Psi+"
+    *,
+    eta_a: float,
+    eta_b: float,
+    bsm: BsmParams,
+    emission_fidelity_a: float = 1.0,
+    emission_fidelity_b: float = 1.0,
+    outcome: str = "Psi+",
 ) -> np.ndarray:
-    """Heralded 4x4 state for ``label`` (Psi+ or Psi-), memory A first."""
-    return single_click_herald(eta_a, eta_b, bsm).state(label)
+    """Heralded 4x4 spin–spin state (order A, B; ``|1>`` = bright) for ``outcome`` "Psi+"/"Psi-".
 
-
-def bright_state_pair(alpha: float) -> tuple[Any, Any]:
-    """A memory qubit and its presence-encoded photon, ``sqrt(1-alpha)|00> + sqrt(alpha)|11>``.
-
-    The single-click emission (Cabrillo et al. 1999; Humphreys et al. 2018); memory first.
+    Target: ``|Psi+>`` (click at ``c``) or ``|Psi->`` (click at ``d``). Formula: module docstring.
     """
-    from modenhub_net.qubits import assign_state, create_qubits
+    w00, w01, w10, coh, w11 = _single_click(
+        _check_eta("eta_a", eta_a), _check_eta("eta_b", eta_b), bsm
+    )
+    total = w00 + w01 + w10 + w11
+    if total <= 0.0:
+        return np.eye(4, dtype=complex) / 4
+    sign = 1.0 if HERALD_LABELS[outcome] == 2 else -1.0
+    rho = np.diag([w00, w01, w10, w11]).astype(complex)
+    rho[1, 2] = rho[2, 1] = sign * coh
+    return _depolarise_pair(
+        rho / total,
+        depolarising_p_from_fidelity(emission_fidelity_a),
+        depolarising_p_from_fidelity(emission_fidelity_b),
+    )
 
-    check_range("alpha", alpha, low=0.0, high=1.0)
-    memory, photon = create_qubits(2, names=["memory", "photon"])
-    assign_state([memory, photon], np.array([math.sqrt(1 - alpha), 0, 0, math.sqrt(alpha)]))
-    return memory, photon
 
+def single_click_fidelity(
+    *,
+    eta_a: float,
+    eta_b: float,
+    bsm: BsmParams,
+    emission_fidelity_a: float = 1.0,
+    emission_fidelity_b: float = 1.0,
+) -> float:
+    """Fidelity of the single-click heralded state to the heralded ``Psi`` state.
 
-# -- POVM effects on the photon qubits -------------------------------------------------------
-@lru_cache(maxsize=1024)
-def photon_effects(bsm: BsmParams, present: tuple[bool, bool]) -> tuple[np.ndarray, np.ndarray]:
-    """Effects ``(E_Psi+, E_Psi-)`` on the photons that arrived (``present`` flags a, b).
-
-    Photon-qubit dimension ``2**sum(present)`` (a 1x1 matrix when none arrived). Detector
-    efficiency, dark counts, visibility and the herald rules are included; see the module
-    docstring. Single click: a missing photon (``None``) is treated as vacuum.
+    ``F = ((w01 + w10)/2 + c) / (w00 + w01 + w10 + w11)`` before emission noise
+    (Humphreys et al. 2018, Methods; ``~ (1-alpha)(1+sqrt(V))/2`` for small ``t``).
     """
-    e = bsm.detector.efficiency
-    q0, q1, s, thr = _dark_terms(bsm.detector)
-    v = bsm.visibility
-    n = sum(present)
+    rho = single_click_heralded_state(
+        eta_a=eta_a,
+        eta_b=eta_b,
+        bsm=bsm,
+        emission_fidelity_a=emission_fidelity_a,
+        emission_fidelity_b=emission_fidelity_b,
+    )
+    ket = _BELL_KETS[2]
+    return float(np.real(ket.conj() @ rho @ ket))
+
+
+def herald_success_probability(*, eta_a: float, eta_b: float, bsm: BsmParams) -> float:
+    """Success probability for ``bsm.scheme`` (dispatches to the two closed forms)."""
     if bsm.scheme == "double_click":
-        if n == 2:
-            deph = (1 - v) / 2
-            phi = e * e * q1 * q0**2 * (1 + v) / 2 * thr * (_PROJ[PHI_PLUS] + _PROJ[PHI_MINUS])
-            flat = (2 * e * (1 - e) * s * q1 * q0**2 + 2 * (1 - e) ** 2 * q1**2 * q0**2) * np.eye(4)
-            good = e * e * q0**2 * s**2
-            plus = good * ((1 - deph) * _PROJ[PSI_PLUS] + deph * _PROJ[PSI_MINUS]) + phi + flat
-            minus = good * ((1 - deph) * _PROJ[PSI_MINUS] + deph * _PROJ[PSI_PLUS]) + phi + flat
-            return plus, minus
-        if n == 1:
-            value = e * s * q1 * q0**2 + (1 - e) * 2 * q1**2 * q0**2
-            return value * np.eye(2), value * np.eye(2)
-        value = 2 * q1**2 * q0**2
-        return np.array([[value]]), np.array([[value]])
-    # single click, presence encoding; basis |n_a n_b>
-    effects = []
-    for sign in (1.0, -1.0):
-        eff = np.zeros((4, 4), dtype=complex)
-        eff[0, 0] = q1 * q0
-        eff[2, 2] = eff[1, 1] = e * s * q0 / 2 + (1 - e) * q1 * q0
-        eff[2, 1] = eff[1, 2] = sign * math.sqrt(v) * e * s * q0 / 2
-        eff[3, 3] = e * e * (1 + v) / 4 * q0 * thr + e * (1 - e) * s * q0 + (1 - e) ** 2 * q1 * q0
-        if n == 2:
-            effects.append(eff)
-        elif n == 1:
-            keep = [0, 2] if present[0] else [0, 1]  # the other photon in |0>
-            effects.append(eff[np.ix_(keep, keep)])
-        else:
-            effects.append(eff[:1, :1])
-    return effects[0], effects[1]
+        return double_click_success_probability(eta_a=eta_a, eta_b=eta_b, bsm=bsm)
+    return single_click_success_probability(eta_a=eta_a, eta_b=eta_b, bsm=bsm)
+
+
+def heralded_state(
+    *,
+    eta_a: float,
+    eta_b: float,
+    bsm: BsmParams,
+    emission_fidelity_a: float = 1.0,
+    emission_fidelity_b: float = 1.0,
+    outcome: str = "Psi+",
+) -> np.ndarray:
+    """Heralded 4x4 state for ``bsm.scheme`` (dispatches to the two closed forms)."""
+    fn = double_click_heralded_state if bsm.scheme == "double_click" else single_click_heralded_state
+    return fn(
+        eta_a=eta_a,
+        eta_b=eta_b,
+        bsm=bsm,
+        emission_fidelity_a=emission_fidelity_a,
+        emission_fidelity_b=emission_fidelity_b,
+        outcome=outcome,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Event-level station
+# ---------------------------------------------------------------------------------------
+
+
+def _photon_block(rho16: np.ndarray, bra: np.ndarray, ket: np.ndarray) -> np.ndarray:
+    """``<bra|_photons rho |ket>_photons`` for qubit order (mA, pA, mB, pB); 4x4 on (mA, mB)."""
+    t = rho16.reshape(2, 2, 2, 2, 2, 2, 2, 2)
+    b = bra.reshape(2, 2).conj()
+    k = ket.reshape(2, 2)
+    out = np.einsum("pq,apbqcrds,rs->abcd", b, t, k)
+    return out.reshape(4, 4)
 
 
 class BsmStation(Component):
-    """A BSM station with photon input ports ``a``, ``b`` and classical output ``herald``.
+    """Event-level BSM station with photon inputs ``a``, ``b`` and classical output ``herald``.
 
-    Photons arriving on ``a`` and ``b`` within ``coincidence_window_ns`` of each other are
-    measured together (a photon waiting longer is measured alone, its partner taken as
-    lost). The POVM of :func:`photon_effects` is applied to the actual photon states; the
-    photons are consumed and the remote qubits sharing their state keep the post-measurement
-    state. Output: ``Message((label,), meta)`` with ``label`` "Psi+", "Psi-" or "failure"
-    and meta ``{"header": "herald", "outcome": label, "success": bool, "bell_index": 2/3
-    or None, "time_ns": t, "qubits": remote qubits, "state": their 4x4 density matrix
-    (if two)}`` plus the meta of the photon messages (e.g. an attempt id).
+    Each input message carries one photon qubit (or ``None`` if lost) in ``items[0]`` and,
+    in ``meta["memory_qubit"]``, the memory qubit it is entangled with. Photons arriving on
+    ``a`` and ``b`` within ``coincidence_window_ns`` form one attempt; a side with no message
+    within the window counts as an absent photon. ``meta["encoding"]`` must be
+    ``"presence"`` for single click (photon-number qubit, ``|1>`` = one photon) and is the
+    photonic mode qubit (``|0>`` = H/early, ``|1>`` = V/late) for double click.
+
+    The station computes, from the actual joint state of (memory A, photon A, memory B,
+    photon B), the unnormalised post-herald memory state of each outcome — the same
+    instrument as the closed forms in this module (physical projection of the photons, HOM
+    visibility and dark counts as the documented mixture) — samples the outcome with its
+    own random stream, discards the photons and assigns the heralded state to the two memory
+    qubits. On failure the photons are discarded and the memories keep their reduced state.
+    Output: ``Message((label,), meta={"header": "herald", "outcome": label, "bell_index": i,
+    "memory_qubits": (qA, qB), "time_ns": t, "attempt": ...})`` with ``label`` one of
+    ``"Psi+"``, ``"Psi-"`` (``bell_index`` 2, 3) or ``"failure"`` (``bell_index`` None).
 
     Parameters
     ----------
@@ -385,95 +416,146 @@ class BsmStation(Component):
     sim : Simulation
         Owning simulation.
     params : BsmParams
-        Scheme, visibility, window, detectors.
+        Station parameters.
     """
 
     def __init__(self, name: str, *, sim: Simulation, params: BsmParams) -> None:
         super().__init__(name, sim=sim, port_names=("a", "b", "herald"))
         self.params = params
-        self._pending: dict[str, tuple[float, Message, int]] = {}
-        self._token = 0
+        self._oz = _oz(params.detector)
+        self._pending: dict[str, tuple[Message, float] | None] = {"a": None, "b": None}
         self.attempts = 0
         self.successes = 0
-        self.ports["a"].bind_input_handler(lambda m: self._on_input("a", m))
-        self.ports["b"].bind_input_handler(lambda m: self._on_input("b", m))
+        self.ports["a"].bind_input_handler(lambda m: self._arrive("a", m))
+        self.ports["b"].bind_input_handler(lambda m: self._arrive("b", m))
 
-    def _on_input(self, port: str, message: Message) -> None:
-        now = self.sim.env.now
-        other = "b" if port == "a" else "a"
-        if other in self._pending:
-            t_other, m_other, _ = self._pending.pop(other)
-            if now - t_other <= self.params.coincidence_window_ns:
-                pair = (message, m_other) if port == "a" else (m_other, message)
-                self.measure(pair[0], pair[1])
-                return
-            self._measure_alone(other, m_other)
-        if port in self._pending:
-            self._measure_alone(port, self._pending.pop(port)[1])
-        self._token += 1
-        token = self._token
-        self._pending[port] = (now, message, token)
-        timer = self.sim.env.timeout(self.params.coincidence_window_ns)
-        timer.callbacks.append(lambda _e: self._expire(port, token))
+    # -- pairing ----------------------------------------------------------------------
+    def _arrive(self, side: str, message: Message) -> None:
+        now = self.sim.now_ns
+        other = "b" if side == "a" else "a"
+        pending = self._pending[other]
+        window = self.params.coincidence_window_ns
+        if pending is not None and now - pending[1] <= window:
+            self._pending[other] = None
+            pair = {side: message, other: pending[0]}
+            self._emit(self.process_attempt(pair["a"], pair["b"]))
+            return
+        if self._pending[side] is not None:  # previous attempt on this side timed out late
+            self._flush(side)
+        self._pending[side] = (message, now)
+        timer = self.sim.env.timeout(window)
+        timer.callbacks.append(lambda _e, m=message, s=side: self._timeout(s, m))
 
-    def _expire(self, port: str, token: int) -> None:
-        entry = self._pending.get(port)
-        if entry is not None and entry[2] == token:
-            del self._pending[port]
-            self._measure_alone(port, entry[1])
+    def _timeout(self, side: str, message: Message) -> None:
+        pending = self._pending[side]
+        if pending is not None and pending[0] is message:
+            self._flush(side)
 
-    def _measure_alone(self, port: str, message: Message) -> None:
-        empty = Message((None,), {})
-        self.measure(message, empty) if port == "a" else self.measure(empty, message)
+    def _flush(self, side: str) -> None:
+        pending = self._pending[side]
+        self._pending[side] = None
+        if pending is None:
+            return
+        a, b = (pending[0], None) if side == "a" else (None, pending[0])
+        self._emit(self.process_attempt(a, b))
 
-    def measure(self, message_a: Message, message_b: Message) -> str:
-        """Measure the photons of two messages now and send the herald; return the label."""
-        from modenhub_net.qubits import discard, reduced_dm
+    def _emit(self, message: Message) -> None:
+        self.ports["herald"].tx_output(message)
+
+    # -- physics ----------------------------------------------------------------------
+    def process_attempt(self, msg_a: Message | None, msg_b: Message | None) -> Message:
+        """Resolve one attempt from the two photon messages (either may be None)."""
+        from modenhub_net.qubits import assign_state, create_qubits, discard
 
         self.attempts += 1
-        pa = message_a.items[0] if message_a.items else None
-        pb = message_b.items[0] if message_b.items else None
-        photons = [q for q in (pa, pb) if q is not None]
-        e_plus, e_minus = photon_effects(self.params, (pa is not None, pb is not None))
-        rest: list = []
-        for photon in photons:
-            for qubit in photon.state.qubits:
-                if qubit not in photons and qubit not in rest:
-                    rest.append(qubit)
-        k = len(photons)
-        dim_p, dim_r = 1 << k, 1 << len(rest)
-        if k:
-            full = reduced_dm(rest + photons).reshape(dim_r, dim_p, dim_r, dim_p)
-            rho_p = np.einsum("apaq->pq", full)
+        ph_a = msg_a.items[0] if msg_a is not None and msg_a.items else None
+        ph_b = msg_b.items[0] if msg_b is not None and msg_b.items else None
+        mem_a = msg_a.meta.get("memory_qubit") if msg_a is not None else None
+        mem_b = msg_b.meta.get("memory_qubit") if msg_b is not None else None
+        attempt = (msg_a or msg_b).meta.get("attempt") if (msg_a or msg_b) else None
+        rng = self.rng
+        if self.params.scheme == "single_click":
+            # absent photons are vacuum: give them a fresh |0> qubit
+            if ph_a is None:
+                ph_a = create_qubits(1)[0]
+            if ph_b is None:
+                ph_b = create_qubits(1)[0]
+        if mem_a is None or mem_b is None:
+            weights = self._weights_without_memories(ph_a, ph_b)
+            rho_mem = None
         else:
-            full, rho_p = None, np.ones((1, 1))
-        p_plus = float(np.real(np.sum(e_plus * rho_p.T)))
-        p_minus = float(np.real(np.sum(e_minus * rho_p.T)))
-        u = self.rng.random()
-        if u < p_plus:
-            label, effect, prob = "Psi+", e_plus, p_plus
-        elif u < p_plus + p_minus:
-            label, effect, prob = "Psi-", e_minus, p_minus
-        else:
-            label, effect, prob = "failure", np.eye(dim_p) - e_plus - e_minus, 1.0 - p_plus - p_minus
-        state = None
-        if k:
-            for photon in photons:
+            weights, rho_mem = self._weights(mem_a, ph_a, mem_b, ph_b)
+        probs = [float(np.real(np.trace(w))) if rho_mem is not None else w for w in weights]
+        u = rng.random()
+        label, index, chosen = "failure", None, None
+        if u < probs[0]:
+            label, index, chosen = "Psi+", 2, 0
+        elif u < probs[0] + probs[1]:
+            label, index, chosen = "Psi-", 3, 1
+        for photon in (ph_a, ph_b):
+            if photon is not None and getattr(photon, "state", None) is not None:
                 discard(photon)
-            if rest:
-                from modenhub_net.qubits import assign_state
+        if chosen is not None:
+            self.successes += 1
+            if rho_mem is not None:
+                state = weights[chosen] / probs[chosen]
+                assign_state([mem_a, mem_b], (state + state.conj().T) / 2)
+        meta: dict[str, Any] = {
+            "header": "herald",
+            "outcome": label,
+            "bell_index": index,
+            "memory_qubits": (mem_a, mem_b),
+            "time_ns": self.sim.now_ns,
+            "attempt": attempt,
+        }
+        return Message((label,), meta)
 
-                post = np.einsum("apbq,qp->ab", full, effect) / prob
-                post = (post + post.conj().T) / 2
-                assign_state(rest, post)
-                state = post if len(rest) == 2 else None
-        success = label != "failure"
-        self.successes += success
-        meta = {**message_b.meta, **message_a.meta}
-        meta.update(
-            header="herald", outcome=label, success=success,
-            bell_index=LABELS.index(label) if success else None,
-            time_ns=self.sim.now_ns, qubits=tuple(rest), state=state,
-        )
-        self.ports["herald"].tx_output(Message((label,), meta))
-        return label
+    def _detected(self, photon: Any) -> bool:
+        return photon is not None and self.rng.random() < self.params.detector.efficiency
+
+    def _weights(self, mem_a: Any, ph_a: Any, mem_b: Any, ph_b: Any) -> tuple[list, np.ndarray]:
+        """Unnormalised memory states for outcomes (Psi+, Psi-)."""
+        from modenhub_net.qubits import amplitude_damp, reduced_dm
+
+        z0, o0, o1, o2 = self._oz
+        v = self.params.visibility
+        if self.params.scheme == "single_click":
+            eta_d = self.params.detector.efficiency
+            for photon in (ph_a, ph_b):
+                if eta_d < 1.0:
+                    amplitude_damp(photon, 1.0 - eta_d)
+            rho = reduced_dm([mem_a, ph_a, mem_b, ph_b])
+            blk = {(x, y): _photon_block(rho, _K[x], _K[y]) for x in _K for y in _K}
+            one = (blk["01", "01"] + blk["10", "10"]) / 2
+            cross = math.sqrt(v) * (blk["01", "10"] + blk["10", "01"]) / 2
+            base = o0 * z0 * blk["00", "00"] + (1 + v) / 4 * o2 * z0 * blk["11", "11"]
+            w_c = base + o1 * z0 * (one + cross)
+            w_d = base + o1 * z0 * (one - cross)
+            return [w_c, w_d], rho
+        # double click: sample which present photons are registered, then the instrument
+        det_a, det_b = self._detected(ph_a), self._detected(ph_b)
+        k = int(det_a) + int(det_b)
+        if k == 2:
+            rho = reduced_dm([mem_a, ph_a, mem_b, ph_b])
+            m = {i: _photon_block(rho, _BELL_KETS[i], _BELL_KETS[i]) for i in range(4)}
+            m_hh = _photon_block(rho, _K["00"], _K["00"])
+            m_vv = _photon_block(rho, _K["11"], _K["11"])
+            true_w = o1 * o1 * z0 * z0
+            bunch = (1 + v) / 2 * o2 * o0 * z0 * z0 * (m_hh + m_vv)
+            w_p = true_w * ((1 + v) / 2 * m[2] + (1 - v) / 2 * m[3]) + bunch
+            w_m = true_w * ((1 + v) / 2 * m[3] + (1 - v) / 2 * m[2]) + bunch
+            return [w_p, w_m], rho
+        rho_mem = reduced_dm([mem_a, mem_b])
+        factor = o1 * o0 * z0 * z0 if k == 1 else 2.0 * o0 * o0 * z0 * z0
+        return [factor * rho_mem, factor * rho_mem], rho_mem
+
+    def _weights_without_memories(self, ph_a: Any, ph_b: Any) -> list[float]:
+        """Outcome probabilities when a memory handle is missing: dark-count heralds only."""
+        z0, o0, o1, _ = self._oz
+        if self.params.scheme == "single_click":
+            return [o0 * z0, o0 * z0]
+        k = int(self._detected(ph_a)) + int(self._detected(ph_b))
+        if k == 2:
+            k = 1  # no memory to project: treat as unheralded photons
+        factor = o1 * o0 * z0 * z0 if k == 1 else 2.0 * o0 * o0 * z0 * z0
+        return [factor, factor]
