@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config.cases import aggregate, hub
+from config.tomlw import dumps
 
 from modenhub_net.errors import UserInputError
 from modenhub_net.sweep import derive_seeds, plan_sweep
-
-from config.cases import aggregate, hub
-from config.tomlw import dumps
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,82 @@
+"""Parallel efficiency of a sweep: 2-worker LocalCluster vs the serial run, same process.
+
+Run:  .venv/bin/python benchmarks/bench_sweep.py [--points 16] [--work 300]
+
+Both runs go through :func:`modenhub_net.sweep.run_sweep` with a fresh result store (so each
+point is written as it finishes, as in a real sweep). CPU-bound points:
+:func:`modenhub_net.sweep.testing.busy_point` (pure-Python Monte Carlo, ~0.6 s each at
+``--work 300``). The cluster is started before the timed parallel run and its start-up is
+reported separately (excluded from the speedup). efficiency = speedup / 2.
+A second line does the same for aggregate-model points (vectorised numpy, memory-bound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from modenhub_net.store import ResultStore, load_summary
+from modenhub_net.studies.aggregate_study import evaluate_point
+from modenhub_net.sweep import run_sweep
+from modenhub_net.sweep.testing import busy_point, make_points
+
+
+def _aggregate_points(count: int) -> list:
+    from modenhub_net.store import point_key
+    from modenhub_net.studies.aggregate_study import load_scenario
+    from modenhub_net.sweep.grid import SweepPoint, code_version
+
+    points = []
+    for i in range(count):
+        document = {"kind": "aggregate", "name": "bench", "seed": i,
+                    "model": {"beta": 0.1 + 0.05 * i},
+                    "study": {"n_qpus": [2, 8, 32, 128], "trials": 100_000,
+                              "strategies": ["naive", "orchestrated"], "write_requests": False}}
+        config = load_scenario(document, source="bench").model_dump()
+        points.append(SweepPoint(key=point_key(config, seed=i, code_version=code_version()),
+                                 seed=i, labels={"model.beta": 0.1 + 0.05 * i}, document=config))
+    return points
+
+
+def measure(points: list, point_fn, label: str, client_address: str) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        run_sweep(points, point_fn, ResultStore(Path(folder) / "serial"), workers=1,
+                  progress=False)
+        serial = time.perf_counter() - start
+        start = time.perf_counter()
+        run_sweep(points, point_fn, ResultStore(Path(folder) / "parallel"),
+                  scheduler=client_address, progress=False)
+        parallel = time.perf_counter() - start
+        same = load_summary(Path(folder) / "serial").equals(load_summary(Path(folder) / "parallel"))
+    speedup = serial / parallel
+    print(f"{label}: {len(points)} points, serial {serial:.2f} s, 2 workers {parallel:.2f} s, "
+          f"speedup {speedup:.2f}, efficiency {speedup / 2:.2f} (identical tables: {same})")
+    return speedup / 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=16)
+    parser.add_argument("--work", type=int, default=300, help="busy_point work units (~2 ms)")
+    args = parser.parse_args()
+    from distributed import LocalCluster
+
+    start = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      silence_logs=logging.ERROR, dashboard_address=None) as cluster:
+        startup = time.perf_counter() - start
+        print(f"LocalCluster start-up (2 workers): {startup:.2f} s (excluded below)")
+        efficiency = measure(make_points(args.points, work=args.work), busy_point,
+                             "busy_point (CPU-bound, pure Python)", cluster.scheduler_address)
+        measure(_aggregate_points(args.points), evaluate_point,
+                "aggregate points (numpy, memory-bound)", cluster.scheduler_address)
+    print(f"parallel efficiency (CPU-bound points, 2 workers): {efficiency:.2f} "
+          f"(target >= 0.80: {'met' if efficiency >= 0.8 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
