@@ -1,0 +1,143 @@
+"""Detector: click probabilities with dark counts (threshold and PNR), dead time, ports,
+bad parameters. Statistical tolerances: 5 binomial standard errors, fixed seeds."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hardware_models.detector import (
+    Detector,
+    DetectorParams,
+    click_probability,
+    dark_count_mean,
+    dark_count_probability,
+    one_count_probability,
+    registered_click_fraction,
+    zero_count_probability,
+)
+from modenhub_net.components import Component, Message
+from modenhub_net.errors import UserInputError
+from modenhub_net.qubits import create_qubits
+from modenhub_net.simulation import Simulation
+
+K = 5.0
+
+
+def _within(successes: int, trials: int, p: float) -> bool:
+    return abs(successes - trials * p) <= K * math.sqrt(trials * p * (1 - p)) + 1e-9
+
+
+def test_dark_count_probability_closed_form() -> None:
+    p = DetectorParams(dark_count_rate_hz=1.0e6, window_ns=100.0)
+    assert dark_count_mean(p) == pytest.approx(0.1)
+    assert dark_count_probability(p) == pytest.approx(1 - math.exp(-0.1))
+
+
+def test_click_probability_closed_form() -> None:
+    p = DetectorParams(efficiency=0.6, dark_count_rate_hz=1.0e6, window_ns=100.0)
+    d = 1 - math.exp(-0.1)
+    for n in range(4):
+        assert click_probability(n, p) == pytest.approx(1 - 0.4**n * (1 - d))
+    with pytest.raises(UserInputError):
+        click_probability(-1, p)
+
+
+@pytest.mark.parametrize("n_photons", [0, 1, 2, 3])
+@pytest.mark.parametrize("number_resolving", [False, True])
+def test_simulated_click_frequency_matches_closed_form(
+    n_photons: int, number_resolving: bool, validation_scale: float
+) -> None:
+    params = DetectorParams(
+        efficiency=0.55,
+        dark_count_rate_hz=2.0e6,
+        window_ns=100.0,
+        number_resolving=number_resolving,
+        dead_time_ns=0.0,
+    )
+    detector = Detector("det", sim=Simulation(seed=10 + n_photons), params=params)
+    trials = int(40_000 * validation_scale)
+    clicks = ones = 0
+    for i in range(trials):
+        counts = detector.detect(n_photons, now_ns=float(i))
+        clicks += counts > 0
+        ones += counts == 1
+    assert _within(clicks, trials, click_probability(n_photons, params))
+    if number_resolving:
+        # exactly one count: O(k) averaged over Binomial(n, eta) registered photons
+        eta = params.efficiency
+        p_one = sum(
+            math.comb(n_photons, k) * eta**k * (1 - eta) ** (n_photons - k) * one_count_probability(k, params)
+            for k in range(n_photons + 1)
+        )
+        assert _within(ones, trials, p_one)
+
+
+def test_zero_and_one_count_functions() -> None:
+    thr = DetectorParams(dark_count_rate_hz=1e6, window_ns=10.0)
+    d = dark_count_probability(thr)
+    assert zero_count_probability(0, thr) == pytest.approx(1 - d)
+    assert zero_count_probability(2, thr) == 0.0
+    assert one_count_probability(0, thr) == pytest.approx(d)
+    assert one_count_probability(3, thr) == 1.0
+    pnr = thr.model_copy(update={"number_resolving": True})
+    lam = dark_count_mean(pnr)
+    assert one_count_probability(1, pnr) == pytest.approx(math.exp(-lam))
+    assert one_count_probability(2, pnr) == 0.0
+
+
+def test_dead_time_blocks_clicks_at_renewal_rate(validation_scale: float) -> None:
+    period, dead = 10.0, 35.0  # three blind windows after each registered click
+    params = DetectorParams(efficiency=0.3, dark_count_rate_hz=0.0, dead_time_ns=dead)
+    detector = Detector("det", sim=Simulation(seed=21), params=params)
+    trials = int(60_000 * validation_scale)
+    registered = sum(detector.detect(1, now_ns=i * period) > 0 for i in range(trials))
+    expected = registered_click_fraction(0.3, period, params)
+    assert expected == pytest.approx(0.3 / (1 + 3 * 0.3))
+    assert _within(registered, trials, expected)
+
+
+def test_dead_time_deterministic_case() -> None:
+    params = DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=25.0)
+    detector = Detector("det", sim=Simulation(seed=1), params=params)
+    got = [detector.detect(1, now_ns=t) > 0 for t in (0.0, 10.0, 24.9, 25.0, 30.0, 60.0)]
+    assert got == [True, False, False, True, False, True]
+
+
+class Sink(Component):
+    def __init__(self, name: str, *, sim: Simulation) -> None:
+        super().__init__(name, sim=sim, port_names=("in",))
+        self.received: list[Message] = []
+        self.ports["in"].bind_input_handler(self.received.append)
+
+
+def test_component_ports_absorb_photons_and_report_clicks() -> None:
+    sim = Simulation(seed=2)
+    params = DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=0.0,
+                            number_resolving=True)
+    detector = Detector("det", sim=sim, params=params)
+    sink = Sink("sink", sim=sim)
+    detector.ports["click"].connect(sink.ports["in"])
+    photons = create_qubits(2)
+    detector.ports["in"].tx_input(Message((photons[0], None, photons[1])))
+    detector.ports["in"].tx_input(Message((None,)))
+    assert [m.items[0] for m in sink.received] == [True, False]
+    assert sink.received[0].meta["counts"] == 2
+    assert all(q.state is None for q in photons)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("efficiency", 1.2), ("efficiency", -0.1), ("dark_count_rate_hz", -1.0), ("window_ns", 0.0),
+     ("dead_time_ns", -5.0)],
+)
+def test_bad_parameters(field: str, value: float) -> None:
+    with pytest.raises(UserInputError) as info:
+        DetectorParams(**{field: value})
+    assert field in str(info.value) and repr(value) in str(info.value)
+
+
+def test_registered_fraction_rejects_bad_period() -> None:
+    with pytest.raises(UserInputError):
+        registered_click_fraction(0.5, 0.0, DetectorParams())
