@@ -93,12 +93,6 @@ __all__ = [
 #: Herald labels and their Bell indices (0 Phi+, 1 Phi-, 2 Psi+, 3 Psi-).
 HERALD_LABELS: dict[str, int] = {"Psi+": 2, "Psi-": 3}
 
-_K = {
-    "00": np.array([1, 0, 0, 0], dtype=complex),
-    "01": np.array([0, 1, 0, 0], dtype=complex),
-    "10": np.array([0, 0, 1, 0], dtype=complex),
-    "11": np.array([0, 0, 0, 1], dtype=complex),
-}
 _S2 = 1 / math.sqrt(2)
 _BELL_KETS = {
     0: np.array([_S2, 0, 0, _S2], dtype=complex),
@@ -380,13 +374,17 @@ def heralded_state(
 # ---------------------------------------------------------------------------------------
 
 
-def _photon_block(rho16: np.ndarray, bra: np.ndarray, ket: np.ndarray) -> np.ndarray:
-    """``<bra|_photons rho |ket>_photons`` for qubit order (mA, pA, mB, pB); 4x4 on (mA, mB)."""
-    t = rho16.reshape(2, 2, 2, 2, 2, 2, 2, 2)
-    b = bra.reshape(2, 2).conj()
-    k = ket.reshape(2, 2)
-    out = np.einsum("pq,apbqcrds,rs->abcd", b, t, k)
-    return out.reshape(4, 4)
+def _photon_blocks(rho16: np.ndarray) -> np.ndarray:
+    """Blocks ``T[x, y] = <x|_photons rho |y>_photons`` (photon basis index 0..3 = |pA pB>).
+
+    Qubit order of ``rho16``: (mA, pA, mB, pB); each block is 4x4 on (mA, mB).
+    """
+    return rho16.reshape((2,) * 8).transpose(1, 3, 5, 7, 0, 2, 4, 6).reshape(4, 4, 4, 4)
+
+
+def _project(blocks: np.ndarray, ket: np.ndarray) -> np.ndarray:
+    """``<ket|_photons rho |ket>_photons`` from :func:`_photon_blocks`."""
+    return np.einsum("x,y,xyij->ij", ket.conj(), ket, blocks)
 
 
 class BsmStation(Component):
@@ -525,10 +523,10 @@ class BsmStation(Component):
                 if eta_d < 1.0:
                     amplitude_damp(photon, 1.0 - eta_d)
             rho = reduced_dm([mem_a, ph_a, mem_b, ph_b])
-            blk = {(x, y): _photon_block(rho, _K[x], _K[y]) for x in _K for y in _K}
-            one = (blk["01", "01"] + blk["10", "10"]) / 2
-            cross = math.sqrt(v) * (blk["01", "10"] + blk["10", "01"]) / 2
-            base = o0 * z0 * blk["00", "00"] + (1 + v) / 4 * o2 * z0 * blk["11", "11"]
+            t = _photon_blocks(rho)
+            one = (t[1, 1] + t[2, 2]) / 2
+            cross = math.sqrt(v) * (t[1, 2] + t[2, 1]) / 2
+            base = o0 * z0 * t[0, 0] + (1 + v) / 4 * o2 * z0 * t[3, 3]
             w_c = base + o1 * z0 * (one + cross)
             w_d = base + o1 * z0 * (one - cross)
             return [w_c, w_d], rho
@@ -537,9 +535,9 @@ class BsmStation(Component):
         k = int(det_a) + int(det_b)
         if k == 2:
             rho = reduced_dm([mem_a, ph_a, mem_b, ph_b])
-            m = {i: _photon_block(rho, _BELL_KETS[i], _BELL_KETS[i]) for i in range(4)}
-            m_hh = _photon_block(rho, _K["00"], _K["00"])
-            m_vv = _photon_block(rho, _K["11"], _K["11"])
+            t = _photon_blocks(rho)
+            m = {i: _project(t, _BELL_KETS[i]) for i in (2, 3)}
+            m_hh, m_vv = t[0, 0], t[3, 3]
             true_w = o1 * o1 * z0 * z0
             bunch = (1 + v) / 2 * o2 * o0 * z0 * z0 * (m_hh + m_vv)
             w_p = true_w * ((1 + v) / 2 * m[2] + (1 - v) / 2 * m[3]) + bunch
