@@ -11,8 +11,8 @@ Poisson statistics ``P(n) = e^-mu mu^n / n!`` (same reference). Both are availab
 Multi-pair model
 ----------------
 The ``n`` pairs of a pulse are treated as ``n`` *distinguishable* pairs, each in the target
-Bell state (the multimode / independent-pairs picture used for multi-pair noise by
-Takesue & Shimizu 2010 and by Jennewein et al., PRL 107, 110501 (2011) style analyses). Each
+Bell state (the multimode / independent-pairs picture of multi-pair noise in Takesue &
+Shimizu 2010, which gives their visibility ``1/(1 + 2 mu)`` for thermal pairs). Each
 photon is lost independently with its arm efficiency. Bosonic bunching of pairs emitted into
 a single mode is not modelled (it would weight the ``n + 1`` polarisation configurations per
 arm uniformly instead of binomially); this is the documented approximation.
