@@ -100,8 +100,8 @@ class MemoryParams(ParamsModel):
     >>> try:
     ...     MemoryParams(t1_ns=1e6, t2_ns=3e6)
     ... except UserInputError as error:
-    ...     print(str(error).split("Value error, ")[1])
-    t2_ns = 3000000.0 must be <= 2 * t1_ns = 2000000.0 (t1_ns = 1000000.0); T2 > 2 T1 is unphysical
+    ...     print(error)  # doctest: +ELLIPSIS
+    MemoryParams: t2_ns = 3000000.0 must be <= 2 * t1_ns = 2000000.0 ...; T2 > 2 T1 is unphysical
     """
 
     t1_ns: float = Field(_INF, gt=0.0)
