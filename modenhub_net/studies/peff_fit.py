@@ -1,0 +1,137 @@
+"""Weighted least-squares fits of p(N) to the paper's form and to the dB-per-stage form.
+
+Forms (``x = log2 N``):
+
+``hyperbolic``
+    the paper's ``p_eff(N) = p0 / (1 + beta x)`` (DESIGN.md §5);
+``exponential``
+    ``p0 * 10**(-b x / 10)``: what a fabric of ``log2 N`` stages with ``b`` dB of loss per
+    stage (both photons counted) predicts (DESIGN.md §3, multistage switch).
+
+Fits use :func:`scipy.optimize.curve_fit` with ``sigma`` the standard errors of the points and
+``absolute_sigma=True`` (parameter errors are then the square roots of the covariance
+diagonal; Press et al., *Numerical Recipes*, 3rd ed., §15.4). Goodness of fit: chi-square,
+``dof = points - 2``, its upper-tail probability, and Akaike's ``AIC = chi2 + 2 k`` (equal k
+here, so the smaller chi2 is the better form).
+
+Examples
+--------
+>>> import numpy as np
+>>> n = np.array([2, 4, 8, 16, 32, 64, 128])
+>>> p = hyperbolic(n, 0.3, 0.5)
+>>> fit = fit_form(n, p, np.full(n.size, 1e-4), form="hyperbolic")
+>>> round(fit.params[0], 6), round(fit.params[1], 6)
+(0.3, 0.5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import optimize, stats
+
+__all__ = ["FORMS", "hyperbolic", "exponential", "FitResult", "fit_form"]
+
+
+def hyperbolic(n: ArrayLike, p0: float, beta: float) -> np.ndarray:
+    """``p0 / (1 + beta log2 N)`` (the paper's p_eff)."""
+    return p0 / (1.0 + beta * np.log2(np.asarray(n, dtype=float)))
+
+
+def exponential(n: ArrayLike, p0: float, b_db: float) -> np.ndarray:
+    """``p0 10**(-b_db log2 N / 10)`` (loss of ``b_db`` dB per doubling of N)."""
+    return p0 * 10.0 ** (-b_db * np.log2(np.asarray(n, dtype=float)) / 10.0)
+
+
+#: parameter bounds of both forms: p0 in [0, 1], slope in [-0.99, 100]
+_BOUNDS = ((0.0, -0.99), (1.0, 100.0))
+
+#: form name -> (function, parameter names)
+FORMS: dict[str, tuple[Callable[..., np.ndarray], tuple[str, str]]] = {
+    "hyperbolic": (hyperbolic, ("p0", "beta")),
+    "exponential": (exponential, ("p0", "b_db")),
+}
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """One weighted fit.
+
+    Attributes
+    ----------
+    form : str
+    names : tuple of str
+        Parameter names.
+    params, errors : tuple of float
+        Best-fit values and their 1-sigma errors.
+    chi2 : float
+    dof : int
+    p_value : float
+        ``P(chi2_dof >= chi2)`` (NaN if ``dof <= 0``).
+    aic : float
+        ``chi2 + 2 * len(params)``.
+    residuals : numpy.ndarray
+        Normalised residuals ``(y - f) / sigma``.
+    at_bound : bool
+        A parameter ended on its bound (the form cannot follow the data; errors unreliable).
+    """
+
+    form: str
+    names: tuple[str, ...]
+    params: tuple[float, ...]
+    errors: tuple[float, ...]
+    chi2: float
+    dof: int
+    p_value: float
+    aic: float
+    residuals: np.ndarray
+    at_bound: bool = False
+
+    @property
+    def chi2_dof(self) -> float:
+        """``chi2 / dof`` (NaN if ``dof <= 0``)."""
+        return self.chi2 / self.dof if self.dof > 0 else float("nan")
+
+    def predict(self, n: ArrayLike) -> np.ndarray:
+        """The fitted curve at ``n``."""
+        return FORMS[self.form][0](n, *self.params)
+
+
+def fit_form(n: ArrayLike, p: ArrayLike, sigma: ArrayLike, *, form: str) -> FitResult:
+    """Weighted least-squares fit of one form.
+
+    Parameters
+    ----------
+    n : array_like
+        Number of QPUs per point (>= 1).
+    p : array_like
+        Measured per-attempt success per point.
+    sigma : array_like
+        Standard error per point (> 0).
+    form : {"hyperbolic", "exponential"}
+
+    Returns
+    -------
+    FitResult
+    """
+    func, names = FORMS[form]
+    x = np.asarray(n, dtype=float)
+    y = np.asarray(p, dtype=float)
+    s = np.asarray(sigma, dtype=float)
+    guess = (float(y[np.argmin(x)]) * 1.1, 0.1)
+    low, high = np.array(_BOUNDS[0]), np.array(_BOUNDS[1])
+    params, cov = optimize.curve_fit(
+        func, x, y, p0=guess, sigma=s, absolute_sigma=True, bounds=(low, high), maxfev=20_000,
+    )
+    at_bound = bool(np.any(np.isclose(params, low, rtol=1e-6, atol=1e-9))
+                    or np.any(np.isclose(params, high, rtol=1e-6, atol=1e-9)))
+    resid = (y - func(x, *params)) / s
+    chi2 = float(np.sum(resid**2))
+    dof = int(x.size - len(params))
+    p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
+    errors = tuple(float(e) for e in np.sqrt(np.clip(np.diag(cov), 0.0, None)))
+    return FitResult(form, names, tuple(float(v) for v in params), errors, chi2, dof, p_value,
+                     chi2 + 2 * len(params), resid, at_bound)
