@@ -165,8 +165,9 @@ class CacheDecoherenceScenario(StrictModel):
     confidence: float = Field(0.95, gt=0.0, lt=1.0)
 
 
-def load_scenario(document: Mapping[str, Any], *, source: str, seed: int | None = None,
-                  trials: int | None = None) -> CacheDecoherenceScenario:
+def load_scenario(
+    document: Mapping[str, Any], *, source: str, seed: int | None = None, trials: int | None = None
+) -> CacheDecoherenceScenario:
     """Apply CLI overrides (``trials`` = ``stream.requests``) and validate."""
     doc = copy.deepcopy(dict(document))
     if seed is not None:
@@ -183,7 +184,9 @@ def characteristic_time_ns(params: MemoryParams) -> float:
     return min(finite) if finite else 1e9
 
 
-def simulated_pair_fidelity(params: MemoryParams, age_ns: float, *, both_qubits: bool, seed: int = 0) -> float:
+def simulated_pair_fidelity(
+    params: MemoryParams, age_ns: float, *, both_qubits: bool, seed: int = 0
+) -> float:
     """Store half (or both halves) of Phi+ in event-driven memories, access at ``age_ns``.
 
     The memory applies its channel lazily at access (:class:`QuantumMemory`); the returned
@@ -210,19 +213,29 @@ def memory_curves(section: MemorySection) -> pd.DataFrame:
     for name in section.presets:
         mem = load_preset(name).memory
         t_c = characteristic_time_ns(mem)
-        models = {"t1t2": MemoryParams(t1_ns=mem.t1_ns, t2_ns=mem.t2_ns),
-                  "depolarising": MemoryParams(depolar_time_ns=t_c if math.isfinite(mem.t2_ns) else math.inf)}
+        models = {
+            "t1t2": MemoryParams(t1_ns=mem.t1_ns, t2_ns=mem.t2_ns),
+            "depolarising": MemoryParams(depolar_time_ns=t_c if math.isfinite(mem.t2_ns) else math.inf),
+        }
         for model, params in models.items():
             for both in (False, True):
                 for a in section.ages_over_t:
                     age = a * t_c
-                    rows.append(dict(
-                        preset=name, model=model, stored="both" if both else "one", time_constant_ns=t_c,
-                        t1_ns=params.t1_ns, t2_ns=params.t2_ns, depolar_time_ns=params.depolar_time_ns,
-                        age_over_t=a, age_ns=age,
-                        fidelity_sim=simulated_pair_fidelity(params, age, both_qubits=both),
-                        fidelity_closed=stored_pair_fidelity(age, params, both_qubits=both),
-                    ))
+                    rows.append(
+                        dict(
+                            preset=name,
+                            model=model,
+                            stored="both" if both else "one",
+                            time_constant_ns=t_c,
+                            t1_ns=params.t1_ns,
+                            t2_ns=params.t2_ns,
+                            depolar_time_ns=params.depolar_time_ns,
+                            age_over_t=a,
+                            age_ns=age,
+                            fidelity_sim=simulated_pair_fidelity(params, age, both_qubits=both),
+                            fidelity_closed=stored_pair_fidelity(age, params, both_qubits=both),
+                        )
+                    )
     frame = pd.DataFrame(rows)
     frame["abs_diff"] = (frame["fidelity_sim"] - frame["fidelity_closed"]).abs()
     return frame
@@ -231,12 +244,15 @@ def memory_curves(section: MemorySection) -> pd.DataFrame:
 # -- parts 2-4: the request stream ------------------------------------------------------------
 def stream_hardware(stream: StreamSection):
     """Nodes and hub: paper-calibrated link, the preset's T1/T2 memories, ideal gates."""
-    model = AggregateModel(p0=stream.p0, beta=stream.beta, k_min=stream.k_modes, kappa=0.01,
-                           rounds=stream.rounds)
+    model = AggregateModel(
+        p0=stream.p0, beta=stream.beta, k_min=stream.k_modes, kappa=0.01, rounds=stream.rounds
+    )
     nodes, hub = calibrated_hardware(model, stream.n_qpus)
     mem = load_preset(stream.memory_preset).memory
-    nodes = [dataclasses.replace(n, memory_t1_ns=mem.t1_ns, memory_t2_ns=mem.t2_ns,
-                                 preset=stream.memory_preset) for n in nodes]
+    nodes = [
+        dataclasses.replace(n, memory_t1_ns=mem.t1_ns, memory_t2_ns=mem.t2_ns, preset=stream.memory_preset)
+        for n in nodes
+    ]
     hub = dataclasses.replace(hub, hom_visibility=stream.hom_visibility)
     return nodes, hub, model
 
@@ -264,9 +280,16 @@ def stream_constants(stream: StreamSection) -> StreamConstants:
     s = 1.0 - (1.0 - p) ** (k * r)
     pairs = stream.n_qpus * (stream.n_qpus - 1) / 2
     mem = load_preset(stream.memory_preset).memory
-    return StreamConstants(p, k, r, (1 + stream.hom_visibility) / 2, s, p2 / p1 * s,
-                           1e9 / (stream.mean_interarrival_ns * pairs),
-                           MemoryParams(t1_ns=mem.t1_ns, t2_ns=mem.t2_ns))
+    return StreamConstants(
+        p,
+        k,
+        r,
+        (1 + stream.hom_visibility) / 2,
+        s,
+        p2 / p1 * s,
+        1e9 / (stream.mean_interarrival_ns * pairs),
+        MemoryParams(t1_ns=mem.t1_ns, t2_ns=mem.t2_ns),
+    )
 
 
 def pair_fidelity_at_age(age_ns: float, f0: float, params: MemoryParams) -> float:
@@ -312,12 +335,14 @@ def closed_form_objective(cutoff_ns: float | np.ndarray, k: StreamConstants) -> 
         h = 1.0 if math.isinf(c) else 1.0 - math.exp(-lam * c)
         pi = k.spare_probability / (1 + k.spare_probability * h)
         upper = c if math.isfinite(c) else 60.0 / lam
-        gain, _ = integrate.quad(lambda t: lam * math.exp(-lam * t) * (_f_tel(t, k) - sf), 0.0, upper,
-                                 limit=200)
+        gain, _ = integrate.quad(
+            lambda t: lam * math.exp(-lam * t) * (_f_tel(t, k) - sf), 0.0, upper, limit=200
+        )
         j = sf + pi * gain
         success = pi * h + (1 - pi * h) * k.success_fresh
-        rows.append(dict(cutoff_ns=c, hit_rate=pi * h, success=success, product=j,
-                         mean_teleport_fidelity=j / success))
+        rows.append(
+            dict(cutoff_ns=c, hit_rate=pi * h, success=success, product=j, mean_teleport_fidelity=j / success)
+        )
     return pd.DataFrame(rows)
 
 
@@ -333,7 +358,7 @@ def closed_form_optimum(k: StreamConstants) -> dict[str, float]:
     i = int(np.argmin(values))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     res = optimize.minimize_scalar(neg, bounds=(lo, hi), method="bounded", options=dict(xatol=1e-4))
-    c_star = 10.0 ** res.x
+    c_star = 10.0**res.x
     j_inf = float(closed_form_objective(math.inf, k)["product"].iloc[0])
     target = k.success_fresh * _f_tel(0.0, k)
     if _f_tel(60 * t2, k) >= target:
@@ -357,13 +382,26 @@ def run_cutoff(stream: StreamSection, cutoff_ns: float, *, seed: int) -> pd.Data
     """
     nodes, hub, model = stream_hardware(stream)
     rng = np.random.Generator(np.random.PCG64(stream_seed_sequence(seed, "workload")))
-    reqs = uniform_requests(rng, n_qpus=stream.n_qpus, count=stream.requests,
-                            cnot_fraction=stream.cnot_fraction,
-                            mean_interarrival_ns=stream.mean_interarrival_ns)
+    reqs = uniform_requests(
+        rng,
+        n_qpus=stream.n_qpus,
+        count=stream.requests,
+        cnot_fraction=stream.cnot_fraction,
+        mean_interarrival_ns=stream.mean_interarrival_ns,
+    )
     records, _, _ = run_policy(
-        nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode="sampled", policy="orchestrated",
-        requests=reqs, seed=_seed(seed, "hub"), rounds=stream.rounds, kappa=model.kappa,
-        k_min=model.k_min, cache_capacity=1, cutoff_ns=cutoff_ns,
+        nodes=nodes,
+        hub=hub,
+        scheme="detection_in_hub",
+        link_mode="sampled",
+        policy="orchestrated",
+        requests=reqs,
+        seed=_seed(seed, "hub"),
+        rounds=stream.rounds,
+        kappa=model.kappa,
+        k_min=model.k_min,
+        cache_capacity=1,
+        cutoff_ns=cutoff_ns,
     )
     frame = records_frame(records)
     frame["cutoff_ns"] = cutoff_ns
@@ -374,8 +412,13 @@ def _summary(frame: pd.DataFrame, confidence: float) -> dict[str, float]:
     n = len(frame)
     succ = frame["success"].to_numpy(bool)
     lo, hi = wilson_interval(int(succ.sum()), n, confidence=confidence)
-    out: dict[str, float] = dict(requests=n, success=succ.mean(), success_ci_low=float(lo),
-                                 success_ci_high=float(hi), hit_rate=frame["cache_hit"].mean())
+    out: dict[str, float] = dict(
+        requests=n,
+        success=succ.mean(),
+        success_ci_low=float(lo),
+        success_ci_high=float(hi),
+        hit_rate=frame["cache_hit"].mean(),
+    )
     for kind, label in (("teleport", "teleport"), ("cnot", "cnot")):
         g = frame[frame["kind"] == kind]
         f = g.loc[g["success"], "fidelity"].to_numpy(float)
@@ -383,18 +426,26 @@ def _summary(frame: pd.DataFrame, confidence: float) -> dict[str, float]:
         prod = np.where(g["success"].to_numpy(bool), g["fidelity"].to_numpy(float), 0.0)
         m_lo, m_hi = mean_interval(f, confidence=confidence) if f.size > 1 else (np.nan, np.nan)
         p_lo, p_hi = mean_interval(prod, confidence=confidence) if prod.size > 1 else (np.nan, np.nan)
-        out.update({f"{label}_requests": len(g), f"{label}_fidelity": f.mean() if f.size else np.nan,
-                    f"{label}_fidelity_ci_low": float(m_lo), f"{label}_fidelity_ci_high": float(m_hi),
-                    f"{label}_product": prod.mean() if prod.size else np.nan,
-                    f"{label}_product_ci_low": float(p_lo), f"{label}_product_ci_high": float(p_hi),
-                    f"{label}_product_se": prod.std(ddof=1) / math.sqrt(prod.size) if prod.size > 1 else np.nan})
+        out.update(
+            {
+                f"{label}_requests": len(g),
+                f"{label}_fidelity": f.mean() if f.size else np.nan,
+                f"{label}_fidelity_ci_low": float(m_lo),
+                f"{label}_fidelity_ci_high": float(m_hi),
+                f"{label}_product": prod.mean() if prod.size else np.nan,
+                f"{label}_product_ci_low": float(p_lo),
+                f"{label}_product_ci_high": float(p_hi),
+                f"{label}_product_se": prod.std(ddof=1) / math.sqrt(prod.size) if prod.size > 1 else np.nan,
+            }
+        )
     hits = frame[frame["cache_hit"]]
     out["mean_hit_age_ns"] = hits["pair_age_ns"].mean() if len(hits) else np.nan
     return out
 
 
-def cutoff_table(stream: StreamSection, *, seed: int, confidence: float = 0.95,
-                 keep_records_for: Sequence[float] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cutoff_table(
+    stream: StreamSection, *, seed: int, confidence: float = 0.95, keep_records_for: Sequence[float] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cutoff sweep: one summary row per cutoff, plus the records of selected cutoffs."""
     t2 = load_preset(stream.memory_preset).memory.t2_ns
     rows, kept = [], []
@@ -419,8 +470,16 @@ def evaluate_point(document: Mapping[str, Any], *, seed: int, source: str = "<sw
 
 
 # -- figures and report ------------------------------------------------------------------------
-def _plots(curves: pd.DataFrame, ages: pd.DataFrame, table: pd.DataFrame, closed: pd.DataFrame,
-           consts: StreamConstants, opt: dict[str, float], best: pd.Series, out: Path) -> None:
+def _plots(
+    curves: pd.DataFrame,
+    ages: pd.DataFrame,
+    table: pd.DataFrame,
+    closed: pd.DataFrame,
+    consts: StreamConstants,
+    opt: dict[str, float],
+    best: pd.Series,
+    out: Path,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -430,24 +489,35 @@ def _plots(curves: pd.DataFrame, ages: pd.DataFrame, table: pd.DataFrame, closed
     ncol = min(3, len(presets))
     nrow = math.ceil(len(presets) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.4 * nrow), squeeze=False)
-    styles = {("t1t2", "one"): "C0", ("t1t2", "both"): "C1", ("depolarising", "one"): "C2",
-              ("depolarising", "both"): "C3"}
+    styles = {
+        ("t1t2", "one"): "C0",
+        ("t1t2", "both"): "C1",
+        ("depolarising", "one"): "C2",
+        ("depolarising", "both"): "C3",
+    }
     for ax, preset in zip(axes.flat, presets, strict=False):
         g = curves[curves["preset"] == preset]
         t_c = g["time_constant_ns"].iloc[0]
         for (model, stored), colour in styles.items():
             h = g[(g.model == model) & (g.stored == stored)]
-            mem = MemoryParams(t1_ns=h.t1_ns.iloc[0], t2_ns=h.t2_ns.iloc[0], depolar_time_ns=h.depolar_time_ns.iloc[0])
+            mem = MemoryParams(
+                t1_ns=h.t1_ns.iloc[0], t2_ns=h.t2_ns.iloc[0], depolar_time_ns=h.depolar_time_ns.iloc[0]
+            )
             x = np.linspace(0, h.age_over_t.max(), 200)
-            ax.plot(x, [stored_pair_fidelity(v * t_c, mem, both_qubits=stored == "both") for v in x],
-                    color=colour, lw=1, label=f"{model}, {stored} stored (closed form)")
+            ax.plot(
+                x,
+                [stored_pair_fidelity(v * t_c, mem, both_qubits=stored == "both") for v in x],
+                color=colour,
+                lw=1,
+                label=f"{model}, {stored} stored (closed form)",
+            )
             ax.plot(h.age_over_t, h.fidelity_sim, "o", color=colour, ms=3)
         ax.set_title(f"{preset} (T = {t_c / 1e6:.3g} ms)", fontsize=9)
         ax.set_xlabel("storage age / T")
         ax.set_ylabel("pair fidelity with Phi+")
         ax.set_ylim(0.2, 1.02)
     axes.flat[0].legend(fontsize=6)
-    for ax in list(axes.flat)[len(presets):]:
+    for ax in list(axes.flat)[len(presets) :]:
         ax.axis("off")
     fig.suptitle("stored-pair fidelity: event-driven memory (points) vs closed form (lines)", fontsize=9)
     fig.tight_layout()
@@ -458,9 +528,13 @@ def _plots(curves: pd.DataFrame, ages: pd.DataFrame, table: pd.DataFrame, closed
     hits = ages[ages["cache_hit"]]["pair_age_ns"].to_numpy() / 1e6
     lam = consts.rate_per_pair_hz / 1e3  # per ms
     if hits.size:
-        ax.hist(hits, bins=50, density=True, histtype="stepfilled", alpha=0.4, label=f"cache hits ({hits.size})")
+        ax.hist(
+            hits, bins=50, density=True, histtype="stepfilled", alpha=0.4, label=f"cache hits ({hits.size})"
+        )
         x = np.linspace(0, hits.max(), 200)
-        ax.plot(x, lam * np.exp(-lam * x), "k-", lw=1.2, label=f"Exp(lambda = {consts.rate_per_pair_hz:.3g} Hz)")
+        ax.plot(
+            x, lam * np.exp(-lam * x), "k-", lw=1.2, label=f"Exp(lambda = {consts.rate_per_pair_hz:.3g} Hz)"
+        )
     ax.set_xlabel("pair age at use (ms)")
     ax.set_ylabel("density")
     ax.set_title("age of cached pairs at use (no cutoff)", fontsize=9)
@@ -475,26 +549,57 @@ def _plots(curves: pd.DataFrame, ages: pd.DataFrame, table: pd.DataFrame, closed
     xs = table["cutoff_over_t2"].replace(np.inf, x_inf)
     cf_x = closed["cutoff_ns"] / consts.memory.t2_ns
     for col, label, colour in (("teleport", "teleportation", "C0"), ("cnot", "teleported CNOT", "C1")):
-        axes[0].errorbar(xs, table[f"{col}_fidelity"],
-                         yerr=[table[f"{col}_fidelity"] - table[f"{col}_fidelity_ci_low"],
-                               table[f"{col}_fidelity_ci_high"] - table[f"{col}_fidelity"]],
-                         fmt="o", ms=3, capsize=2, color=colour, label=f"{label} (sim)")
+        axes[0].errorbar(
+            xs,
+            table[f"{col}_fidelity"],
+            yerr=[
+                table[f"{col}_fidelity"] - table[f"{col}_fidelity_ci_low"],
+                table[f"{col}_fidelity_ci_high"] - table[f"{col}_fidelity"],
+            ],
+            fmt="o",
+            ms=3,
+            capsize=2,
+            color=colour,
+            label=f"{label} (sim)",
+        )
     axes[0].plot(cf_x, closed["mean_teleport_fidelity"], "C0-", lw=1, label="teleportation (closed form)")
     axes[0].set_ylabel("mean fidelity at use")
-    axes[1].errorbar(xs, table["success"], yerr=[table["success"] - table["success_ci_low"],
-                                                  table["success_ci_high"] - table["success"]],
-                     fmt="o", ms=3, capsize=2, color="C2", label="success rate (sim)")
+    axes[1].errorbar(
+        xs,
+        table["success"],
+        yerr=[table["success"] - table["success_ci_low"], table["success_ci_high"] - table["success"]],
+        fmt="o",
+        ms=3,
+        capsize=2,
+        color="C2",
+        label="success rate (sim)",
+    )
     axes[1].plot(cf_x, closed["success"], "C2-", lw=1, label="closed form")
     axes[1].errorbar(xs, table["hit_rate"], fmt="s", ms=3, color="C4", label="cache-hit rate (sim)")
     axes[1].plot(cf_x, closed["hit_rate"], "C4-", lw=1)
     axes[1].set_ylabel("rate")
-    axes[2].errorbar(xs, table["teleport_product"], yerr=1.96 * table["teleport_product_se"], fmt="o", ms=3,
-                     capsize=2, color="C3", label="success x mean F_tel (sim, 95%)")
+    axes[2].errorbar(
+        xs,
+        table["teleport_product"],
+        yerr=1.96 * table["teleport_product_se"],
+        fmt="o",
+        ms=3,
+        capsize=2,
+        color="C3",
+        label="success x mean F_tel (sim, 95%)",
+    )
     axes[2].plot(cf_x, closed["product"], "C3-", lw=1, label="closed form")
     if math.isfinite(opt["cutoff_ns"]):
-        axes[2].axvline(opt["cutoff_ns"] / consts.memory.t2_ns, color="k", ls="--", lw=0.8,
-                        label=f"closed-form optimum {opt['cutoff_ns'] / 1e6:.3g} ms")
-    axes[2].axvline(xs[best.name], color="C3", ls=":", lw=0.8, label=f"sweep optimum {best.cutoff_ns / 1e6:.3g} ms")
+        axes[2].axvline(
+            opt["cutoff_ns"] / consts.memory.t2_ns,
+            color="k",
+            ls="--",
+            lw=0.8,
+            label=f"closed-form optimum {opt['cutoff_ns'] / 1e6:.3g} ms",
+        )
+    axes[2].axvline(
+        xs[best.name], color="C3", ls=":", lw=0.8, label=f"sweep optimum {best.cutoff_ns / 1e6:.3g} ms"
+    )
     axes[2].set_ylabel("success rate x mean teleportation fidelity")
     for ax in axes:
         ax.set_xscale("log")
@@ -505,86 +610,160 @@ def _plots(curves: pd.DataFrame, ages: pd.DataFrame, table: pd.DataFrame, closed
     plt.close(fig)
 
 
-def _report(s: CacheDecoherenceScenario, curves: pd.DataFrame, ages: pd.DataFrame, table: pd.DataFrame,
-            consts: StreamConstants, opt: dict[str, float], best: pd.Series, near: pd.DataFrame,
-            ks: tuple[float, float], timings: dict[str, float]) -> str:
+def _report(
+    s: CacheDecoherenceScenario,
+    curves: pd.DataFrame,
+    ages: pd.DataFrame,
+    table: pd.DataFrame,
+    consts: StreamConstants,
+    opt: dict[str, float],
+    best: pd.Series,
+    near: pd.DataFrame,
+    ks: tuple[float, float],
+    timings: dict[str, float],
+) -> str:
     st = s.stream
     mem = load_preset(st.memory_preset).memory
     hits = ages[ages["cache_hit"]]
     fmt = lambda x: f"{x:.4g}"  # noqa: E731
     lines = [
-        f"# {s.name}: cached-pair decoherence and the optimal cutoff", "", s.description.strip(), "",
-        "## Setup", "",
+        f"# {s.name}: cached-pair decoherence and the optimal cutoff",
+        "",
+        s.description.strip(),
+        "",
+        "## Setup",
+        "",
         f"- Seed {s.seed}. Wall time: memory curves {timings['curves']:.1f} s, cutoff sweep "
         f"{timings['sweep']:.1f} s ({len(st.cutoffs_over_t2)} cutoffs x {st.requests} requests), total "
         f"{timings['total']:.1f} s (one process).",
-        "- Memory models: each preset's communication memory (`[memory]` of `scenarios/hardware/<preset>.toml`, "
-        "cited there) as T1/T2 (amplitude damping + dephasing, Nielsen & Chuang §8.3), and a depolarising memory "
-        "with T_dep equal to the preset's shortest finite time constant (assumption: the single-coherence-time "
+        "- Memory models: each preset's communication memory (`[memory]` of "
+        "`scenarios/hardware/<preset>.toml`, "
+        "cited there) as T1/T2 (amplitude damping + dephasing, Nielsen & Chuang §8.3), and a depolarising "
+        "memory "
+        "with T_dep equal to the preset's shortest finite time constant (assumption: the "
+        "single-coherence-time "
         "convention of Avis et al., npj Quantum Inf. 9, 100 (2023)).",
-        "- Simulation points: a Phi+ pair, one or both halves written into a `hardware_models.memory.QuantumMemory` "
+        "- Simulation points: a Phi+ pair, one or both halves written into a "
+        "`hardware_models.memory.QuantumMemory` "
         "at t = 0, read at the age (lazy noise at access), fidelity from the density matrix; closed form "
         "`hardware_models.memory.stored_pair_fidelity`.",
         f"- Request stream: N = {st.n_qpus} QPUs, per-attempt p = p_eff(N) = {consts.p:.4g} (the paper's "
-        f"p0 = {st.p0}, beta = {st.beta}; hub calibrated as in `calibrated_hub_study`), orchestrated policy with "
-        f"K = {consts.k} modes per round, R = {consts.rounds} round(s) (a latency-bounded service), cache capacity 1, "
+        f"p0 = {st.p0}, beta = {st.beta}; hub calibrated as in `calibrated_hub_study`), orchestrated policy "
+        "with "
+        f"K = {consts.k} modes per round, R = {consts.rounds} round(s) (a latency-bounded service), cache "
+        "capacity 1, "
         f"HOM visibility {st.hom_visibility} (fresh pair F0 = {consts.f0:.4g}), QPU memories of "
         f"`{st.memory_preset}` (T1 = {mem.t1_ns:.3g} ns, T2 = {mem.t2_ns:.3g} ns), ideal gates and read-out "
-        f"(isolates memory decoherence), Poisson requests with mean gap {st.mean_interarrival_ns / 1e6:.3g} ms "
-        f"(per-pair rate lambda = {consts.rate_per_pair_hz:.4g} Hz), {st.cnot_fraction:.0%} teleported CNOTs, "
+        f"(isolates memory decoherence), Poisson requests with mean gap {st.mean_interarrival_ns / 1e6:.3g} "
+        "ms "
+        f"(per-pair rate lambda = {consts.rate_per_pair_hz:.4g} Hz), {st.cnot_fraction:.0%} teleported "
+        "CNOTs, "
         f"{st.requests} requests per cutoff, same workload and seed for every cutoff.",
-        f"- Closed-form constants: fresh success S = 1-(1-p)^(K R) = {consts.success_fresh:.4g}; probability that a "
+        f"- Closed-form constants: fresh success S = 1-(1-p)^(K R) = {consts.success_fresh:.4g}; "
+        "probability that a "
         f"generating request leaves a spare q = {consts.spare_probability:.4g}.",
-        "", "## 1. Stored-pair fidelity vs age", "", "![memory](memory_fidelity.png)", "",
-        f"Largest |simulated - closed form| over {len(curves)} points: {curves['abs_diff'].max():.2e} (the memory "
-        "applies the exact channel; points and curves coincide).", "",
-        "## 2. Age of cached pairs at use", "", "![ages](age_at_use.png)", "",
+        "",
+        "## 1. Stored-pair fidelity vs age",
+        "",
+        "![memory](memory_fidelity.png)",
+        "",
+        f"Largest |simulated - closed form| over {len(curves)} points: {curves['abs_diff'].max():.2e} (the "
+        "memory "
+        "applies the exact channel; points and curves coincide).",
+        "",
+        "## 2. Age of cached pairs at use",
+        "",
+        "![ages](age_at_use.png)",
+        "",
         f"{len(hits)} cache hits without cutoff; mean age {hits['pair_age_ns'].mean() / 1e6:.4g} ms vs "
         f"1/lambda = {1e3 / consts.rate_per_pair_hz:.4g} ms; Kolmogorov-Smirnov distance to Exp(lambda) "
-        f"D = {ks[0]:.3f} (p = {ks[1]:.2g}).", "",
-        "## 3-4. Fidelity at use, success and their product vs cutoff", "", "![cutoff](cutoff.png)", "", "```",
-        table[["cutoff_over_t2", "cutoff_ns", "success", "hit_rate", "teleport_fidelity", "cnot_fidelity",
-               "teleport_product", "teleport_product_se", "closed_success", "closed_mean_teleport_fidelity",
-               "closed_product"]].to_string(index=False, float_format=fmt),
-        "```", "",
-        f"- **Sweep optimum**: cutoff = {best.cutoff_ns / 1e6:.4g} ms ({best.cutoff_over_t2:g} T2), success x mean "
+        f"D = {ks[0]:.3f} (p = {ks[1]:.2g}).",
+        "",
+        "## 3-4. Fidelity at use, success and their product vs cutoff",
+        "",
+        "![cutoff](cutoff.png)",
+        "",
+        "```",
+        table[
+            [
+                "cutoff_over_t2",
+                "cutoff_ns",
+                "success",
+                "hit_rate",
+                "teleport_fidelity",
+                "cnot_fidelity",
+                "teleport_product",
+                "teleport_product_se",
+                "closed_success",
+                "closed_mean_teleport_fidelity",
+                "closed_product",
+            ]
+        ].to_string(index=False, float_format=fmt),
+        "```",
+        "",
+        f"- **Sweep optimum**: cutoff = {best.cutoff_ns / 1e6:.4g} ms ({best.cutoff_over_t2:g} T2), success "
+        "x mean "
         f"F_tel = {best.teleport_product:.4f} ± {best.teleport_product_se:.4f}; cutoffs within 2 SE of it: "
-        + ", ".join(f"{c:g} T2" for c in near["cutoff_over_t2"]) + ".",
-        f"- **Closed-form optimum**: c* = {opt['cutoff_ns'] / 1e6:.4g} ms ({opt['cutoff_ns'] / mem.t2_ns:.3g} T2), "
+        + ", ".join(f"{c:g} T2" for c in near["cutoff_over_t2"])
+        + ".",
+        f"- **Closed-form optimum**: c* = {opt['cutoff_ns'] / 1e6:.4g} ms "
+        f"({opt['cutoff_ns'] / mem.t2_ns:.3g} T2), "
         f"J(c*) = {opt['product']:.4f}; the no-feedback threshold F_tel(c) = S Fbar gives "
         f"{opt['threshold_cutoff_ns'] / 1e6:.4g} ms ({opt['threshold_cutoff_ns'] / mem.t2_ns:.3g} T2).",
-        "- Derivation (`closed_form_objective`): J(c) = S Fbar + pi(c) int_0^c lambda e^{-lambda t} (F_tel(t) - S Fbar) dt, "
+        "- Derivation (`closed_form_objective`): J(c) = S Fbar + pi(c) int_0^c lambda e^{-lambda t} "
+        "(F_tel(t) - S Fbar) dt, "
         "pi(c) = q / (1 + q (1 - e^{-lambda c})); F_tel = (2F + 1)/3 holds for any resource state via its "
-        "entanglement fidelity with Phi+ (Bowen & Bose, PRL 87, 267901 (2001); Horodecki et al., PRA 60, 1888 (1999)); "
+        "entanglement fidelity with Phi+ (Bowen & Bose, PRL 87, 267901 (2001); Horodecki et al., PRA 60, "
+        "1888 (1999)); "
         "for pure dephasing F(t) = 1/2 + (F0 - 1/2) e^{-2t/T2} (both halves stored).",
-        "", "## Where the model disagrees with expectations", "",
-        *_findings(table, consts, opt, best), "",
+        "",
+        "## Where the model disagrees with expectations",
+        "",
+        *_findings(table, consts, opt, best),
+        "",
         "Files: memory_curves.csv, age_at_use.csv, cutoff_sweep.csv, closed_form.csv, memory_fidelity.png, "
-        "age_at_use.png, cutoff.png, scenario.json.", "",
-        f"Regenerate: `modenhub run scenarios/{s.name}.toml`. The same cutoff table for a grid of request rates: "
+        "age_at_use.png, cutoff.png, scenario.json.",
+        "",
+        f"Regenerate: `modenhub run scenarios/{s.name}.toml`. The same cutoff table for a grid of request "
+        "rates: "
         "`modenhub sweep scenarios/sweeps/cache_cutoff.toml` (store `results/cache_cutoff/`).",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _findings(table: pd.DataFrame, consts: StreamConstants, opt: dict[str, float], best: pd.Series) -> list[str]:
+def _findings(
+    table: pd.DataFrame, consts: StreamConstants, opt: dict[str, float], best: pd.Series
+) -> list[str]:
     z = (table["teleport_product"] - table["closed_product"]) / table["teleport_product_se"]
     out = [f"- Simulated product vs closed form: max |z| = {z.abs().max():.2f} over {len(table)} cutoffs."]
-    zs = (table["success"] - table["closed_success"]) / np.sqrt(table["success"] * (1 - table["success"]) / table["requests"])
+    zs = (table["success"] - table["closed_success"]) / np.sqrt(
+        table["success"] * (1 - table["success"]) / table["requests"]
+    )
     out.append(f"- Success rate vs closed form: max |z| = {zs.abs().max():.2f}.")
-    out.append("- The closed form ignores queueing (service takes ~rounds x 100 ns, gaps are ms), pair ageing "
-               "during the classical correction (~ns) and the teleported-CNOT requests' fidelity; the CNOT "
-               "fidelity at use follows the teleportation fidelity's trend at a lower level (two-qubit output).")
-    out.append("- The objective is flat near its maximum (a hit gains at most 1 - S in success), so the sweep "
-               "locates the optimum only to within the cutoffs listed as 'within 2 SE'; the closed form fixes it "
-               "precisely. A cutoff only pays when S Fbar exceeds the fully decohered teleportation fidelity "
-               "(2/3 for dephasing, 1/2 for depolarising): with slow links (S Fbar below that) the optimum of "
-               "this metric is no cutoff at all.")
+    out.append(
+        "- The closed form ignores queueing (service takes ~rounds x 100 ns, gaps are ms), pair ageing "
+        "during the classical correction (~ns) and the teleported-CNOT requests' fidelity; the CNOT "
+        "fidelity at use follows the teleportation fidelity's trend at a lower level (two-qubit output)."
+    )
+    out.append(
+        "- The objective is flat near its maximum (a hit gains at most 1 - S in success), so the sweep "
+        "locates the optimum only to within the cutoffs listed as 'within 2 SE'; the closed form fixes it "
+        "precisely. A cutoff only pays when S Fbar exceeds the fully decohered teleportation fidelity "
+        "(2/3 for dephasing, 1/2 for depolarising): with slow links (S Fbar below that) the optimum of "
+        "this metric is no cutoff at all."
+    )
     return out
 
 
-def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | None,
-                 seed: int | None, trials: int | None, quiet: bool) -> Path:
+def run_scenario(
+    document: Mapping[str, Any],
+    *,
+    source: str,
+    out_dir: Path | None,
+    seed: int | None,
+    trials: int | None,
+    quiet: bool,
+) -> Path:
     """Validate, run and write the study (see the module docstring)."""
     from scipy import stats
 
@@ -594,16 +773,25 @@ def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | No
     curves = memory_curves(scenario.memory)
     t1 = time.perf_counter()
     st = scenario.stream
-    table, records = cutoff_table(st, seed=scenario.seed, confidence=scenario.confidence,
-                                  keep_records_for=(st.cutoffs_over_t2[-1],))
+    table, records = cutoff_table(
+        st, seed=scenario.seed, confidence=scenario.confidence, keep_records_for=(st.cutoffs_over_t2[-1],)
+    )
     t2 = time.perf_counter()
     consts = stream_constants(st)
     closed_rows = closed_form_objective(table["cutoff_ns"].to_numpy(), consts)
     for col in ("success", "product", "mean_teleport_fidelity", "hit_rate"):
         table[f"closed_{col}"] = closed_rows[col].to_numpy()
     t2_ns = consts.memory.t2_ns
-    grid = np.concatenate([np.geomspace(table["cutoff_ns"].replace(np.inf, np.nan).min() / 3,
-                                        table["cutoff_ns"].replace(np.inf, np.nan).max() * 3, 80), [np.inf]])
+    grid = np.concatenate(
+        [
+            np.geomspace(
+                table["cutoff_ns"].replace(np.inf, np.nan).min() / 3,
+                table["cutoff_ns"].replace(np.inf, np.nan).max() * 3,
+                80,
+            ),
+            [np.inf],
+        ]
+    )
     closed = closed_form_objective(grid, consts)
     opt = closed_form_optimum(consts)
     best = table.loc[table["teleport_product"].idxmax()]
@@ -613,24 +801,55 @@ def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | No
     ks = stats.kstest(hits, "expon", args=(0, 1 / lam)) if hits.size else None
     ks_t = (float(ks.statistic), float(ks.pvalue)) if ks is not None else (np.nan, np.nan)
     timings = dict(curves=t1 - t0, sweep=t2 - t1, total=time.perf_counter() - t0)
-    optimum = pd.DataFrame([dict(method="sweep", cutoff_ns=best.cutoff_ns, cutoff_over_t2=best.cutoff_over_t2,
-                                 product=best.teleport_product, product_se=best.teleport_product_se),
-                            dict(method="closed_form", cutoff_ns=opt["cutoff_ns"],
-                                 cutoff_over_t2=opt["cutoff_ns"] / t2_ns, product=opt["product"], product_se=0.0),
-                            dict(method="closed_form_threshold", cutoff_ns=opt["threshold_cutoff_ns"],
-                                 cutoff_over_t2=opt["threshold_cutoff_ns"] / t2_ns, product=np.nan,
-                                 product_se=0.0)])
+    optimum = pd.DataFrame(
+        [
+            dict(
+                method="sweep",
+                cutoff_ns=best.cutoff_ns,
+                cutoff_over_t2=best.cutoff_over_t2,
+                product=best.teleport_product,
+                product_se=best.teleport_product_se,
+            ),
+            dict(
+                method="closed_form",
+                cutoff_ns=opt["cutoff_ns"],
+                cutoff_over_t2=opt["cutoff_ns"] / t2_ns,
+                product=opt["product"],
+                product_se=0.0,
+            ),
+            dict(
+                method="closed_form_threshold",
+                cutoff_ns=opt["threshold_cutoff_ns"],
+                cutoff_over_t2=opt["threshold_cutoff_ns"] / t2_ns,
+                product=np.nan,
+                product_se=0.0,
+            ),
+        ]
+    )
     with atomic_output_dir(out) as staging:
         curves.to_csv(staging / "memory_curves.csv", index=False, float_format="%.8g")
-        records[["request_id", "s", "d", "kind", "success", "cache_hit", "pair_age_ns", "pair_fidelity",
-                 "fidelity"]].to_csv(staging / "age_at_use.csv", index=False, float_format="%.6g")
+        records[
+            [
+                "request_id",
+                "s",
+                "d",
+                "kind",
+                "success",
+                "cache_hit",
+                "pair_age_ns",
+                "pair_fidelity",
+                "fidelity",
+            ]
+        ].to_csv(staging / "age_at_use.csv", index=False, float_format="%.6g")
         table.to_csv(staging / "cutoff_sweep.csv", index=False, float_format="%.6g")
         closed.to_csv(staging / "closed_form.csv", index=False, float_format="%.6g")
         optimum.to_csv(staging / "optimum.csv", index=False, float_format="%.6g")
         _plots(curves, records, table, closed, consts, opt, best, staging)
         atomic_write_text(staging / "scenario.json", scenario.canonical_json() + "\n")
-        atomic_write_text(staging / "REPORT.md", _report(scenario, curves, records, table, consts, opt, best,
-                                                          near, ks_t, timings))
+        atomic_write_text(
+            staging / "REPORT.md",
+            _report(scenario, curves, records, table, consts, opt, best, near, ks_t, timings),
+        )
     if not quiet:
         print(optimum.to_string(index=False))
         print(f"{scenario.name}: {timings['total']:.1f} s -> {out}")

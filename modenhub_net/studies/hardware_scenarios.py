@@ -121,8 +121,9 @@ class HardwareScenariosScenario(StrictModel):
         return tuple(sorted(value))
 
 
-def load_scenario(document: Mapping[str, Any], *, source: str, seed: int | None = None,
-                  trials: int | None = None) -> HardwareScenariosScenario:
+def load_scenario(
+    document: Mapping[str, Any], *, source: str, seed: int | None = None, trials: int | None = None
+) -> HardwareScenariosScenario:
     """Apply CLI overrides (``trials`` = requests per point, both sections) and validate."""
     doc = copy.deepcopy(dict(document))
     if seed is not None:
@@ -146,23 +147,42 @@ def _hub(f: Callable[[HubHardware], dict[str, Any]]) -> Callable:
 
 #: parameter name -> (description, transformation of (nodes, hub))
 PARAMETERS: dict[str, tuple[str, Callable]] = {
-    "emission_efficiency": ("QPU photon emission/collection/conversion efficiency x2 (cap 1)",
-                            _nodes(lambda n: dict(emission_efficiency=min(1.0, 2 * n.emission_efficiency)))),
-    "detector_efficiency": ("BSM detector efficiency x2 (cap 1)",
-                            _hub(lambda h: dict(detector_efficiency=min(1.0, 2 * h.detector_efficiency)))),
-    "switch_loss": ("switch loss per stage / 2 (dB)",
-                    _hub(lambda h: dict(switch_loss_db_per_stage=h.switch_loss_db_per_stage / 2))),
-    "coupling_loss": ("fibre connector + fabric coupling loss / 2 (dB)",
-                      _nodes(lambda n: dict(coupling_loss_db=n.coupling_loss_db / 2))),
-    "memory_coherence": ("memory T1 and T2 x2",
-                         _nodes(lambda n: dict(memory_t1_ns=2 * n.memory_t1_ns, memory_t2_ns=2 * n.memory_t2_ns))),
-    "hom_visibility": ("HOM infidelity 1 - V / 2",
-                       _hub(lambda h: dict(hom_visibility=1 - (1 - h.hom_visibility) / 2))),
-    "gate_errors": ("1q and 2q gate errors / 2",
-                    _nodes(lambda n: dict(gate_error_1q=n.gate_error_1q / 2, gate_error_2q=n.gate_error_2q / 2))),
-    "measurement_error": ("read-out error / 2", _nodes(lambda n: dict(measurement_error=n.measurement_error / 2))),
-    "reconfiguration_time": ("switch reconfiguration time / 2",
-                             _hub(lambda h: dict(switch_reconfiguration_ns=h.switch_reconfiguration_ns / 2))),
+    "emission_efficiency": (
+        "QPU photon emission/collection/conversion efficiency x2 (cap 1)",
+        _nodes(lambda n: dict(emission_efficiency=min(1.0, 2 * n.emission_efficiency))),
+    ),
+    "detector_efficiency": (
+        "BSM detector efficiency x2 (cap 1)",
+        _hub(lambda h: dict(detector_efficiency=min(1.0, 2 * h.detector_efficiency))),
+    ),
+    "switch_loss": (
+        "switch loss per stage / 2 (dB)",
+        _hub(lambda h: dict(switch_loss_db_per_stage=h.switch_loss_db_per_stage / 2)),
+    ),
+    "coupling_loss": (
+        "fibre connector + fabric coupling loss / 2 (dB)",
+        _nodes(lambda n: dict(coupling_loss_db=n.coupling_loss_db / 2)),
+    ),
+    "memory_coherence": (
+        "memory T1 and T2 x2",
+        _nodes(lambda n: dict(memory_t1_ns=2 * n.memory_t1_ns, memory_t2_ns=2 * n.memory_t2_ns)),
+    ),
+    "hom_visibility": (
+        "HOM infidelity 1 - V / 2",
+        _hub(lambda h: dict(hom_visibility=1 - (1 - h.hom_visibility) / 2)),
+    ),
+    "gate_errors": (
+        "1q and 2q gate errors / 2",
+        _nodes(lambda n: dict(gate_error_1q=n.gate_error_1q / 2, gate_error_2q=n.gate_error_2q / 2)),
+    ),
+    "measurement_error": (
+        "read-out error / 2",
+        _nodes(lambda n: dict(measurement_error=n.measurement_error / 2)),
+    ),
+    "reconfiguration_time": (
+        "switch reconfiguration time / 2",
+        _hub(lambda h: dict(switch_reconfiguration_ns=h.switch_reconfiguration_ns / 2)),
+    ),
     "comm_qubits": ("communication qubits per QPU x2", _nodes(lambda n: dict(comm_qubits=2 * n.comm_qubits))),
 }
 
@@ -171,8 +191,15 @@ def _seed(seed: int, name: str) -> int:
     return int(stream_seed_sequence(seed, name).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def run_point(scenario: HardwareScenariosScenario, preset: str, n: int, policy: str, *,
-              requests: int | None = None, variant: str | None = None) -> pd.DataFrame:
+def run_point(
+    scenario: HardwareScenariosScenario,
+    preset: str,
+    n: int,
+    policy: str,
+    *,
+    requests: int | None = None,
+    variant: str | None = None,
+) -> pd.DataFrame:
     """Records of one (preset, N, policy[, improved parameter]) point.
 
     The workload and the simulation seed depend on (seed, preset, N) only: policies and
@@ -187,11 +214,25 @@ def run_point(scenario: HardwareScenariosScenario, preset: str, n: int, policy: 
     cutoff = w.cutoff_over_t2 * t2 if math.isfinite(t2) else math.inf
     rs = _seed(scenario.seed, f"hardware/{preset}/N={n}")
     rng = np.random.Generator(np.random.PCG64(stream_seed_sequence(rs, "workload")))
-    reqs = uniform_requests(rng, n_qpus=n, count=requests or w.requests, cnot_fraction=w.cnot_fraction,
-                            mean_interarrival_ns=w.mean_interarrival_ns)
+    reqs = uniform_requests(
+        rng,
+        n_qpus=n,
+        count=requests or w.requests,
+        cnot_fraction=w.cnot_fraction,
+        mean_interarrival_ns=w.mean_interarrival_ns,
+    )
     records, _, _ = run_policy(
-        nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode="sampled", policy=policy,
-        requests=reqs, seed=rs, rounds=w.rounds, kappa=w.kappa, k_min=w.k_min, cutoff_ns=cutoff,
+        nodes=nodes,
+        hub=hub,
+        scheme="detection_in_hub",
+        link_mode="sampled",
+        policy=policy,
+        requests=reqs,
+        seed=rs,
+        rounds=w.rounds,
+        kappa=w.kappa,
+        k_min=w.k_min,
+        cutoff_ns=cutoff,
     )
     frame = records_frame(records)
     frame["preset"] = preset
@@ -208,21 +249,32 @@ def point_summary(frame: pd.DataFrame, *, confidence: float) -> pd.DataFrame:
         cnot = g[g["kind"] == "cnot"]
         ok_t = tele.loc[tele["success"], "fidelity"]
         prod = np.where(tele["success"], tele["fidelity"], 0.0)
-        extra.append(dict(
-            preset=key[0], n_qpus=key[1], policy=key[2], p_attempt=float(g["p_attempt"].iloc[0]),
-            teleport_fidelity=ok_t.mean() if len(ok_t) else np.nan,
-            cnot_fidelity=cnot.loc[cnot["success"], "fidelity"].mean() if cnot["success"].any() else np.nan,
-            product=float(prod.mean()) if prod.size else np.nan,
-            product_se=float(prod.std(ddof=1) / math.sqrt(prod.size)) if prod.size > 1 else np.nan,
-            cap_bound=",".join(sorted(set(g["cap_bound"]) - {""})),
-        ))
+        extra.append(
+            dict(
+                preset=key[0],
+                n_qpus=key[1],
+                policy=key[2],
+                p_attempt=float(g["p_attempt"].iloc[0]),
+                teleport_fidelity=ok_t.mean() if len(ok_t) else np.nan,
+                cnot_fidelity=cnot.loc[cnot["success"], "fidelity"].mean()
+                if cnot["success"].any()
+                else np.nan,
+                product=float(prod.mean()) if prod.size else np.nan,
+                product_se=float(prod.std(ddof=1) / math.sqrt(prod.size)) if prod.size > 1 else np.nan,
+                cap_bound=",".join(sorted(set(g["cap_bound"]) - {""})),
+            )
+        )
     return summary.merge(pd.DataFrame(extra), on=["preset", "n_qpus", "policy"])
 
 
 def policy_table(scenario: HardwareScenariosScenario) -> pd.DataFrame:
     """All (preset, N, policy) summaries."""
-    frames = [point_summary(run_point(scenario, preset, n, policy), confidence=scenario.confidence)
-              for preset in scenario.presets for n in scenario.n_qpus for policy in scenario.policies]
+    frames = [
+        point_summary(run_point(scenario, preset, n, policy), confidence=scenario.confidence)
+        for preset in scenario.presets
+        for n in scenario.n_qpus
+        for policy in scenario.policies
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -232,19 +284,32 @@ def sensitivity(scenario: HardwareScenariosScenario) -> pd.DataFrame:
     names = sec.parameters or tuple(PARAMETERS)
     rows = []
     for preset in scenario.presets:
-        base = point_summary(run_point(scenario, preset, sec.n_qpus, sec.policy, requests=sec.requests),
-                             confidence=scenario.confidence).iloc[0]
+        base = point_summary(
+            run_point(scenario, preset, sec.n_qpus, sec.policy, requests=sec.requests),
+            confidence=scenario.confidence,
+        ).iloc[0]
         for name in names:
-            v = point_summary(run_point(scenario, preset, sec.n_qpus, sec.policy, requests=sec.requests,
-                                        variant=name), confidence=scenario.confidence).iloc[0]
-            rows.append(dict(
-                preset=preset, parameter=name, change=PARAMETERS[name][0],
-                product_base=base["product"], product=v["product"], product_se=v["product_se"],
-                product_gain=v["product"] - base["product"],
-                success_base=base["success_rate"], success=v["success_rate"],
-                teleport_fidelity_base=base["teleport_fidelity"], teleport_fidelity=v["teleport_fidelity"],
-                latency_base_ns=base["mean_latency_ns"], latency_ns=v["mean_latency_ns"],
-            ))
+            v = point_summary(
+                run_point(scenario, preset, sec.n_qpus, sec.policy, requests=sec.requests, variant=name),
+                confidence=scenario.confidence,
+            ).iloc[0]
+            rows.append(
+                dict(
+                    preset=preset,
+                    parameter=name,
+                    change=PARAMETERS[name][0],
+                    product_base=base["product"],
+                    product=v["product"],
+                    product_se=v["product_se"],
+                    product_gain=v["product"] - base["product"],
+                    success_base=base["success_rate"],
+                    success=v["success_rate"],
+                    teleport_fidelity_base=base["teleport_fidelity"],
+                    teleport_fidelity=v["teleport_fidelity"],
+                    latency_base_ns=base["mean_latency_ns"],
+                    latency_ns=v["mean_latency_ns"],
+                )
+            )
     frame = pd.DataFrame(rows)
     frame["limiting"] = False
     for _, g in frame.groupby("preset"):
@@ -264,9 +329,14 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = (("success_rate", "success rate", False), ("mean_attempts", "mean attempts / request", True),
-              ("mean_latency_ns", "mean latency (ms)", True), ("teleport_fidelity", "teleportation fidelity at use", False),
-              ("mean_pair_fidelity", "pair fidelity at use", False), ("product", "success x mean F_tel", False))
+    panels = (
+        ("success_rate", "success rate", False),
+        ("mean_attempts", "mean attempts / request", True),
+        ("mean_latency_ns", "mean latency (ms)", True),
+        ("teleport_fidelity", "teleportation fidelity at use", False),
+        ("mean_pair_fidelity", "pair fidelity at use", False),
+        ("product", "success x mean F_tel", False),
+    )
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
     styles = {"naive": ("-", "o"), "orchestrated": ("--", "s"), "adaptive": (":", "^")}
     presets = list(dict.fromkeys(table["preset"]))
@@ -277,8 +347,9 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
                 if g.empty:
                     continue
                 y = g[col] / 1e6 if col == "mean_latency_ns" else g[col]
-                ax.plot(g["n_qpus"], y, ls=ls, marker=mk, ms=3, color=f"C{i}", lw=1,
-                        label=f"{preset} / {policy}")
+                ax.plot(
+                    g["n_qpus"], y, ls=ls, marker=mk, ms=3, color=f"C{i}", lw=1, label=f"{preset} / {policy}"
+                )
         ax.set_xscale("log", base=2)
         if log:
             ax.set_yscale("log")
@@ -308,9 +379,24 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
     plt.close(fig)
 
 
-_COLS = ["preset", "n_qpus", "policy", "p_attempt", "success_rate", "success_ci_low", "success_ci_high",
-         "mean_attempts", "mean_latency_ns", "median_latency_ns", "mean_pair_fidelity", "teleport_fidelity",
-         "cnot_fidelity", "product", "cache_hit_rate", "cap_bound"]
+_COLS = [
+    "preset",
+    "n_qpus",
+    "policy",
+    "p_attempt",
+    "success_rate",
+    "success_ci_low",
+    "success_ci_high",
+    "mean_attempts",
+    "mean_latency_ns",
+    "median_latency_ns",
+    "mean_pair_fidelity",
+    "teleport_fidelity",
+    "cnot_fidelity",
+    "product",
+    "cache_hit_rate",
+    "cap_bound",
+]
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -322,30 +408,69 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _report(s: HardwareScenariosScenario, table: pd.DataFrame, sens: pd.DataFrame, elapsed: dict[str, float]) -> str:
+def _report(
+    s: HardwareScenariosScenario, table: pd.DataFrame, sens: pd.DataFrame, elapsed: dict[str, float]
+) -> str:
     w, sec = s.workload, s.sensitivity
     lines = [
-        f"# {s.name}: the paper's policies on the hardware presets", "", s.description.strip(), "", "## Setup", "",
+        f"# {s.name}: the paper's policies on the hardware presets",
+        "",
+        s.description.strip(),
+        "",
+        "## Setup",
+        "",
         f"- Presets {', '.join(s.presets)} (`scenarios/hardware/*.toml`, each number cited there); N = "
         f"{', '.join(map(str, s.n_qpus))}; policies {', '.join(s.policies)}; seed {s.seed}.",
-        "- Hub: detection in the hub (double-click heralding as modelled by the hub simulation), sampled link mode, "
-        "the preset's emission x transduction efficiency, fibre, BSM detector efficiency and HOM visibility, memory "
-        "T1/T2, gate and read-out errors, switch reconfiguration time and communication qubits; the path grows with N "
+        "- Hub: detection in the hub (double-click heralding as modelled by the hub simulation), sampled "
+        "link mode, "
+        "the preset's emission x transduction efficiency, fibre, BSM detector efficiency and HOM "
+        "visibility, memory "
+        "T1/T2, gate and read-out errors, switch reconfiguration time and communication qubits; the path "
+        "grows with N "
         "as in `peff_validation` (multistage switch with ceil(log2 N) stages, rack-driven fibre; "
         f"`[path]` = {s.path.model_dump()}).",
-        f"- Workload: {w.requests} uniform requests per point, {w.cnot_fraction:.0%} teleported CNOTs, Poisson arrivals "
-        f"every {w.mean_interarrival_ns / 1e6:.3g} ms on average; R = {w.rounds}, K(N) = max({w.k_min}, ceil({w.kappa} "
-        f"log2 N)); cache capacity 1 with cutoff {w.cutoff_over_t2} x T2 of the preset (the scale of the optimum found "
-        "by `cache_decoherence`). Adaptive: the fewest attempts per round reaching the orchestrated success at the "
+        f"- Workload: {w.requests} uniform requests per point, {w.cnot_fraction:.0%} teleported CNOTs, "
+        "Poisson arrivals "
+        f"every {w.mean_interarrival_ns / 1e6:.3g} ms on average; R = {w.rounds}, K(N) = max({w.k_min}, "
+        f"ceil({w.kappa} "
+        f"log2 N)); cache capacity 1 with cutoff {w.cutoff_over_t2} x T2 of the preset (the scale of the "
+        "optimum found "
+        "by `cache_decoherence`). Adaptive: the fewest attempts per round reaching the orchestrated success "
+        "at the "
         "known p (`modenhub_net.aggregate.adaptive_schedule`).",
-        f"- Sensitivity: N = {sec.n_qpus}, {sec.policy} policy, {sec.requests} requests, same workload and seed for every "
+        f"- Sensitivity: N = {sec.n_qpus}, {sec.policy} policy, {sec.requests} requests, same workload and "
+        "seed for every "
         "variant; each parameter improved by x2 in turn (table below).",
-        f"- Wall time: policy table {elapsed['table']:.0f} s, sensitivity {elapsed['sensitivity']:.0f} s (one process).",
-        "", "## Results", "", "![policies](policies.png)", "", "Table (`table.csv`; latency in ns, fidelities at use "
-        "from the simulated states):", "", _markdown(table[_COLS]), "",
-        "## Which hardware parameter limits each preset", "", "![sensitivity](sensitivity.png)", "",
-        "```", sens[["preset", "parameter", "product_base", "product", "product_gain", "product_se", "success",
-                     "teleport_fidelity", "limiting"]].to_string(index=False, float_format=lambda x: f"{x:.4g}"), "```",
+        f"- Wall time: policy table {elapsed['table']:.0f} s, sensitivity {elapsed['sensitivity']:.0f} s "
+        "(one process).",
+        "",
+        "## Results",
+        "",
+        "![policies](policies.png)",
+        "",
+        "Table (`table.csv`; latency in ns, fidelities at use from the simulated states):",
+        "",
+        _markdown(table[_COLS]),
+        "",
+        "## Which hardware parameter limits each preset",
+        "",
+        "![sensitivity](sensitivity.png)",
+        "",
+        "```",
+        sens[
+            [
+                "preset",
+                "parameter",
+                "product_base",
+                "product",
+                "product_gain",
+                "product_se",
+                "success",
+                "teleport_fidelity",
+                "limiting",
+            ]
+        ].to_string(index=False, float_format=lambda x: f"{x:.4g}"),
+        "```",
         "",
     ]
     for preset, g in sens.groupby("preset", sort=False):
@@ -353,16 +478,28 @@ def _report(s: HardwareScenariosScenario, table: pd.DataFrame, sens: pd.DataFram
         best = top.iloc[0]
         second = top.iloc[1] if len(top) > 1 else None
         significant = best.product_gain > 2 * max(best.product_se, 1e-12)
-        text = (f"- **{preset}**: limited by **{best.parameter}** ({best.change}: success x F_tel "
-                f"{best.product_base:.4g} -> {best['product']:.4g})")
+        text = (
+            f"- **{preset}**: limited by **{best.parameter}** ({best.change}: success x F_tel "
+            f"{best.product_base:.4g} -> {best['product']:.4g})"
+        )
         if second is not None:
             text += f"; next {second.parameter} ({second.product_gain:+.4f})"
         if not significant:
-            text += " - no improvement exceeds 2 SE: the preset is not limited by any single x2 change at this size"
+            text += (
+                " - no improvement exceeds 2 SE: the preset is not limited by any single x2 change "
+                "at this size"
+            )
         lines.append(text + ".")
-    lines += ["", "## Where the model disagrees with expectations", "", *_findings(s, table), "",
-              "Files: table.csv, table.md, sensitivity.csv, policies.png, sensitivity.png, scenario.json.", "",
-              f"Regenerate: `modenhub run scenarios/{s.name}.toml`."]
+    lines += [
+        "",
+        "## Where the model disagrees with expectations",
+        "",
+        *_findings(s, table),
+        "",
+        "Files: table.csv, table.md, sensitivity.csv, policies.png, sensitivity.png, scenario.json.",
+        "",
+        f"Regenerate: `modenhub run scenarios/{s.name}.toml`.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -372,23 +509,41 @@ def _findings(s: HardwareScenariosScenario, table: pd.DataFrame) -> list[str]:
         g = table[table.preset == preset]
         if g["success_rate"].max() < 0.05:
             p = g["p_attempt"].max()
-            out.append(f"- {preset}: success < 5 % everywhere: per-attempt p <= {p:.2g} with R = {s.workload.rounds} "
-                       "rounds of K(N) attempts cannot herald; the preset needs its own heralding scheme (single click "
-                       "for NV, not in the hub simulation yet) and many more attempts per request (rate-limited, not "
-                       "round-limited service).")
+            out.append(
+                f"- {preset}: success < 5 % everywhere: per-attempt p <= {p:.2g} with R = "
+                f"{s.workload.rounds} "
+                "rounds of K(N) attempts cannot herald; the preset needs its own heralding scheme (single "
+                "click "
+                "for NV, not in the hub simulation yet) and many more attempts per request (rate-limited, "
+                "not "
+                "round-limited service)."
+            )
         caps = {c for c in g["cap_bound"] if c}
         if caps:
-            out.append(f"- {preset}: parallel attempts capped by {', '.join(sorted(caps))}: orchestrated/adaptive "
-                       "cannot reach K(N) and fall back towards naive.")
-    out.append("- Latency is dominated by the switch reconfiguration time (10 ms for the 3D-MEMS presets) whenever "
-               "consecutive requests use different QPU pairs; the paper's round-count view does not see this.")
-    out.append("- The hub model has no emission fidelity, dark counts or single-click heralding; fidelities at use "
-               "are therefore upper bounds for presets whose emission fidelity is < 1 (see the final note).")
+            out.append(
+                f"- {preset}: parallel attempts capped by {', '.join(sorted(caps))}: orchestrated/adaptive "
+                "cannot reach K(N) and fall back towards naive."
+            )
+    out.append(
+        "- Latency is dominated by the switch reconfiguration time (10 ms for the 3D-MEMS presets) whenever "
+        "consecutive requests use different QPU pairs; the paper's round-count view does not see this."
+    )
+    out.append(
+        "- The hub model has no emission fidelity, dark counts or single-click heralding; fidelities at use "
+        "are therefore upper bounds for presets whose emission fidelity is < 1 (see the final note)."
+    )
     return out
 
 
-def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | None,
-                 seed: int | None, trials: int | None, quiet: bool) -> Path:
+def run_scenario(
+    document: Mapping[str, Any],
+    *,
+    source: str,
+    out_dir: Path | None,
+    seed: int | None,
+    trials: int | None,
+    quiet: bool,
+) -> Path:
     """Validate, run and write the study (see the module docstring)."""
     scenario = load_scenario(document, source=source, seed=seed, trials=trials)
     out = Path(out_dir) if out_dir is not None else Path("results") / scenario.name
@@ -405,7 +560,10 @@ def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | No
         atomic_write_text(staging / "scenario.json", scenario.canonical_json() + "\n")
         atomic_write_text(staging / "REPORT.md", _report(scenario, table, sens, elapsed))
     if not quiet:
-        print(table[["preset", "n_qpus", "policy", "success_rate", "mean_attempts", "teleport_fidelity"]]
-              .to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        print(
+            table[
+                ["preset", "n_qpus", "policy", "success_rate", "mean_attempts", "teleport_fidelity"]
+            ].to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        )
         print(f"{scenario.name}: {sum(elapsed.values()):.1f} s -> {out}")
     return out

@@ -124,14 +124,33 @@ def fit_form(n: ArrayLike, p: ArrayLike, sigma: ArrayLike, *, form: str) -> FitR
     guess = (float(y[np.argmin(x)]) * 1.1, 0.1)
     low, high = np.array(_BOUNDS[0]), np.array(_BOUNDS[1])
     params, cov = optimize.curve_fit(
-        func, x, y, p0=guess, sigma=s, absolute_sigma=True, bounds=(low, high), maxfev=20_000,
+        func,
+        x,
+        y,
+        p0=guess,
+        sigma=s,
+        absolute_sigma=True,
+        bounds=(low, high),
+        maxfev=20_000,
     )
-    at_bound = bool(np.any(np.isclose(params, low, rtol=1e-6, atol=1e-9))
-                    or np.any(np.isclose(params, high, rtol=1e-6, atol=1e-9)))
+    at_bound = bool(
+        np.any(np.isclose(params, low, rtol=1e-6, atol=1e-9))
+        or np.any(np.isclose(params, high, rtol=1e-6, atol=1e-9))
+    )
     resid = (y - func(x, *params)) / s
     chi2 = float(np.sum(resid**2))
     dof = int(x.size - len(params))
     p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
     errors = tuple(float(e) for e in np.sqrt(np.clip(np.diag(cov), 0.0, None)))
-    return FitResult(form, names, tuple(float(v) for v in params), errors, chi2, dof, p_value,
-                     chi2 + 2 * len(params), resid, at_bound)
+    return FitResult(
+        form,
+        names,
+        tuple(float(v) for v in params),
+        errors,
+        chi2,
+        dof,
+        p_value,
+        chi2 + 2 * len(params),
+        resid,
+        at_bound,
+    )

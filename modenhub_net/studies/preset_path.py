@@ -110,8 +110,10 @@ def fabric_for(preset: HardwarePreset, path: PathModel) -> SwitchParams:
     if sw.loss_per_stage_db == 0.0 and sw.fixed_loss_db == 0.0:
         return SwitchParams(architecture="multistage", reconfiguration_time_ns=sw.reconfiguration_time_ns)
     return SwitchParams(
-        architecture="multistage", loss_per_stage_db=path.stage_loss_db,
-        fixed_loss_db=path.fabric_fixed_loss_db, reconfiguration_time_ns=sw.reconfiguration_time_ns,
+        architecture="multistage",
+        loss_per_stage_db=path.stage_loss_db,
+        fixed_loss_db=path.fabric_fixed_loss_db,
+        reconfiguration_time_ns=sw.reconfiguration_time_ns,
     )
 
 
@@ -207,13 +209,17 @@ def build_preset_hub(
     )
     stations = bsm_stations or path.bank_size
     hub = HubHardware(
-        sources=stations, bsm_stations=stations, memory_slots=0,
+        sources=stations,
+        bsm_stations=stations,
+        memory_slots=0,
         switch_max_circuits=2 * stations,
         switch_reconfiguration_ns=sw.reconfiguration_time_ns,
-        switch_loss_db_per_stage=sw.loss_per_stage_db, switch_stages=stages,
+        switch_loss_db_per_stage=sw.loss_per_stage_db,
+        switch_stages=stages,
         detector_efficiency=p.bsm.detector.efficiency,
         detection_window_ns=max(p.bsm.coincidence_window_ns, p.bsm.detector.window_ns),
-        hom_visibility=p.bsm.visibility, spdc_mean_pairs=p.source.mu,
+        hom_visibility=p.bsm.visibility,
+        spdc_mean_pairs=p.source.mu,
     )
     nodes = [node] * n_qpus
     budget = link_budget(node, node, hub, n_qpus=n_qpus, scheme="detection_in_hub")
@@ -229,13 +235,19 @@ def preset_scheme_budget(preset: HardwarePreset | str, path: PathModel, n_qpus: 
     p = load_preset(preset) if isinstance(preset, str) else preset
     sw = fabric_for(p, path)
     fibre = FibreParams(
-        length_km=fibre_length_km(path, n_qpus), attenuation_db_per_km=p.fibre.attenuation_db_per_km,
-        loss_db=p.fibre.loss_db, speed_km_per_s=p.fibre.speed_km_per_s,
+        length_km=fibre_length_km(path, n_qpus),
+        attenuation_db_per_km=p.fibre.attenuation_db_per_km,
+        loss_db=p.fibre.loss_db,
+        speed_km_per_s=p.fibre.speed_km_per_s,
     )
     eff = p.memory.emission_efficiency * p.transduction_efficiency
     return detection_in_hub_budget(
-        fibre_a=fibre, fibre_b=fibre, switch_transmission=switch_transmission(sw, n_qpus),
-        emission_efficiency_a=eff, emission_efficiency_b=eff,
-        emission_fidelity_a=p.memory.emission_fidelity, emission_fidelity_b=p.memory.emission_fidelity,
+        fibre_a=fibre,
+        fibre_b=fibre,
+        switch_transmission=switch_transmission(sw, n_qpus),
+        emission_efficiency_a=eff,
+        emission_efficiency_b=eff,
+        emission_fidelity_a=p.memory.emission_fidelity,
+        emission_fidelity_b=p.memory.emission_fidelity,
         bsm=p.bsm,
     )

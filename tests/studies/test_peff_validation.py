@@ -1,0 +1,89 @@
+"""peff_validation: the detailed simulation realises the link budget; the runner's contract."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from modenhub_net.errors import UserInputError
+from modenhub_net.studies import peff_validation as pv
+from modenhub_net.studies.preset_path import PathModel, build_preset_hub, fibre_length_km
+
+
+def _doc(**over) -> dict:
+    doc = dict(
+        kind="peff_validation",
+        name="pv_test",
+        seed=7,
+        presets=["future"],
+        n_qpus=[2, 8, 32],
+        measurement=dict(target_heralds=60, max_attempts=20_000),
+        policies=dict(trials=100),
+    )
+    doc.update(over)
+    return doc
+
+
+def test_path_grows_with_n() -> None:
+    path = PathModel()
+    assert fibre_length_km(path, 4) == pytest.approx(0.005 + 0.002)
+    assert fibre_length_km(path, 128) == pytest.approx(0.005 + 32 * 0.002)
+    stages = [build_preset_hub("future", path, n).stages for n in (2, 4, 8, 128)]
+    assert stages == [1, 2, 3, 7]
+    p = [build_preset_hub("near_term_trapped_ion", path, n).p_budget for n in (2, 4, 8)]
+    # one extra 0.5 dB stage per doubling on each of the two photons: p drops by 10^-0.1 (+ fibre)
+    assert p[1] / p[0] == pytest.approx(10 ** (-0.1), rel=1e-3)
+
+
+@pytest.mark.parametrize(("preset", "n"), [("future", 4), ("near_term_trapped_ion", 16)])
+def test_measured_p_matches_budget(preset: str, n: int, validation_scale: float) -> None:
+    m = pv.MeasurementSection(
+        target_heralds=max(40, int(250 * validation_scale)),
+        max_attempts=int(120_000 * validation_scale),
+        min_heralds=10,
+    )
+    row = pv.measure_point(preset, n, path=PathModel(), measurement=m, seed=11)
+    assert row["attempts"] > 0
+    p = row["p_budget"]
+    se = math.sqrt(p * (1 - p) / row["attempts"])
+    assert abs(row["p_measured"] - p) < 4.5 * se
+    assert row["p_ci_low"] <= row["p_measured"] <= row["p_ci_high"]
+
+
+def test_unmeasurable_point_is_marked_not_faked() -> None:
+    m = pv.MeasurementSection(target_heralds=100, max_attempts=1000, min_heralds=20)
+    row = pv.measure_point("near_term_nv", 4, path=PathModel(), measurement=m, seed=1)
+    assert row["attempts"] == 0 and math.isnan(row["p_measured"])
+
+
+def test_bad_scenario_rejected_before_writing(tmp_path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(UserInputError, match="presets"):
+        pv.run_scenario(
+            _doc(presets=["no_such"]), source="t.toml", out_dir=out, seed=None, trials=None, quiet=True
+        )
+    assert not out.exists()
+
+
+def test_run_scenario_writes_outputs(tmp_path) -> None:
+    out = pv.run_scenario(
+        _doc(), source="t.toml", out_dir=tmp_path / "pv", seed=None, trials=None, quiet=True
+    )
+    for name in (
+        "p_of_n.csv",
+        "fits.csv",
+        "policies.csv",
+        "p_of_n.png",
+        "residuals.png",
+        "policies.png",
+        "REPORT.md",
+        "scenario.json",
+    ):
+        assert (out / name).is_file(), name
+    fits = pd.read_csv(out / "fits.csv")
+    assert set(fits["form"]) == {"hyperbolic", "exponential"}
+    again = pv.evaluate_point(_doc(), seed=7)
+    first = pd.read_csv(out / "p_of_n.csv")
+    assert list(again["heralds"]) == list(first["heralds"])  # same seed, same numbers
