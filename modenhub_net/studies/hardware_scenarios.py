@@ -36,7 +36,7 @@ from pydantic import Field, field_validator
 from hardware_models.presets import available_presets, load_preset
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
-from modenhub_net.network.hardware import HubHardware, NodeHardware
+from modenhub_net.network.hardware import HubHardware, NodeHardware, link_budget
 from modenhub_net.network.records import records_frame, summarise_records
 from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import stream_seed_sequence
@@ -288,7 +288,15 @@ def sensitivity(scenario: HardwareScenariosScenario) -> pd.DataFrame:
             run_point(scenario, preset, sec.n_qpus, sec.policy, requests=sec.requests),
             confidence=scenario.confidence,
         ).iloc[0]
+        built = build_preset_hub(preset, scenario.path, sec.n_qpus)
+        p_base = link_budget(
+            built.nodes[0], built.nodes[1], built.hub, n_qpus=sec.n_qpus, scheme="detection_in_hub"
+        ).p_success
         for name in names:
+            nodes, hub = PARAMETERS[name][1](built.nodes, built.hub)
+            p_var = link_budget(
+                nodes[0], nodes[1], hub, n_qpus=sec.n_qpus, scheme="detection_in_hub"
+            ).p_success
             v = point_summary(
                 run_point(scenario, preset, sec.n_qpus, sec.policy, requests=sec.requests, variant=name),
                 confidence=scenario.confidence,
@@ -302,6 +310,7 @@ def sensitivity(scenario: HardwareScenariosScenario) -> pd.DataFrame:
                     product=v["product"],
                     product_se=v["product_se"],
                     product_gain=v["product"] - base["product"],
+                    p_attempt_factor=p_var / p_base if p_base > 0 else float("nan"),
                     success_base=base["success_rate"],
                     success=v["success_rate"],
                     teleport_fidelity_base=base["teleport_fidelity"],
@@ -312,8 +321,15 @@ def sensitivity(scenario: HardwareScenariosScenario) -> pd.DataFrame:
             )
     frame = pd.DataFrame(rows)
     frame["limiting"] = False
+    frame["limiting_by"] = ""
     for _, g in frame.groupby("preset"):
-        frame.loc[g["product_gain"].idxmax(), "limiting"] = True
+        best = g["product_gain"].idxmax()
+        if g.loc[best, "product_gain"] > 2 * max(g.loc[best, "product_se"], 1e-12):
+            frame.loc[best, ["limiting", "limiting_by"]] = (True, "simulation")
+        else:  # nothing resolvable in the simulation: the closed-form per-attempt gain decides
+            best = g["p_attempt_factor"].idxmax()
+            if g.loc[best, "p_attempt_factor"] > 1.0 + 1e-9:
+                frame.loc[best, ["limiting", "limiting_by"]] = (True, "closed-form p")
     return frame
 
 
@@ -465,9 +481,11 @@ def _report(
                 "product",
                 "product_gain",
                 "product_se",
+                "p_attempt_factor",
                 "success",
                 "teleport_fidelity",
                 "limiting",
+                "limiting_by",
             ]
         ].to_string(index=False, float_format=lambda x: f"{x:.4g}"),
         "```",
@@ -475,20 +493,21 @@ def _report(
     ]
     for preset, g in sens.groupby("preset", sort=False):
         top = g.sort_values("product_gain", ascending=False)
-        best = top.iloc[0]
-        second = top.iloc[1] if len(top) > 1 else None
-        significant = best.product_gain > 2 * max(best.product_se, 1e-12)
-        text = (
-            f"- **{preset}**: limited by **{best.parameter}** ({best.change}: success x F_tel "
-            f"{best.product_base:.4g} -> {best['product']:.4g})"
-        )
-        if second is not None:
-            text += f"; next {second.parameter} ({second.product_gain:+.4f})"
-        if not significant:
-            text += (
-                " - no improvement exceeds 2 SE: the preset is not limited by any single x2 change "
-                "at this size"
+        if not g["limiting"].any():
+            lines.append(
+                f"- **{preset}**: no x2 change of a listed parameter improves it measurably at this size."
             )
+            continue
+        lim = g[g["limiting"]].iloc[0]
+        text = f"- **{preset}**: limited by **{lim.parameter}** ({lim.change}; decided by {lim.limiting_by}: "
+        text += (
+            f"success x F_tel {lim.product_base:.4g} -> {lim['product']:.4g}, per-attempt p x "
+            f"{lim.p_attempt_factor:.3g})"
+        )
+        if lim.limiting_by == "closed-form p":
+            text += "; no simulated gain exceeds 2 SE at this size"
+        others = top[top.parameter != lim.parameter].iloc[:2]
+        text += "; next: " + ", ".join(f"{o.parameter} ({o.product_gain:+.4f})" for o in others.itertuples())
         lines.append(text + ".")
     lines += [
         "",
@@ -512,11 +531,15 @@ def _findings(s: HardwareScenariosScenario, table: pd.DataFrame) -> list[str]:
             out.append(
                 f"- {preset}: success < 5 % everywhere: per-attempt p <= {p:.2g} with R = "
                 f"{s.workload.rounds} "
-                "rounds of K(N) attempts cannot herald; the preset needs its own heralding scheme (single "
-                "click "
-                "for NV, not in the hub simulation yet) and many more attempts per request (rate-limited, "
-                "not "
-                "round-limited service)."
+                "rounds of K(N) attempts rarely herald: such hardware needs many more attempts per request "
+                "(a rate-limited, not round-limited service)"
+                + (
+                    "; the platform's single-click heralding (linear in the transmission) is not in the hub "
+                    "simulation yet"
+                    if load_preset(preset).bsm.scheme == "single_click"
+                    else ""
+                )
+                + "."
             )
         caps = {c for c in g["cap_bound"] if c}
         if caps:

@@ -511,6 +511,7 @@ def _plots(points: pd.DataFrame, fits: pd.DataFrame, policies: pd.DataFrame, out
         ax.set_xlabel("N (QPUs)")
         ax.set_ylabel(label)
     axes[0].set_title("physical hub (o) vs fitted aggregate model (x)", fontsize=9)
+    axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     axes[0].legend(fontsize=5.5)
     fig.tight_layout()
