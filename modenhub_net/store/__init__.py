@@ -4,7 +4,7 @@ See :class:`ResultStore` (layout, atomicity, resume) and :func:`load_summary` (t
 store in one call).
 """
 
-from modenhub_net.store.keys import canonical_json, point_key
+from modenhub_net.store.keys import canonical_json, point_key, source_digest
 from modenhub_net.store.result_store import PointRecord, ResultStore, load_summary
 
-__all__ = ["PointRecord", "ResultStore", "canonical_json", "load_summary", "point_key"]
+__all__ = ["PointRecord", "ResultStore", "canonical_json", "load_summary", "point_key", "source_digest"]

@@ -108,6 +108,17 @@ class ResultStore:
             return False
         return META_KEY in meta
 
+    def finished_meta(self) -> dict[str, dict[str, Any]]:
+        """Meta record of every intact finished point, by id (unreadable files left out)."""
+        found: dict[str, dict[str, Any]] = {}
+        for key in self.finished():
+            try:
+                meta = pq.read_schema(self.point_path(key)).metadata or {}
+                found[key] = json.loads(meta[META_KEY])
+            except (OSError, pa.ArrowException, KeyError, ValueError):
+                continue  # a damaged file is not a finished point: it is recomputed
+        return found
+
     def read_point(self, key: str) -> pd.DataFrame:
         """The table of one finished point (label columns, seed, point_hash, its rows)."""
         return pq.read_table(self.point_path(key)).to_pandas()

@@ -61,11 +61,10 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         raise UserInputError(f"--out = {str(out)!r} exists and is not a folder")
     point_fn = study_module(plan.kind, source=plan.base_source).evaluate_point
     store = ResultStore(out)
-    store.write_manifest(plan.manifest())
     say = _say(False)  # --quiet only hides the progress bar; the counts are always shown
     try:
         report = run_sweep(plan.points, point_fn, store, workers=workers, scheduler=scheduler,
-                           progress=not quiet, log=say)
+                           progress=not quiet, log=say, manifest=plan.manifest())
     except KeyboardInterrupt:
         done = len(store.finished() & {p.key for p in plan.points})
         print(f"interrupted: {done} of {len(plan.points)} points are stored in {out}; "

@@ -9,6 +9,7 @@ nothing is written.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import itertools
 import re
 from collections.abc import Mapping
@@ -18,20 +19,35 @@ from typing import Any
 
 from modenhub_net.config import load_toml, validate_document
 from modenhub_net.errors import UserInputError
-from modenhub_net.store.keys import point_key
+from modenhub_net.store.keys import point_key, source_digest
 from modenhub_net.sweep.spec import SweepFile
 
-__all__ = ["SweepPoint", "SweepPlan", "code_version", "get_path", "plan_sweep", "set_path",
-           "split_path"]
+__all__ = ["CODE_PACKAGES", "SweepPoint", "SweepPlan", "code_digest", "code_version", "get_path",
+           "plan_sweep", "set_path", "split_path"]
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 
+#: packages whose sources (and data files) can change what a point computes
+CODE_PACKAGES = ("modenhub_net", "hardware_models", "protocols")
+
+
 def code_version() -> str:
-    """Version of the code that computes points (``modenhub_net.__version__``)."""
+    """Version of the code that computes points (``modenhub_net.__version__``); part of ids."""
     import modenhub_net
 
     return modenhub_net.__version__
+
+
+def code_digest() -> str:
+    """Fingerprint of this source tree (:func:`modenhub_net.store.source_digest` of
+    :data:`CODE_PACKAGES`); recorded with each point, not part of its id."""
+    roots: list[str] = []
+    for package in CODE_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            roots += list(spec.submodule_search_locations)
+    return source_digest(roots)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from modenhub_net.errors import UserInputError
 from modenhub_net.store import PointRecord, ResultStore
-from modenhub_net.sweep.grid import SweepPoint, code_version
+from modenhub_net.sweep.grid import SweepPoint, code_digest, code_version
 from modenhub_net.sweep.progress import ProgressBar
 
 __all__ = ["PointFunction", "SweepReport", "evaluate", "run_sweep"]
@@ -44,6 +44,9 @@ class SweepReport:
         Points in the sweep.
     skipped : int
         Points already in the store before this run.
+    skipped_other_source : int
+        Of those, points computed by a different source tree (same version; see
+        :func:`modenhub_net.store.source_digest`).
     computed : int
         Points computed and stored by this run.
     failed : list of (SweepPoint, str)
@@ -54,6 +57,7 @@ class SweepReport:
 
     total: int
     skipped: int
+    skipped_other_source: int = 0
     computed: int = 0
     failed: list[tuple[SweepPoint, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -69,23 +73,32 @@ def evaluate(point_fn: PointFunction, document: Mapping[str, Any],
     return frame, time.perf_counter() - start
 
 
-def _store_point(store: ResultStore, point: SweepPoint, frame: pd.DataFrame,
-                 elapsed_s: float) -> None:
-    store.write_point(
-        PointRecord(key=point.key, seed=point.seed, labels=point.labels), frame,
-        meta={"code_version": code_version(), "elapsed_s": round(elapsed_s, 6)},
-    )
+@dataclass(frozen=True)
+class _Writer:
+    """Writes finished points (in the driver process only) with the facts of this run."""
+
+    store: ResultStore
+    version: str
+    digest: str
+
+    def __call__(self, point: SweepPoint, frame: pd.DataFrame, elapsed_s: float) -> None:
+        self.store.write_point(
+            PointRecord(key=point.key, seed=point.seed, labels=point.labels), frame,
+            meta={"code_version": self.version, "source_digest": self.digest,
+                  "elapsed_s": round(elapsed_s, 6)},
+        )
 
 
-def _serial(todo: Sequence[SweepPoint], point_fn: PointFunction, store: ResultStore,
-            report: SweepReport, bar: ProgressBar) -> None:
+def _serial(todo: Sequence[SweepPoint], point_fn: PointFunction, write: _Writer,
+            report: SweepReport, bar: ProgressBar, *, ready: Callable[[], None]) -> None:
+    ready()
     for point in todo:
         try:
             frame, elapsed = evaluate(point_fn, point.document, point.seed)
         except Exception as exc:  # noqa: BLE001 - reported per point, others continue
             report.failed.append((point, f"{type(exc).__name__}: {exc}"))
             continue
-        _store_point(store, point, frame, elapsed)
+        write(point, frame, elapsed)
         report.computed += 1
         bar.advance()
 
@@ -120,12 +133,13 @@ def _client(*, workers: int, scheduler: str | None) -> Iterator[Any]:
         cluster.close()
 
 
-def _distributed(todo: Sequence[SweepPoint], point_fn: PointFunction, store: ResultStore,
+def _distributed(todo: Sequence[SweepPoint], point_fn: PointFunction, write: _Writer,
                  report: SweepReport, bar: ProgressBar, *, workers: int,
-                 scheduler: str | None) -> None:
+                 scheduler: str | None, ready: Callable[[], None]) -> None:
     from distributed import as_completed
 
     with _client(workers=workers, scheduler=scheduler) as client:
+        ready()
         futures = {
             client.submit(evaluate, point_fn, point.document, point.seed,
                           key=f"modenhub-point-{point.key}", pure=False): point
@@ -139,7 +153,7 @@ def _distributed(todo: Sequence[SweepPoint], point_fn: PointFunction, store: Res
                     report.failed.append((point, f"{type(exc).__name__}: {exc}"))
                 else:
                     frame, elapsed = future.result()
-                    _store_point(store, point, frame, elapsed)
+                    write(point, frame, elapsed)
                     report.computed += 1
                     bar.advance()
                 future.release()
@@ -156,6 +170,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    manifest: Mapping[str, Any] | None = None,
 ) -> SweepReport:
     """Compute every point not yet in the store and store each as soon as it finishes.
 
@@ -178,6 +193,9 @@ def run_sweep(
         Show a progress bar on stderr (default True).
     log : callable, optional
         Receives one-line notes (e.g. ``"12 points: 5 already done, 7 to run"``).
+    manifest : mapping, optional
+        Written to the store's ``manifest.json`` (with this tree's ``source_digest`` added)
+        once the workers are ready, so a scheduler that cannot be reached writes nothing.
 
     Returns
     -------
@@ -185,25 +203,39 @@ def run_sweep(
 
     Raises
     ------
+    UserInputError
+        If ``scheduler`` cannot be reached (nothing is written then).
     KeyboardInterrupt
         Propagated after the workers are shut down; every point finished so far is stored.
     """
     start = time.perf_counter()
+    version, digest = code_version(), code_digest()
     store.clean_temporary()
-    finished = {key for key in store.finished() if store.is_intact(key)}
+    finished = store.finished_meta()
     todo = [p for p in points if p.key not in finished]
-    report = SweepReport(total=len(points), skipped=len(points) - len(todo))
+    other = sum(1 for p in points
+                if p.key in finished and finished[p.key].get("source_digest") != digest)
+    report = SweepReport(total=len(points), skipped=len(points) - len(todo),
+                         skipped_other_source=other)
     if log is not None:
         log(f"{report.total} points: {report.skipped} already done, {len(todo)} to run")
+        if other:
+            log(f"note: {other} of the {report.skipped} points already done were computed by "
+                f"other sources of version {version} (reused; a change of results needs a "
+                "new modenhub_net.__version__, which gives new point ids)")
+
+    def ready() -> None:
+        if manifest is not None:
+            store.write_manifest({**manifest, "source_digest": digest})
+
+    write = _Writer(store=store, version=version, digest=digest)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     bar = ProgressBar(total=report.total, done=report.skipped, enabled=progress and bool(todo))
     try:
-        if not todo:
-            pass
-        elif scheduler is None and (n_workers <= 1 or len(todo) == 1):
-            _serial(todo, point_fn, store, report, bar)
+        if scheduler is None and (n_workers <= 1 or len(todo) <= 1):
+            _serial(todo, point_fn, write, report, bar, ready=ready)
         else:
-            _distributed(todo, point_fn, store, report, bar,
+            _distributed(todo, point_fn, write, report, bar, ready=ready,
                          workers=min(n_workers, len(todo)), scheduler=scheduler)
     finally:
         bar.close()

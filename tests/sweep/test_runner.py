@@ -102,3 +102,51 @@ def test_cli_one_and_two_workers_identical(small_sweep: Path, tmp_path: Path, ca
     assert pd.read_parquet(tmp_path / "w1" / "summary.parquet").equals(a)
     assert main(["sweep", str(small_sweep), "--out", str(tmp_path / "w1"), "--quiet"]) == 0
     assert "8 points: 8 already done, 0 to run" in capsys.readouterr().out
+
+
+def test_existing_scheduler_gives_the_serial_results(tmp_path: Path) -> None:
+    """``scheduler=`` (``--scheduler tcp://HOST:PORT``): an external cluster, same rows."""
+    import logging
+
+    from distributed import LocalCluster
+
+    points = make_points(4, work=2, seeds=2)
+    run_sweep(points, busy_point, ResultStore(tmp_path / "serial"), workers=1, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      silence_logs=logging.ERROR, dashboard_address=None) as cluster:
+        report = run_sweep(points, busy_point, ResultStore(tmp_path / "remote"),
+                           scheduler=cluster.scheduler_address, progress=False)
+    assert report.computed == 8
+    pd.testing.assert_frame_equal(
+        load_summary(tmp_path / "serial").sort_values(["point_hash", "row"]).reset_index(drop=True),
+        load_summary(tmp_path / "remote").sort_values(["point_hash", "row"]).reset_index(drop=True),
+        check_exact=True)
+
+
+def test_unreachable_scheduler_writes_nothing(small_sweep: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    status = main(["sweep", str(small_sweep), "--out", str(out), "--quiet",
+                   "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "--scheduler = 'tcp://127.0.0.1:9': cannot connect to a Dask scheduler" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_points_of_other_sources_are_reused_and_reported(tmp_path: Path) -> None:
+    from modenhub_net.store import PointRecord
+
+    points = make_points(3, work=1)
+    store = ResultStore(tmp_path)
+    first = points[0]
+    store.write_point(PointRecord(key=first.key, seed=first.seed, labels=first.labels),
+                      busy_point(first.document, seed=first.seed),
+                      meta={"source_digest": "0000000000000000"})
+    notes: list[str] = []
+    report = run_sweep(points, busy_point, store, workers=1, progress=False, log=notes.append,
+                       manifest={"name": "t"})
+    assert (report.skipped, report.skipped_other_source, report.computed) == (1, 1, 2)
+    assert notes[0] == "3 points: 1 already done, 2 to run"
+    assert notes[1].startswith("note: 1 of the 1 points already done were computed by other")
+    digests = {store.read_meta(p.key)["source_digest"] for p in points[1:]}
+    assert digests == {store.read_manifest()["source_digest"]} and len(digests.pop()) == 16

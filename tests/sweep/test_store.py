@@ -65,3 +65,21 @@ def test_result_column_named_like_a_label_is_prefixed(tmp_path: Path) -> None:
 
 def test_empty_store(tmp_path: Path) -> None:
     assert load_summary(tmp_path / "none").empty
+
+
+def test_source_digest_tracks_content_not_location(tmp_path: Path) -> None:
+    from modenhub_net.store import source_digest
+
+    for where in ("a", "b"):
+        pkg = tmp_path / where / "pkg"
+        (pkg / "sub").mkdir(parents=True)
+        (pkg / "mod.py").write_text("x = 1\n")
+        (pkg / "sub" / "preset.toml").write_text("t1_ns = 1.0\n")
+        (pkg / "__pycache__").mkdir()
+        (pkg / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\0junk")
+    a, b = tmp_path / "a" / "pkg", tmp_path / "b" / "pkg"
+    assert source_digest([a]) == source_digest([b])
+    (b / "__pycache__" / "other.py").write_text("ignored\n")
+    assert source_digest([a]) == source_digest([b])
+    (b / "sub" / "preset.toml").write_text("t1_ns = 2.0\n")
+    assert source_digest([a]) != source_digest([b])
