@@ -11,14 +11,17 @@ A point file is written once, atomically (dot-prefixed ``.tmp`` file in the same
 then rename; :func:`modenhub_net.output.atomic_write_bytes`), as soon as the point finishes: its
 presence *is* the record that the point is done, so a run killed at any moment (SIGINT or
 SIGKILL) leaves only complete point files, plus at most a stray ``.tmp`` file that readers
-ignore and the next run deletes. One writer per store at a time.
+ignore and the next run deletes. One writer per store at a time: a writer holds an advisory
+lock on ``.lock`` (:meth:`ResultStore.writer_lock`), which the kernel releases when the writer
+dies, even by SIGKILL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from modenhub_net.errors import UserInputError
 from modenhub_net.output import atomic_write_bytes, atomic_write_text
 from modenhub_net.store.keys import canonical_json
 
@@ -144,6 +148,31 @@ class ResultStore:
         return sorted(found)
 
     # -- writing ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the store's single-writer lock (``flock`` on ``<root>/.lock``; POSIX only).
+
+        Raises
+        ------
+        UserInputError
+            If another process holds it (another sweep is writing into this folder).
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks (Windows): no check
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+b") as handle:  # not inherited by worker processes
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UserInputError(
+                    f"{self.root}: another sweep is writing into this folder; wait for it to "
+                    "finish (or stop it), or choose another --out"
+                ) from None
+            yield
+
     def clean_temporary(self) -> int:
         """Delete leftover ``.tmp`` files (only call with no other writer running); their count."""
         removed = 0

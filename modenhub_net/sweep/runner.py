@@ -236,13 +236,13 @@ def run_sweep(
     Raises
     ------
     UserInputError
-        If ``scheduler`` cannot be reached (nothing is written then).
+        If ``scheduler`` cannot be reached (nothing is written then), or another process is
+        writing into ``store`` (:meth:`ResultStore.writer_lock`).
     KeyboardInterrupt
         Propagated after the workers are shut down; every point finished so far is stored.
     """
     start = time.perf_counter()
     version, digest = code_version(), code_digest()
-    store.clean_temporary()
     finished = store.finished_meta()
     todo = [p for p in points if p.key not in finished]
     other = sum(1 for p in points
@@ -255,21 +255,24 @@ def run_sweep(
             log(f"note: {other} of the {report.skipped} points already done were computed by "
                 f"other sources of version {version} (reused; a change of results needs a "
                 "new modenhub_net.__version__, which gives new point ids)")
-
-    def ready() -> None:
-        if manifest is not None:
-            store.write_manifest({**manifest, "source_digest": digest})
-
     write = _Writer(store=store, version=version, digest=digest)
     n_workers = workers if workers is not None else usable_cores()
     bar = ProgressBar(total=report.total, done=report.skipped, enabled=progress and bool(todo))
-    try:
-        if scheduler is None and (n_workers <= 1 or len(todo) <= 1):
-            _serial(todo, point_fn, write, report, bar, ready=ready)
-        else:
-            _distributed(todo, point_fn, write, report, bar, ready=ready,
-                         workers=min(n_workers, len(todo)), scheduler=scheduler)
-    finally:
-        bar.close()
-        report.elapsed_s = time.perf_counter() - start
+    with contextlib.ExitStack() as held:
+
+        def ready() -> None:  # the executor is up: take the store and write the manifest
+            held.enter_context(store.writer_lock())
+            store.clean_temporary()
+            if manifest is not None:
+                store.write_manifest({**manifest, "source_digest": digest})
+
+        try:
+            if scheduler is None and (n_workers <= 1 or len(todo) <= 1):
+                _serial(todo, point_fn, write, report, bar, ready=ready)
+            else:
+                _distributed(todo, point_fn, write, report, bar, ready=ready,
+                             workers=min(n_workers, len(todo)), scheduler=scheduler)
+        finally:
+            bar.close()
+            report.elapsed_s = time.perf_counter() - start
     return report

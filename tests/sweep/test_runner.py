@@ -150,3 +150,14 @@ def test_points_of_other_sources_are_reused_and_reported(tmp_path: Path) -> None
     assert notes[1].startswith("note: 1 of the 1 points already done were computed by other")
     digests = {store.read_meta(p.key)["source_digest"] for p in points[1:]}
     assert digests == {store.read_manifest()["source_digest"]} and len(digests.pop()) == 16
+
+
+def test_second_writer_is_refused(small_sweep: Path, tmp_path: Path, capsys) -> None:
+    """One writer per store: a second sweep into a folder in use stops with a message."""
+    out = tmp_path / "busy"
+    with ResultStore(out).writer_lock():
+        status = main(["sweep", str(small_sweep), "--out", str(out), "--quiet", "--workers", "1"])
+        err = capsys.readouterr().err
+        assert status == 2 and "another sweep is writing into this folder" in err
+        assert not (out / "points").exists() and not (out / "manifest.json").exists()
+    assert main(["sweep", str(small_sweep), "--out", str(out), "--quiet", "--workers", "1"]) == 0
