@@ -83,6 +83,17 @@ def evaluate_point(document: Mapping[str, Any], *, seed: int, source: str = "<sw
     return summarise_records(simulate(scenario), confidence=scenario.study.confidence)
 
 
+def _histogram_edges(values: pd.Series, count: int, *, min_width: float) -> np.ndarray:
+    """``count`` equal bins over the values' range, widened to ``min_width`` when the values
+    (almost) coincide: numpy refuses bins narrower than float resolution (ideal hardware gives
+    fidelities that are all 1 to rounding)."""
+    low, high = float(values.min()), float(values.max())
+    if high - low < min_width:
+        middle = 0.5 * (low + high)
+        low, high = middle - 0.5 * min_width, middle + 0.5 * min_width
+    return np.linspace(low, high, count + 1)
+
+
 def _plots(records: pd.DataFrame, out: Path, title: str) -> None:
     import matplotlib
 
@@ -92,11 +103,14 @@ def _plots(records: pd.DataFrame, out: Path, title: str) -> None:
     ok = records[records["success"]]
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for policy, group in ok.groupby("policy"):
-        ax.hist(group["latency_ns"] / 1e3, bins=50, histtype="step", label=policy, density=True)
+        latency_us = group["latency_ns"] / 1e3
+        ax.hist(latency_us, bins=_histogram_edges(latency_us, 50, min_width=1e-3), histtype="step",
+                label=policy, density=True)
     ax.set_xlabel("latency (us)")
     ax.set_ylabel("density")
     ax.set_title(title, fontsize=8)
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     fig.tight_layout()
     fig.savefig(out / "latency.png", dpi=120)
     plt.close(fig)
@@ -105,10 +119,12 @@ def _plots(records: pd.DataFrame, out: Path, title: str) -> None:
         for ax, kind in zip(axes, ("teleport", "cnot"), strict=True):
             values = group.loc[group["kind"] == kind, "fidelity"]
             if len(values):
-                ax.hist(values, bins=40, histtype="step", label=policy, density=True)
+                ax.hist(values, bins=_histogram_edges(values, 40, min_width=1e-6), histtype="step",
+                        label=policy, density=True)
     for ax, kind in zip(axes, ("teleportation fidelity", "teleported-CNOT fidelity"), strict=True):
         ax.set_xlabel(kind)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:  # no successful request of this kind: no legend
+            ax.legend()
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "fidelity.png", dpi=120)
