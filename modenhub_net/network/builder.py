@@ -60,7 +60,7 @@ from protocols.swapping import CorrectionService
 from protocols.teleportation import teleport_state, teleported_cnot
 from protocols.workload import Request
 
-__all__ = ["HubNetwork", "run_policy"]
+__all__ = ["HubNetwork", "build_hub_network", "run_policy"]
 
 
 class PhotonChannel(QuantumChannel):
@@ -355,6 +355,25 @@ def _patch_channel_callbacks(net: HubNetwork) -> None:
             port.bind_input_handler(lambda message: message.meta["callback"](message))
 
 
+def build_hub_network(
+    sim: Simulation,
+    *,
+    nodes: Sequence[NodeHardware],
+    hub: HubHardware,
+    scheme: str = "detection_in_hub",
+    link_mode: str = "sampled",
+) -> HubNetwork:
+    """A ready-to-use :class:`HubNetwork` on ``sim`` (photon channels wired to their ports).
+
+    The network is what :func:`run_policy` serves with an orchestrator; use this to drive it
+    with your own protocol instead (e.g. continuous pair generation with
+    ``yield from net.link_round(a, b, k)``, ``benchmarks/bench_two_node_link.py``).
+    """
+    net = HubNetwork(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode)
+    _patch_channel_callbacks(net)
+    return net
+
+
 def run_policy(
     *,
     nodes: Sequence[NodeHardware],
@@ -378,8 +397,7 @@ def run_policy(
     arguments give identical records.
     """
     sim = Simulation(seed=seed)
-    net = HubNetwork(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode)
-    _patch_channel_callbacks(net)
+    net = build_hub_network(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode)
     round_policy = make_policy(policy, n_qpus=net.n_qpus, rounds=rounds, kappa=kappa,
                                k_min=k_min, cache=cache)
     ebit_cache = EbitCache(
