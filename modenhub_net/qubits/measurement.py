@@ -38,16 +38,18 @@ def _collapse_rest(state: QState, positions: list[int], kets: np.ndarray, weight
     """
     n = len(state.qubits)
     m = len(positions)
-    dim_rest = 1 << (n - m)
-    if positions == list(range(m)):
-        tensor = state.dm.reshape(1 << m, dim_rest, 1 << m, dim_rest)
+    dim_m, dim_rest = 1 << m, 1 << (n - m)
+    first = positions[0]
+    if positions == list(range(first, first + m)):  # contiguous: one reshape, one transpose
+        before, after = 1 << first, 1 << (n - first - m)
+        tensor = state.dm.reshape(before, dim_m, after, before, dim_m, after)
+        stacked = tensor.transpose(1, 4, 0, 2, 3, 5)
     else:
         others = [i for i in range(n) if i not in positions]
-        order = list(positions) + others
-        tensor = state.dm.reshape((2,) * (2 * n)).transpose(order + [n + i for i in order])
-        tensor = tensor.reshape(1 << m, dim_rest, 1 << m, dim_rest)
+        axes = list(positions) + [n + i for i in positions] + others + [n + i for i in others]
+        stacked = state.dm.reshape((2,) * (2 * n)).transpose(axes)
     # rest[b] = sum_ij conj(k_b[i]) k_b[j] rho[i, :, j, :]
-    stacked = tensor.transpose(0, 2, 1, 3).reshape(1 << (2 * m), dim_rest * dim_rest)
+    stacked = stacked.reshape(dim_m * dim_m, dim_rest * dim_rest)
     rest = (weights @ stacked).reshape(len(kets), dim_rest, dim_rest)
     probabilities = rest.trace(axis1=1, axis2=2).real
     return probabilities, rest

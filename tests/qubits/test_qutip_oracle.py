@@ -116,3 +116,42 @@ def test_merging_two_states_is_a_kronecker_product():
     assert a.state is b.state
     oracle = _expand(u, [1, 0], 2) * _qobj(np.kron(ra, rb), 2) * _expand(u, [1, 0], 2).dag()
     assert np.allclose(reduced_dm([a, b]), oracle.full(), atol=1e-10)
+
+
+@pytest.mark.parametrize("target", [0, 1])
+def test_single_qubit_channel_on_each_qubit_of_a_pair(target):
+    """The two-qubit fast path (lifted 16x16 superoperator) against QuTiP, several maps in turn."""
+    rng = np.random.default_rng(300 + target)
+    rho = _random_dm(2, rng)
+    qubits = create_qubits(2)
+    assign_state(qubits, rho)
+    oracle = _qobj(rho, 2)
+    for _ in range(3):
+        iso = _random_unitary(2, rng)[:, :2]
+        kraus = [iso[:2, :], iso[2:, :]]
+        apply_kraus([qubits[target]], kraus)
+        oracle = sum(_expand(K, [target], 2) * oracle * _expand(K, [target], 2).dag() for K in kraus)
+    assert np.allclose(reduced_dm(qubits), oracle.full(), atol=1e-10)
+
+
+@pytest.mark.parametrize("positions", [(0, 1), (1, 2), (2, 3), (2, 1), (0, 3), (3, 0)])
+def test_bell_outcome_probabilities_and_post_states(positions):
+    """Bell-measurement probabilities and the collapsed rest, for contiguous and scattered
+    qubit positions in a random 4-qubit state, against projectors built by QuTiP."""
+    from modenhub_net.qubits import bell_outcome_probabilities, bell_state
+    from modenhub_net.qubits.measurement import _BELL_KETS, _BELL_WEIGHTS, _collapse_rest
+
+    rng = np.random.default_rng(400 + 10 * positions[0] + positions[1])
+    rho = _random_dm(4, rng)
+    qubits = create_qubits(4)
+    assign_state(qubits, rho)
+    probabilities, rest = _collapse_rest(qubits[0].state, list(positions), _BELL_KETS, _BELL_WEIGHTS)
+    others = [i for i in range(4) if i not in positions]
+    for b in range(4):
+        ket = qutip.Qobj(bell_state(b), dims=[[2, 2], [1, 1]])
+        projector = _expand((ket * ket.dag()).full(), list(positions), 4)
+        projected = projector * _qobj(rho, 4) * projector
+        assert probabilities[b] == pytest.approx(projected.tr().real, abs=1e-10)
+        assert np.allclose(rest[b], projected.ptrace(others).full(), atol=1e-10)
+    ours = bell_outcome_probabilities(qubits[positions[0]], qubits[positions[1]])
+    assert np.allclose(ours, probabilities, atol=1e-10)
