@@ -29,9 +29,10 @@ Per herald label ``s`` (unnormalised weights)::
 so without dark counts ``P_succ = t_A t_B / 2`` and ``F = (1+V)/2`` (Barrett & Kok 2005;
 Bernien et al., Nature 497, 86 (2013); Hensen et al., Nature 526, 682 (2015)). Dark-count
 heralds are false heralds (Wein et al., arXiv:1509.00088, treat dark counts of a linear-optics BSM
-the same way). Approximation: a "one real photon + dark count" herald is given the
-state I/4; the exact post-state is ``|m><m| (x) I/2`` for a photon registered in mode ``m``,
-which has the same fidelity 1/4 to either ``Psi`` state.
+the same way). A "one real photon + dark count" pattern leaves ``|m><m| (x) I/2`` (photon
+registered in mode ``m``, the other spin's photon lost); summed over the two modes ``m``,
+which herald a given label equally often, this is exactly ``I/4`` for either emitter
+(checked against a mode-level Fock-space model in ``tests/hardware/test_bsm_linear_optics.py``).
 
 Single click (Cabrillo et al., PRA 59, 1025 (1999); Humphreys et al., Nature 558, 268 (2018))
 -------------------------------------------------------------------------------------------
