@@ -204,3 +204,97 @@ def test_bad_memory_params_name_the_field(kwargs: dict, fields: tuple[str, ...])
 def test_bad_slot_count() -> None:
     with pytest.raises(UserInputError, match="n_slots"):
         QuantumMemory("m", sim=Simulation(seed=0), params=MemoryParams(), n_slots=0)
+
+
+# -- decay against formulas written out here (not the module's closed form) -------------------
+def _stored_pair_state(params: MemoryParams, t: float, *, both: bool) -> tuple[np.ndarray, float]:
+    """Store |Phi+> (one or both qubits) for ``t`` ns, access; return (state, fidelity)."""
+    sim = Simulation(seed=0)
+    mem = _memory(sim, params)
+    a, b = create_bell_pair()
+    assert mem.store(0, a)
+    if both:
+        assert mem.store(1, b)
+    sim.run(until_ns=t)
+    mem.access(0)
+    if both:
+        mem.access(1)
+    return reduced_dm([a, b]), fidelity([a, b], PHI_PLUS)
+
+
+@pytest.mark.parametrize("t", [50.0, 400.0, 1_300.0, 5_000.0])
+def test_t1_t2_decay_of_one_and_both_qubits_against_formulas(t: float) -> None:
+    # amplitude damping to |0> with a = e^{-t/T1}, coherences c = e^{-t/T2} (Nielsen & Chuang
+    # §8.3.5-6), F = (rho_00,00 + rho_11,11 + 2 Re rho_00,11)/2. One qubit of |Phi+>:
+    # rho_00,00 = 1/2, rho_11,11 = a/2, rho_00,11 = c/2; both: (1 + (1-a)^2)/2, a^2/2, c^2/2
+    t1, t2 = 1_000.0, 700.0
+    a, c = math.exp(-t / t1), math.exp(-t / t2)
+    _, f_one = _stored_pair_state(MemoryParams(t1_ns=t1, t2_ns=t2), t, both=False)
+    _, f_both = _stored_pair_state(MemoryParams(t1_ns=t1, t2_ns=t2), t, both=True)
+    assert f_one == pytest.approx((1 + a + 2 * c) / 4, abs=1e-12)
+    assert f_both == pytest.approx((1 + (1 - a) ** 2 + a**2 + 2 * c**2) / 4, abs=1e-12)
+    # T2 = 2 T1 (pure amplitude damping, c = sqrt(a))
+    _, f_ad = _stored_pair_state(MemoryParams(t1_ns=t1, t2_ns=2 * t1), t, both=False)
+    assert f_ad == pytest.approx((1 + a + 2 * math.sqrt(a)) / 4, abs=1e-12)
+
+
+@pytest.mark.parametrize("t", [50.0, 400.0, 1_300.0, 5_000.0])
+def test_dephasing_and_depolarising_decay_of_one_and_both_qubits_against_formulas(t: float) -> None:
+    t2, t_dep = 900.0, 1_500.0
+    _, f = _stored_pair_state(MemoryParams(t2_ns=t2), t, both=False)
+    assert f == pytest.approx((1 + math.exp(-t / t2)) / 2, abs=1e-12)  # DESIGN.md §3
+    _, f = _stored_pair_state(MemoryParams(t2_ns=t2), t, both=True)
+    assert f == pytest.approx((1 + math.exp(-2 * t / t2)) / 2, abs=1e-12)
+    # depolarising rho -> q rho + (1-q) I/2, q = e^{-t/T}: one qubit F = q + (1-q)/4,
+    # both: the pair keeps |Phi+> with q^2, else maximally mixed (q(1-q) terms also give 1/4)
+    q = math.exp(-t / t_dep)
+    _, f = _stored_pair_state(MemoryParams(depolar_time_ns=t_dep), t, both=False)
+    assert f == pytest.approx(q + (1 - q) / 4, abs=1e-12)
+    _, f = _stored_pair_state(MemoryParams(depolar_time_ns=t_dep), t, both=True)
+    assert f == pytest.approx(q * q + (1 - q * q) / 4, abs=1e-12)
+
+
+def _lindblad_channel(params: MemoryParams, t: float):
+    """The storage channel from the Lindblad equation with T1 decay, pure dephasing and
+    depolarising acting simultaneously, integrated with a matrix exponential."""
+    from scipy.linalg import expm
+
+    sm = np.array([[0, 1], [0, 0]], dtype=complex)  # |0><1|: relaxation to |0>
+    paulis = [np.array([[0, 1], [1, 0]], dtype=complex), np.array([[0, -1j], [1j, 0]]),
+              np.diag([1.0 + 0j, -1.0])]
+    jumps = []
+    r1 = 0.0 if math.isinf(params.t1_ns) else 1.0 / params.t1_ns
+    r2 = 0.0 if math.isinf(params.t2_ns) else 1.0 / params.t2_ns
+    rd = 0.0 if math.isinf(params.depolar_time_ns) else 1.0 / params.depolar_time_ns
+    if r1:
+        jumps.append(math.sqrt(r1) * sm)
+    gamma_phi = r2 - r1 / 2  # coherence rate 1/T2 = 1/(2 T1) + gamma_phi
+    if gamma_phi > 0:
+        jumps.append(math.sqrt(gamma_phi / 2) * paulis[2])
+    jumps += [math.sqrt(rd / 4) * p for p in paulis if rd]
+    eye = np.eye(2)
+    gen = np.zeros((4, 4), dtype=complex)
+    for op in jumps:  # column-stacking vec: vec(A X B) = (B^T kron A) vec(X)
+        od = op.conj().T @ op
+        gen += np.kron(op.conj(), op) - 0.5 * np.kron(eye, od) - 0.5 * np.kron(od.T, eye)
+    prop = expm(gen * t)
+
+    def channel(x: np.ndarray) -> np.ndarray:
+        return (prop @ x.reshape(-1, order="F")).reshape(2, 2, order="F")
+
+    return channel
+
+
+@pytest.mark.parametrize("case", sorted(NOISE_CASES))
+@pytest.mark.parametrize("t", [300.0, 2_500.0])
+def test_stored_pair_state_matches_lindblad_integration(case: str, t: float) -> None:
+    # includes T1 together with depolarising, where the memory uses its joint-channel solution
+    params = NOISE_CASES[case]
+    channel = _lindblad_channel(params, t)
+    units = [np.outer(np.eye(2)[i], np.eye(2)[j]) for i in range(2) for j in range(2)]
+    one = sum(np.kron(channel(e), e) for e in units) / 2  # qubit a stored
+    both = sum(np.kron(channel(e), channel(e)) for e in units) / 2
+    rho_one, _ = _stored_pair_state(params, t, both=False)
+    rho_both, _ = _stored_pair_state(params, t, both=True)
+    np.testing.assert_allclose(rho_one, one, atol=1e-10)
+    np.testing.assert_allclose(rho_both, both, atol=1e-10)
