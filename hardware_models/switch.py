@@ -195,7 +195,10 @@ class OpticalSwitch(Component):
     -----
     A message of qubits entering port ``pi`` of a *ready* circuit leaves the other port
     immediately; each qubit survives with :func:`switch_transmission` and is otherwise lost
-    (:func:`modenhub_net.qubits.lose`, replaced by None). A message entering a port with no
+    (:func:`modenhub_net.qubits.lose`, replaced by None). Photon-number qubits
+    (``message.meta["encoding"] == "presence"``, single-click heralding) are instead
+    amplitude damped with ``gamma = 1 - transmission``, the exact action of the loss on a
+    photon-number qubit (as in :class:`hardware_models.fibre.Fibre`). A message entering a port with no
     circuit, or whose circuit is still reconfiguring, is lost; the reason is counted in
     :attr:`drop_reasons` and traced.
 
@@ -367,7 +370,17 @@ class OpticalSwitch(Component):
                 self._drop(message, "circuit reconfiguring")
                 return
         eta = self.transmission
-        if eta < 1.0:
+        if eta < 1.0 and message.meta.get("encoding") == "presence":
+            # photon-number qubit (|1> = one photon): a lossy pass is a beam splitter to the
+            # environment, i.e. amplitude damping with gamma = 1 - eta (as in Fibre); the
+            # qubit itself (its vacuum branch) passes on
+            from modenhub_net.qubits import amplitude_damp
+
+            for qubit in message.items:
+                if qubit is not None:
+                    amplitude_damp(qubit, 1.0 - eta)
+            message = Message(tuple(message.items), dict(message.meta))
+        elif eta < 1.0:
             from modenhub_net.qubits import lose
 
             rng = self.rng

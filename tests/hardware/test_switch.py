@@ -154,3 +154,30 @@ def test_transmission_frequency_matches_closed_form() -> None:
     assert abs(passed / n - eta) < 5 * se
     assert sw.photons_passed == passed
     assert sw.photons_lost_insertion == n - passed
+
+
+def test_presence_encoded_photon_is_amplitude_damped_not_removed() -> None:
+    # single-click photons are photon-number qubits: the switch loss is a beam splitter to the
+    # environment, so the memory-photon coherence |00><11| shrinks by sqrt(eta) and the
+    # photon population by eta; the qubit (its vacuum branch) is never dropped
+    import numpy as np
+
+    from modenhub_net.qubits import assign_state, reduced_dm
+
+    sim = Simulation(seed=5)
+    params = dict(architecture="multistage", loss_per_stage_db=0.5, fixed_loss_db=0.5)
+    sw = _switch(sim, n=8, **params)
+    eta = switch_transmission(SwitchParams(**params), 8)  # 2 dB
+    sink = _Sink("sink", sim)
+    sw.ports["p1"].connect(sink.ports["in"])
+    assert sw.connect(0, 1).granted
+    alpha = 0.3
+    memory, photon = create_qubits(2)
+    assign_state([memory, photon], np.array([math.sqrt(1 - alpha), 0, 0, math.sqrt(alpha)]))
+    sw.ports["p0"].tx_input(Message((photon,), {"encoding": "presence"}))
+    out = sink.ports["in"].rx_input()
+    assert out.items[0] is photon and out.meta["encoding"] == "presence"
+    rho = reduced_dm([memory, photon])
+    assert rho[3, 3].real == pytest.approx(alpha * eta, rel=1e-12)
+    assert rho[2, 2].real == pytest.approx(alpha * (1 - eta), rel=1e-12)
+    assert abs(rho[0, 3]) == pytest.approx(math.sqrt(alpha * (1 - alpha) * eta), rel=1e-12)
