@@ -151,7 +151,9 @@ class Detector(Component):
     """A detector component with input port ``in`` and output port ``click``.
 
     Every message arriving at ``in`` opens one detection window at the current time; its
-    non-``None`` items are the incident photons, which are absorbed (discarded). The detector
+    non-``None`` items are the incident photons, which are absorbed (discarded). If
+    ``message.meta["encoding"] == "presence"`` the items are photon-number qubits (``|1>`` =
+    one photon) and each is measured in Z to decide whether a photon arrived. The detector
     then sends ``Message((clicked,), meta={"header": "detection", "counts": k, "time_ns": t})``
     out of ``click``; ``counts`` is the number of registered counts (photons + dark counts;
     for a threshold detector 0 or 1). A click within ``dead_time_ns`` of the previous
@@ -200,13 +202,23 @@ class Detector(Component):
         return counts
 
     def _on_input(self, message: Message) -> None:
-        from modenhub_net.qubits import discard
+        from modenhub_net.qubits import discard, measure
 
         photons = [q for q in message.items if q is not None]
-        for qubit in photons:
-            if getattr(qubit, "state", None) is not None:
-                discard(qubit)
-        counts = self.detect(len(photons))
+        if message.meta.get("encoding") == "presence":
+            # photon-number qubits (|1> = one photon): the number of incident photons is the
+            # Z-measurement outcome of each (the measurement collapses what they were
+            # entangled with)
+            n_photons = 0
+            for qubit in photons:
+                if getattr(qubit, "state", None) is not None:
+                    n_photons += measure(qubit, self.rng, basis="Z", discard=True)
+        else:
+            n_photons = len(photons)
+            for qubit in photons:
+                if getattr(qubit, "state", None) is not None:
+                    discard(qubit)
+        counts = self.detect(n_photons)
         meta = {"header": "detection", "counts": max(counts, 0), "time_ns": self.sim.now_ns}
         if counts < 0:
             meta["dead"] = True

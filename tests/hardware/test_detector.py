@@ -141,3 +141,30 @@ def test_bad_parameters(field: str, value: float) -> None:
 def test_registered_fraction_rejects_bad_period() -> None:
     with pytest.raises(UserInputError):
         registered_click_fraction(0.5, 0.0, DetectorParams())
+
+
+def test_presence_encoded_photons_are_measured(validation_scale: float) -> None:
+    # photon-number qubits in sqrt(1-p)|0> + sqrt(p)|1>: the detector sees a photon with
+    # probability p, so it clicks with eta p + (1 - eta p) p_dc; measuring collapses the partner
+    import numpy as np
+
+    from modenhub_net.qubits import assign_state, reduced_dm
+
+    p, eta = 0.3, 0.8
+    params = DetectorParams(efficiency=eta, dark_count_rate_hz=1.0e6, window_ns=100.0,
+                            dead_time_ns=0.0)
+    sim = Simulation(seed=8)
+    detector = Detector("det", sim=sim, params=params)
+    sink = Sink("sink", sim=sim)
+    detector.ports["click"].connect(sink.ports["in"])
+    trials = int(20_000 * validation_scale)
+    partners_one = 0
+    for _ in range(trials):
+        partner, photon = create_qubits(2)
+        assign_state([partner, photon], np.array([math.sqrt(1 - p), 0, 0, math.sqrt(p)]))
+        detector.ports["in"].tx_input(Message((photon,), {"encoding": "presence"}))
+        partners_one += reduced_dm([partner])[1, 1].real > 0.5  # collapsed to |0> or |1>
+    clicks = sum(m.items[0] for m in sink.received)
+    d = dark_count_probability(params)
+    assert _within(clicks, trials, eta * p + (1 - eta * p) * d)
+    assert _within(partners_one, trials, p)
