@@ -92,7 +92,10 @@ class MemoryParams(ParamsModel):
         collection and coupling). Default 1 (ideal).
     emission_fidelity : float
         Fidelity in [0.25, 1] of the emitted memory-photon state with |Phi+>; the state is
-        the Werner state ``F |Phi+><Phi+| + (1-F)/3 (1 - |Phi+><Phi+|)``. Default 1.
+        the Werner state ``F |Phi+><Phi+| + (1-F)/3 (1 - |Phi+><Phi+|)`` (double click), or
+        the single-click state with the memory depolarised to the same Werner parameter
+        ``(4F - 1)/3`` (see :meth:`QuantumMemory.emit`). Default 1 (ideal; platform values
+        in ``scenarios/hardware/*.toml``).
 
     Examples
     --------
@@ -372,47 +375,88 @@ class QuantumMemory(Component):
         self._last_ns[slot] = now
         return True
 
-    def emit(self, slot: int, *, send: bool = False) -> tuple[Any, Any]:
+    def emit(
+        self, slot: int, *, send: bool = False, bright_state_alpha: float | None = None
+    ) -> tuple[Any, Any]:
         """Create a memory qubit in ``slot`` entangled with an emitted photon.
 
-        The pair is the Werner state of fidelity ``emission_fidelity`` with |Phi+>
-        (memory qubit first); the photon is collected with probability
-        ``emission_efficiency``, otherwise it is lost (the memory qubit stays, mixed).
-        This is the spin-photon entanglement of detection-in-the-hub links (DESIGN.md §4;
-        e.g. Humphreys et al., Nature 558, 268 (2018); Krutyanskiy et al., PRL 130, 050803
-        (2023)).
+        Two spin-photon states, one per heralding scheme of :mod:`hardware_models.bsm`
+        (DESIGN.md §4 "detection in the hub"; Humphreys et al., Nature 558, 268 (2018);
+        Krutyanskiy et al., PRL 130, 050803 (2023)):
+
+        * ``bright_state_alpha`` None (double click, Barrett & Kok, PRA 71, 060310 (2005)):
+          the Werner state of fidelity ``emission_fidelity`` with |Phi+> (memory qubit first;
+          photonic mode qubit, ``|0>`` = H/early, ``|1>`` = V/late). The photon is collected
+          with probability ``emission_efficiency``, otherwise it is lost (returned as None;
+          the memory qubit stays, mixed).
+        * ``bright_state_alpha`` in (0, 1) (single click, Cabrillo et al., PRA 59, 1025
+          (1999)): ``sqrt(1-alpha)|0>|0_ph> + sqrt(alpha)|1>|1_ph>`` with a photon-number
+          ("presence") qubit; the imperfect emission is the memory depolarised to the same
+          Werner parameter ``p = (4 F - 1)/3`` as above, and the collection efficiency is
+          the beam-splitter loss of a photon-number qubit, amplitude damping with
+          ``gamma = 1 - emission_efficiency`` (Nielsen & Chuang §8.3.5); the photon qubit
+          is always returned.
 
         Parameters
         ----------
         slot : int
             An empty slot.
         send : bool, optional
-            Also send ``Message((photon,), meta={"header": "photon", "slot": slot})`` out of
-            port ``qout`` (photon None if not collected). Default False.
+            Also send ``Message((photon,), meta)`` out of port ``qout``, with
+            ``meta = {"header": "photon", "slot": slot, "memory": name, "memory_qubit":
+            qubit, "time_ns": t}`` plus ``"encoding": "presence"`` for single click: the
+            message format :class:`hardware_models.bsm.BsmStation` reads. Default False.
+        bright_state_alpha : float, optional
+            Bright-state population in (0, 1) for single click; default None (double click).
 
         Returns
         -------
         (memory_qubit, photon)
-            ``photon`` is None if it was not collected.
+            ``photon`` is None if it was not collected (double click only).
         """
-        from modenhub_net.qubits import create_bell_pair, create_werner_pair, lose
+        from modenhub_net.qubits import (
+            amplitude_damp,
+            assign_state,
+            create_bell_pair,
+            create_qubits,
+            create_werner_pair,
+            depolarise,
+            lose,
+        )
 
         if self._qubits[self._check(slot)] is not None:
             raise SlotOccupiedError(f"{self.full_name}: slot {slot} is occupied; release it first")
         fidelity = self.params.emission_fidelity
-        mem_q, photon = create_bell_pair() if fidelity >= 1.0 else create_werner_pair(fidelity)
         eff = self.params.emission_efficiency
-        if eff < 1.0 and self.rng.random() >= eff:
-            lose(photon)
-            photon = None
+        meta: dict[str, Any] = {"header": "photon", "slot": slot, "memory": self.full_name}
+        if bright_state_alpha is None:
+            mem_q, photon = create_bell_pair() if fidelity >= 1.0 else create_werner_pair(fidelity)
+            if eff < 1.0 and self.rng.random() >= eff:
+                lose(photon)
+                photon = None
+        else:
+            from modenhub_net.errors import check_range
+
+            alpha = check_range(
+                "bright_state_alpha", bright_state_alpha, low=0.0, high=1.0,
+                low_inclusive=False, high_inclusive=False,
+            )
+            mem_q, photon = create_qubits(2)
+            assign_state(
+                [mem_q, photon], np.array([math.sqrt(1.0 - alpha), 0.0, 0.0, math.sqrt(alpha)])
+            )
+            if fidelity < 1.0:
+                depolarise(mem_q, 4.0 * (1.0 - fidelity) / 3.0)
+            if eff < 1.0:
+                amplitude_damp(photon, 1.0 - eff)
+            meta["encoding"] = "presence"
         now = self.sim.env.now
         self._qubits[slot] = mem_q
         self._stored_ns[slot] = now
         self._last_ns[slot] = now
         if send:
-            self.ports["qout"].tx_output(
-                Message((photon,), {"header": "photon", "slot": slot, "memory": self.full_name})
-            )
+            meta.update(memory_qubit=mem_q, time_ns=now)
+            self.ports["qout"].tx_output(Message((photon,), meta))
         return mem_q, photon
 
     # -- reading ----------------------------------------------------------------------

@@ -298,3 +298,40 @@ def test_stored_pair_state_matches_lindblad_integration(case: str, t: float) -> 
     rho_both, _ = _stored_pair_state(params, t, both=True)
     np.testing.assert_allclose(rho_one, one, atol=1e-10)
     np.testing.assert_allclose(rho_both, both, atol=1e-10)
+
+
+def test_single_click_emission_state_and_message() -> None:
+    alpha, fe, eta = 0.2, 0.9, 0.6
+    sim = Simulation(seed=0)
+    mem = _memory(sim, MemoryParams(emission_fidelity=fe, emission_efficiency=eta))
+    sink = Component("sink", sim=sim, port_names=("in",))
+    mem.ports["qout"].connect(sink.ports["in"])
+    m, photon = mem.emit(0, send=True, bright_state_alpha=alpha)
+    sent = sink.ports["in"].rx_input()
+    assert sent.items == (photon,) and sent.meta["memory_qubit"] is m
+    assert sent.meta["encoding"] == "presence" and sent.meta["slot"] == 0
+    # sqrt(1-a)|00> + sqrt(a)|11>, memory depolarised (Werner parameter q = (4F-1)/3),
+    # photon amplitude damped with gamma = 1 - eta (beam-splitter loss of a photon number)
+    q = (4 * fe - 1) / 3
+    ket = np.array([math.sqrt(1 - alpha), 0, 0, math.sqrt(alpha)])
+    pure = np.outer(ket, ket)
+    k0 = np.kron(np.eye(2), np.diag([1, math.sqrt(eta)]))
+    k1 = np.kron(np.eye(2), np.array([[0, math.sqrt(1 - eta)], [0, 0]]))
+    damped = k0 @ pure @ k0.T + k1 @ pure @ k1.T
+    photon_only = np.einsum("ijik->jk", damped.reshape(2, 2, 2, 2))  # trace out the memory
+    expected = q * damped + (1 - q) * np.kron(np.eye(2) / 2, photon_only)
+    np.testing.assert_allclose(reduced_dm([m, photon]), expected, atol=1e-12)
+    assert reduced_dm([photon])[1, 1].real == pytest.approx(alpha * eta)
+    with pytest.raises(UserInputError, match="bright_state_alpha"):
+        mem.emit(1, bright_state_alpha=1.0)
+
+
+def test_double_click_emission_message_names_the_memory_qubit() -> None:
+    sim = Simulation(seed=0)
+    mem = _memory(sim, MemoryParams())
+    sink = Component("sink", sim=sim, port_names=("in",))
+    mem.ports["qout"].connect(sink.ports["in"])
+    m, photon = mem.emit(1, send=True)
+    sent = sink.ports["in"].rx_input()
+    assert sent.meta["memory_qubit"] is m and sent.items == (photon,)
+    assert "encoding" not in sent.meta and sent.meta["time_ns"] == 0.0
