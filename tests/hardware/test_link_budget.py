@@ -14,7 +14,9 @@ from hardware_models.bsm import BsmParams, BsmStation
 from hardware_models.detector import Detector, DetectorParams
 from hardware_models.fibre import Fibre, FibreParams, fibre_delay_ns, fibre_transmission
 from hardware_models.link_budget import LinkBudget, detection_in_hub_budget, source_in_hub_budget
+from hardware_models.memory import MemoryParams, QuantumMemory
 from hardware_models.spdc import BELL_INDEX, SpdcParams, SpdcSource
+from hardware_models.switch import OpticalSwitch, SwitchParams, switch_transmission
 from modenhub_net.components import Component, Message
 from modenhub_net.errors import UserInputError
 from modenhub_net.qubits import (
@@ -74,23 +76,39 @@ def test_source_in_hub_budget_matches_event_simulation(mu, bell, dark_hz, length
                         coupling_efficiency_b=0.8)
     fibre_a, fibre_b = (FibreParams(length_km=length) for length in lengths)
     det = DetectorParams(efficiency=0.85, dark_count_rate_hz=dark_hz, window_ns=100.0)
-    switch, write_a, write_b = 0.8, 0.9, 0.7
+    # the path source -> switch -> fibre -> memory, with the switch component itself
+    # (8 ports, 3 stages of 0.3 dB + 0.1 dB fixed; circuits 0-1 and 2-3, 500 ns to configure)
+    switch_params = SwitchParams(architecture="multistage", loss_per_stage_db=0.3,
+                                 fixed_loss_db=0.1, reconfiguration_time_ns=500.0)
+    switch = switch_transmission(switch_params, 8)
+    write_a, write_b = 0.9, 0.7
     budget = source_in_hub_budget(source=source, fibre_a=fibre_a, fibre_b=fibre_b,
                                   switch_transmission=switch, write_efficiency_a=write_a,
                                   write_efficiency_b=write_b, detector=det)
 
     sim = Simulation(seed=41)
     spdc = SpdcSource("spdc", sim=sim, params=source)
-    qpus = []
-    for side, fibre_params, write in (("a", fibre_a, write_a), ("b", fibre_b, write_b)):
-        fibre = Fibre(f"fibre_{side}", sim=sim, params=fibre_params, extra_transmission=switch)
+    optical_switch = OpticalSwitch("switch", sim=sim, params=switch_params, n_ports=8)
+    qpus, circuits = [], []
+    for i, (side, fibre_params, write) in enumerate((("a", fibre_a, write_a), ("b", fibre_b, write_b))):
+        fibre = Fibre(f"fibre_{side}", sim=sim, params=fibre_params)
         qpu = _StoringQpu(f"qpu_{side}", sim=sim, write=write, detector=det)
-        spdc.ports[side].connect(fibre.ports["send"])
+        spdc.ports[side].connect(optical_switch.ports[f"p{2 * i}"])
+        optical_switch.ports[f"p{2 * i + 1}"].connect(fibre.ports["send"])
         fibre.ports["recv"].connect(qpu.ports["in"])
         qpus.append(qpu)
+        circuits.append(optical_switch.connect(2 * i, 2 * i + 1).circuit)
     pulses = int(30_000 * validation_scale)
-    spdc.start(pulses)
+
+    def start_when_configured(sim: Simulation):
+        for circuit in circuits:
+            yield circuit.ready_event
+        assert sim.now_ns == 500.0
+        yield from spdc.pulse_train(pulses)
+
+    sim.process(start_when_configured(sim))
     sim.run()
+    assert sum(optical_switch.drop_reasons.values()) == 0
     successes, fids = 0, []
     target = bell_state(BELL_INDEX[bell])
     for pulse in range(pulses):
@@ -213,6 +231,80 @@ def test_detection_in_hub_budget_matches_event_simulation(
     _check_mean(fids, budget.fidelity)
     assert budget.scheme == scheme and budget.target == "Psi+"
     assert budget.attempt_period_ns == pytest.approx(2 * 25_000.0 + 100.0)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "visibility", "dark_hz", "number_resolving"),
+    [("double_click", 0.9, 2.0e6, False), ("single_click", 0.85, 1.0e6, True)],
+)
+def test_detection_in_hub_budget_with_memory_switch_fibre_and_station_components(
+    scheme, visibility, dark_hz, number_resolving, validation_scale
+) -> None:
+    """The whole path built from the device components: QuantumMemory.emit (emission
+    fidelity and collection efficiency) -> Fibre -> OpticalSwitch circuit -> BsmStation."""
+    det = DetectorParams(efficiency=0.9, dark_count_rate_hz=dark_hz, window_ns=100.0,
+                         number_resolving=number_resolving, dead_time_ns=0.0)
+    alpha = 0.15
+    bsm = BsmParams(scheme=scheme, visibility=visibility, bright_state_alpha=alpha, detector=det,
+                    coincidence_window_ns=20.0)
+    fibre_a, fibre_b = FibreParams(length_km=3.0), FibreParams(length_km=5.0)
+    switch_params = SwitchParams(architecture="multistage", loss_per_stage_db=0.25,
+                                 fixed_loss_db=0.2, reconfiguration_time_ns=2_000.0)
+    n_ports = 16
+    mem_params = (MemoryParams(emission_efficiency=0.7, emission_fidelity=0.96),
+                  MemoryParams(emission_efficiency=0.5, emission_fidelity=0.92))
+    budget = detection_in_hub_budget(
+        fibre_a=fibre_a, fibre_b=fibre_b,
+        switch_transmission=switch_transmission(switch_params, n_ports),
+        emission_efficiency_a=mem_params[0].emission_efficiency,
+        emission_efficiency_b=mem_params[1].emission_efficiency,
+        emission_fidelity_a=mem_params[0].emission_fidelity,
+        emission_fidelity_b=mem_params[1].emission_fidelity, bsm=bsm,
+    )
+    sim = Simulation(seed=59)
+    station = BsmStation("bsm", sim=sim, params=bsm)
+    optical_switch = OpticalSwitch("switch", sim=sim, params=switch_params, n_ports=n_ports)
+    memories, circuits = [], []
+    for i, (side, fibre_params) in enumerate((("a", fibre_a), ("b", fibre_b))):
+        memory = QuantumMemory(f"qpu_{side}", sim=sim, params=mem_params[i], n_slots=1)
+        fibre = Fibre(f"fibre_{side}", sim=sim, params=fibre_params)
+        memory.ports["qout"].connect(fibre.ports["send"])
+        fibre.ports["recv"].connect(optical_switch.ports[f"p{2 * i}"])
+        optical_switch.ports[f"p{2 * i + 1}"].connect(station.ports[side])
+        memories.append(memory)
+        circuits.append(optical_switch.connect(2 * i, 2 * i + 1).circuit)
+    heralds, fids = [], []
+
+    def on_herald(message: Message) -> None:
+        heralds.append(message)
+        if message.meta["outcome"] != "failure":
+            fids.append(fidelity(list(message.meta["memory_qubits"]),
+                                 bell_state(message.meta["bell_index"])))
+        for memory in memories:  # free the communication qubits for the next attempt
+            memory.discard(0)
+
+    collector = Component("collector", sim=sim, port_names=("in",))
+    collector.ports["in"].bind_input_handler(on_herald)
+    station.ports["herald"].connect(collector.ports["in"])
+    offset = fibre_delay_ns(fibre_b) - fibre_delay_ns(fibre_a)
+    trials = int(8_000 * validation_scale)
+    emit_alpha = alpha if scheme == "single_click" else None
+
+    def drive(sim: Simulation):
+        for circuit in circuits:
+            yield circuit.ready_event
+        for _ in range(trials):
+            memories[1].emit(0, send=True, bright_state_alpha=emit_alpha)
+            yield sim.timeout(offset)
+            memories[0].emit(0, send=True, bright_state_alpha=emit_alpha)
+            yield sim.timeout(budget.attempt_period_ns - offset)
+
+    sim.process(drive(sim))
+    sim.run()
+    assert len(heralds) == trials and sum(optical_switch.drop_reasons.values()) == 0
+    assert heralds[0].meta["time_ns"] == pytest.approx(2_000.0 + fibre_delay_ns(fibre_b))
+    _check_rate(len(fids), trials, budget.p_success)
+    _check_mean(np.array(fids), budget.fidelity)
 
 
 def test_detection_in_hub_attempt_period_override_and_presets() -> None:
