@@ -36,7 +36,7 @@ from pydantic import Field
 from hardware_models.memory import MemoryParams, QuantumMemory
 from modenhub_net.components import Node
 from modenhub_net.config import ParamsModel
-from modenhub_net.errors import UserInputError
+from modenhub_net.errors import UserInputError, check_range
 from modenhub_net.simulation import Simulation
 
 __all__ = [
@@ -113,9 +113,14 @@ def depolar_prob_from_gate_fidelity(fidelity: float, *, n_qubits: int) -> float:
     Parameters
     ----------
     fidelity : float
-        Average gate fidelity in [0, 1].
+        Average gate fidelity in [1/d, 1] (``1/d`` is the fully depolarising gate, p = 1).
     n_qubits : int
         1 or 2.
+
+    Raises
+    ------
+    UserInputError
+        If ``n_qubits`` is not 1 or 2, or ``fidelity`` is outside ``[1/d, 1]``.
 
     Examples
     --------
@@ -124,7 +129,10 @@ def depolar_prob_from_gate_fidelity(fidelity: float, *, n_qubits: int) -> float:
     >>> round(depolar_prob_from_gate_fidelity(0.99, n_qubits=1), 6)
     0.02
     """
+    if isinstance(n_qubits, bool) or n_qubits not in (1, 2):
+        raise UserInputError(f"n_qubits = {n_qubits!r} must be 1 or 2")
     d = 2**n_qubits
+    check_range("fidelity", fidelity, low=1.0 / d, high=1.0)
     f_e = ((d + 1) * fidelity - 1) / d
     return d * d * (1.0 - f_e) / (d * d - 1)
 

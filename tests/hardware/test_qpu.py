@@ -136,3 +136,14 @@ def test_qpu_ports_and_bad_locations() -> None:
 def test_bad_qpu_params_name_the_field(field: str, value: float) -> None:
     with pytest.raises(UserInputError, match=field):
         QpuParams(**{field: value})
+
+
+def test_gate_fidelity_conversion_rejects_out_of_range() -> None:
+    # p = 1 (fully depolarising) is the lowest average fidelity, 1/d
+    assert depolar_prob_from_gate_fidelity(0.5, n_qubits=1) == pytest.approx(1.0)
+    assert depolar_prob_from_gate_fidelity(0.25, n_qubits=2) == pytest.approx(1.0)
+    for fid, n in ((1.01, 1), (0.4, 1), (0.2, 2)):
+        with pytest.raises(UserInputError, match="fidelity"):
+            depolar_prob_from_gate_fidelity(fid, n_qubits=n)
+    with pytest.raises(UserInputError, match="n_qubits"):
+        depolar_prob_from_gate_fidelity(0.99, n_qubits=3)
