@@ -290,3 +290,27 @@ def test_bad_nested_detector_and_efficiency_arguments() -> None:
         double_click_success_probability(eta_a=1.5, eta_b=0.5, bsm=BsmParams())
     with pytest.raises(UserInputError, match="emission_fidelity"):
         double_click_fidelity(eta_a=0.5, eta_b=0.5, bsm=BsmParams(), emission_fidelity_a=0.1)
+
+
+@pytest.mark.parametrize(("delay_ns", "outcomes", "times_ns"),
+                         [(6.0, ["failure", "failure"], [5.0, 11.0]), (4.0, None, [4.0])])
+def test_photons_outside_the_coincidence_window_are_separate_attempts(delay_ns, outcomes, times_ns):
+    # b arrives 6 ns after a with a 5 ns window: two one-photon attempts (both fail, no dark
+    # counts); 4 ns after a: one two-photon attempt
+    sim = Simulation(seed=4)
+    station = BsmStation("bsm", sim=sim, params=BsmParams(detector=NO_DARK, coincidence_window_ns=5.0))
+    collector = _Collector("col", sim=sim)
+    station.ports["herald"].connect(collector.ports["in"])
+    (ma, pa), (mb, pb) = _emit("double_click", 0.1, 1.0), _emit("double_click", 0.1, 1.0)
+
+    def drive(sim):
+        station.ports["a"].tx_input(Message((pa,), {"memory_qubit": ma}))
+        yield sim.timeout(delay_ns)
+        station.ports["b"].tx_input(Message((pb,), {"memory_qubit": mb}))
+
+    sim.process(drive(sim))
+    sim.run()
+    assert station.attempts == len(times_ns)
+    assert [h.meta["time_ns"] for h in collector.heralds] == times_ns
+    if outcomes is not None:
+        assert [h.meta["outcome"] for h in collector.heralds] == outcomes
