@@ -356,3 +356,36 @@ def test_bad_arguments() -> None:
         detection_in_hub_budget(**common, **kw, attempt_period_ns=0.0)
     with pytest.raises(UserInputError, match="emission_efficiency_b"):
         detection_in_hub_budget(**common, **{**kw, "emission_efficiency_b": -0.1})
+
+
+def test_ideal_preset_budgets_against_closed_forms() -> None:
+    """The ideal preset (everything perfect) reaches the textbook limits of both schemes."""
+    from hardware_models.presets import load_preset
+    from hardware_models.switch import switch_transmission as sw_eta
+
+    ideal = load_preset("ideal")
+    fibre = ideal.fibre.model_copy(update={"length_km": 20.0})
+    eta_switch = sw_eta(ideal.switch, 64)
+    assert eta_switch == 1.0 and fibre_transmission(fibre) == 1.0
+    detection = detection_in_hub_budget(
+        fibre_a=fibre, fibre_b=fibre, switch_transmission=eta_switch,
+        emission_efficiency_a=ideal.memory.emission_efficiency,
+        emission_efficiency_b=ideal.memory.emission_efficiency,
+        emission_fidelity_a=ideal.memory.emission_fidelity,
+        emission_fidelity_b=ideal.memory.emission_fidelity, bsm=ideal.bsm,
+    )
+    # linear-optics BSM: at most 1/2 (two of the four Bell states), perfect state
+    assert detection.p_success == pytest.approx(0.5, rel=1e-12)
+    assert detection.fidelity == pytest.approx(1.0, abs=1e-12)
+    assert detection.attempt_period_ns == pytest.approx(2 * 100_000.0 + 1.0)
+    stored = source_in_hub_budget(
+        source=ideal.source, fibre_a=fibre, fibre_b=fibre, switch_transmission=eta_switch,
+        write_efficiency_a=ideal.memory.write_efficiency,
+        write_efficiency_b=ideal.memory.write_efficiency, detector=ideal.detector,
+    )
+    # lossless heralded storage: a herald whenever n >= 1 pairs, P = mu/(1+mu); the two
+    # single-excitation memories keep photons of the same pair with probability 1/n, so
+    # q = E[1/n | n >= 1] = ln(1+mu)/mu for thermal pairs and F = (1 + 3 q)/4
+    mu = ideal.source.mu
+    assert stored.p_success == pytest.approx(mu / (1 + mu), rel=1e-9)
+    assert stored.fidelity == pytest.approx((1 + 3 * math.log1p(mu) / mu) / 4, rel=1e-9)
