@@ -9,9 +9,12 @@ Everything is a pure function of frozen parameters (cached below the surface).
 * :func:`detection_in_hub_budget` — QPU emitter -> fibre -> switch -> hub BSM station
   (:mod:`hardware_models.bsm`, double or single click).
 
-The switch loss enters as a transmission per photon pass (for the switch model,
-``hardware_models.switch.switch_transmission(params, n_ports)``); each photon passes the
-switch once.
+The switch loss enters as a transmission per photon pass, given directly
+(``switch_transmission``) or as the switch model itself (``switch=SwitchParams(...)``,
+``n_ports=N``: ``hardware_models.switch.switch_transmission(switch, N)``, which grows with
+``ceil(log2 N)`` for a multistage fabric); each photon passes the switch once. The switch's
+reconfiguration time is a per-circuit set-up cost, not a per-attempt one, so it is not in
+the attempt period.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from hardware_models.spdc import (
     spdc_stored_herald_probability,
     spdc_stored_state,
 )
-from modenhub_net.errors import check_range
+from hardware_models.switch import SwitchParams
+from hardware_models.switch import switch_transmission as switch_pass_transmission
+from modenhub_net.errors import UserInputError, check_range
 
 __all__ = ["LinkBudget", "detection_in_hub_budget", "source_in_hub_budget"]
 
@@ -86,16 +91,35 @@ def _fidelity(rho: np.ndarray, bell_index: int) -> float:
     return float(np.real(np.conj(ket) @ rho @ ket))
 
 
+def _switch_pass(
+    switch_transmission: float | None, switch: SwitchParams | None, n_ports: int | None
+) -> float:
+    """Transmission of one switch pass from exactly one of the two ways of giving it."""
+    if switch is None:
+        if n_ports is not None:
+            raise UserInputError("n_ports is given without switch; pass both or neither")
+        if switch_transmission is None:
+            raise UserInputError("give switch_transmission, or switch and n_ports")
+        return check_range("switch_transmission", switch_transmission, low=0.0, high=1.0)
+    if switch_transmission is not None:
+        raise UserInputError("give either switch_transmission or switch (with n_ports), not both")
+    if n_ports is None:
+        raise UserInputError("switch is given without n_ports")
+    return switch_pass_transmission(switch, n_ports)
+
+
 def source_in_hub_budget(
     *,
     source: SpdcParams,
     fibre_a: FibreParams,
     fibre_b: FibreParams,
-    switch_transmission: float,
+    switch_transmission: float | None = None,
     write_efficiency_a: float,
     write_efficiency_b: float,
     detector: DetectorParams,
     classical_processing_ns: float = 0.0,
+    switch: SwitchParams | None = None,
+    n_ports: int | None = None,
 ) -> LinkBudget:
     """Budget of the source-in-hub link: SPDC in the hub, heralded storage at QPUs A and B.
 
@@ -116,16 +140,19 @@ def source_in_hub_budget(
         Hub pair source (target state ``source.bell_state``).
     fibre_a, fibre_b : FibreParams
         Hub-to-QPU fibres.
-    switch_transmission : float
-        Transmission of one switch pass, in [0, 1].
+    switch_transmission : float, optional
+        Transmission of one switch pass, in [0, 1]; or give ``switch`` and ``n_ports``.
     write_efficiency_a, write_efficiency_b : float
         Per-photon absorption probability of the QPU memories, in [0, 1].
     detector : DetectorParams
         Each QPU's herald detector.
     classical_processing_ns : float, optional
         Fixed classical processing time per attempt in ns, >= 0 (default 0).
+    switch, n_ports : SwitchParams and int, optional
+        The hub switch and its port count, instead of ``switch_transmission``: the pass
+        transmission is then :func:`hardware_models.switch.switch_transmission`.
     """
-    check_range("switch_transmission", switch_transmission, low=0.0, high=1.0)
+    switch_transmission = _switch_pass(switch_transmission, switch, n_ports)
     check_range("classical_processing_ns", classical_processing_ns, low=0.0)
     ta, tb = fibre_transmission(fibre_a), fibre_transmission(fibre_b)
     eta_a, eta_b = switch_transmission * ta, switch_transmission * tb
@@ -170,13 +197,15 @@ def detection_in_hub_budget(
     *,
     fibre_a: FibreParams,
     fibre_b: FibreParams,
-    switch_transmission: float,
+    switch_transmission: float | None = None,
     emission_efficiency_a: float,
     emission_efficiency_b: float,
     emission_fidelity_a: float,
     emission_fidelity_b: float,
     bsm: BsmParams,
     attempt_period_ns: float | None = None,
+    switch: SwitchParams | None = None,
+    n_ports: int | None = None,
 ) -> LinkBudget:
     """Budget of the detection-in-hub link: QPU emitters, BSM station in the hub.
 
@@ -193,8 +222,8 @@ def detection_in_hub_budget(
     ----------
     fibre_a, fibre_b : FibreParams
         QPU-to-hub fibres.
-    switch_transmission : float
-        Transmission of one switch pass, in [0, 1].
+    switch_transmission : float, optional
+        Transmission of one switch pass, in [0, 1]; or give ``switch`` and ``n_ports``.
     emission_efficiency_a, emission_efficiency_b : float
         Probability in [0, 1] that an emitted photon enters the fibre (collection,
         frequency conversion).
@@ -205,8 +234,11 @@ def detection_in_hub_budget(
         Hub BSM station.
     attempt_period_ns : float, optional
         Override of the attempt period in ns (> 0).
+    switch, n_ports : SwitchParams and int, optional
+        The hub switch and its port count, instead of ``switch_transmission`` (see
+        :func:`source_in_hub_budget`).
     """
-    check_range("switch_transmission", switch_transmission, low=0.0, high=1.0)
+    switch_transmission = _switch_pass(switch_transmission, switch, n_ports)
     check_range("emission_efficiency_a", emission_efficiency_a, low=0.0, high=1.0)
     check_range("emission_efficiency_b", emission_efficiency_b, low=0.0, high=1.0)
     ta, tb = fibre_transmission(fibre_a), fibre_transmission(fibre_b)

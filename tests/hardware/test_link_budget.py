@@ -389,3 +389,33 @@ def test_ideal_preset_budgets_against_closed_forms() -> None:
     mu = ideal.source.mu
     assert stored.p_success == pytest.approx(mu / (1 + mu), rel=1e-9)
     assert stored.fidelity == pytest.approx((1 + 3 * math.log1p(mu) / mu) / 4, rel=1e-9)
+
+
+def test_budget_takes_the_switch_model_and_its_port_count() -> None:
+    fibre = FibreParams(length_km=10.0)
+    sw = SwitchParams(architecture="multistage", loss_per_stage_db=0.5)
+    bsm = BsmParams(detector=DetectorParams(dark_count_rate_hz=0.0))
+    emit = {"emission_efficiency_a": 0.5, "emission_efficiency_b": 0.5,
+            "emission_fidelity_a": 1.0, "emission_fidelity_b": 1.0, "bsm": bsm}
+    probabilities = []
+    for n in (2, 8, 128):
+        by_model = detection_in_hub_budget(fibre_a=fibre, fibre_b=fibre, switch=sw, n_ports=n, **emit)
+        by_value = detection_in_hub_budget(fibre_a=fibre, fibre_b=fibre,
+                                           switch_transmission=switch_transmission(sw, n), **emit)
+        assert by_model.p_success == by_value.p_success
+        # P = eta_A eta_B eta_d^2 / 2 with eta = emission * fibre * 10^(-0.05 ceil(log2 N))
+        eta = 0.5 * 10**-0.2 * 10 ** (-0.05 * math.ceil(math.log2(n))) * 0.9
+        assert by_model.p_success == pytest.approx(eta * eta / 2, rel=1e-12)
+        probabilities.append(by_model.p_success)
+    assert probabilities[0] > probabilities[1] > probabilities[2]
+    stored = source_in_hub_budget(source=SpdcParams(), fibre_a=fibre, fibre_b=fibre, switch=sw,
+                                  n_ports=16, write_efficiency_a=1.0, write_efficiency_b=1.0,
+                                  detector=DetectorParams())
+    assert stored.transmissions["switch"] == pytest.approx(10 ** (-0.2))
+    with pytest.raises(UserInputError, match="not both"):
+        detection_in_hub_budget(fibre_a=fibre, fibre_b=fibre, switch=sw, n_ports=4,
+                                switch_transmission=0.5, **emit)
+    with pytest.raises(UserInputError, match="n_ports"):
+        detection_in_hub_budget(fibre_a=fibre, fibre_b=fibre, switch=sw, **emit)
+    with pytest.raises(UserInputError, match="switch_transmission"):
+        detection_in_hub_budget(fibre_a=fibre, fibre_b=fibre, **emit)
