@@ -405,8 +405,10 @@ class BsmStation(Component):
     own random stream, discards the photons and assigns the heralded state to the two memory
     qubits. On failure the photons are discarded and the memories keep their reduced state.
     Output: ``Message((label,), meta={"header": "herald", "outcome": label, "bell_index": i,
-    "memory_qubits": (qA, qB), "time_ns": t, "attempt": ...})`` with ``label`` one of
-    ``"Psi+"``, ``"Psi-"`` (``bell_index`` 2, 3) or ``"failure"`` (``bell_index`` None).
+    "memory_qubits": (qA, qB), "state": rho, "time_ns": t, "attempt": ...})`` with ``label``
+    one of ``"Psi+"``, ``"Psi-"`` (``bell_index`` 2, 3) or ``"failure"`` (``bell_index`` None);
+    ``rho`` is the 4x4 post-herald state of (qA, qB) just assigned to them (None on failure
+    or without memory qubits).
 
     Parameters
     ----------
@@ -494,16 +496,19 @@ class BsmStation(Component):
         for photon in (ph_a, ph_b):
             if photon is not None and getattr(photon, "state", None) is not None:
                 discard(photon)
+        post_state = None
         if chosen is not None:
             self.successes += 1
             if rho_mem is not None:
                 state = weights[chosen] / probs[chosen]
-                assign_state([mem_a, mem_b], (state + state.conj().T) / 2)
+                post_state = (state + state.conj().T) / 2
+                assign_state([mem_a, mem_b], post_state)
         meta: dict[str, Any] = {
             "header": "herald",
             "outcome": label,
             "bell_index": index,
             "memory_qubits": (mem_a, mem_b),
+            "state": post_state,
             "time_ns": self.sim.now_ns,
             "attempt": attempt,
         }

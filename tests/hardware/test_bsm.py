@@ -33,6 +33,7 @@ from modenhub_net.qubits import (
     depolarise,
     fidelity,
     lose,
+    reduced_dm,
 )
 from modenhub_net.simulation import Simulation
 
@@ -72,8 +73,13 @@ def _run(bsm: BsmParams, eta_a: float, eta_b: float, trials: int, *, seed: int,
         herald = station.process_attempt(msgs[0], msgs[1])
         if herald.meta["outcome"] != "failure":
             successes += 1
+            # the herald carries the post-herald state of the two remote qubits
+            np.testing.assert_allclose(herald.meta["state"],
+                                       reduced_dm(list(herald.meta["memory_qubits"])), atol=1e-12)
             fids.append(fidelity(list(herald.meta["memory_qubits"]),
                                  bell_state(herald.meta["bell_index"])))
+        else:
+            assert herald.meta["state"] is None
     return successes, np.array(fids)
 
 
