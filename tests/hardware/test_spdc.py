@@ -83,10 +83,19 @@ def test_heralded_state_matches_photon_level_monte_carlo(
     rho = spdc_heralded_state(params, eta_a=eta_a, eta_b=eta_b, detector=det)
     assert abs(mc.herald_probability - p) <= K * math.sqrt(p * (1 - p) / mc.n_pulses)
     assert abs(mc.fidelity - f) <= K * mc.fidelity_se
-    # The whole state: Werner around the target. Statistical noise of the 15 tomographic
-    # parameters gives a trace distance ~ sqrt(15 / n_heralds) / 2 at most.
-    distance = 0.5 * np.abs(np.linalg.eigvalsh(mc.state - rho)).sum()
-    assert distance <= 2.0 * math.sqrt(9.0 / mc.n_heralds)
+    # The whole state, parameter by parameter: each of the 9 correlations <s_u s_v> of the
+    # tomography (k heralds in setting (u, v)) within 5 binomial standard errors
+    # sqrt((1 - E^2)/k) of the closed-form state's, and each of the 6 local Bloch components
+    # (about n_heralds / 3 heralds per basis) within 5 standard errors of the closed form's 0.
+    paulis = {"X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
+              "Z": np.diag([1, -1])}
+    for (u, v), (e_mc, k) in mc.correlations.items():
+        e = float(np.real(np.trace(rho @ np.kron(paulis[u], paulis[v]))))
+        assert abs(e_mc - e) <= K * math.sqrt(max(1 - e * e, 1 / k) / k), (u, v)
+    for op in paulis.values():
+        for local in (np.kron(op, np.eye(2)), np.kron(np.eye(2), op)):
+            assert abs(np.real(np.trace(rho @ local))) < 1e-12  # Werner: no local Bloch vector
+            assert abs(np.real(np.trace(mc.state @ local))) <= K * math.sqrt(3 / mc.n_heralds)
     assert fidelity(rho, bell_state(BELL_INDEX[bell])) == pytest.approx(f)
 
 
