@@ -11,9 +11,9 @@ Poisson statistics ``P(n) = e^-mu mu^n / n!`` (same reference). Both are availab
 Multi-pair model
 ----------------
 The ``n`` pairs of a pulse are treated as ``n`` *distinguishable* pairs, each in the target
-Bell state (the multimode / independent-pairs picture of multi-pair noise in Takesue &
-Shimizu 2010, which gives their visibility ``1/(1 + 2 mu)`` for thermal pairs). Each
-photon is lost independently with its arm efficiency. Bosonic bunching of pairs emitted into
+Bell state (the independent-pairs picture of multi-pair noise; Takesue & Shimizu 2010
+treat distinguishable and indistinguishable pairs). Each photon is lost independently with
+its arm efficiency. Bosonic bunching of pairs emitted into
 a single mode is not modelled (it would weight the ``n + 1`` polarisation configurations per
 arm uniformly instead of binomially); this is the documented approximation.
 
@@ -36,7 +36,11 @@ or exactly one count for PNR) and the other nothing. Derivation (exact sum over 
   Pauli tomography is the Werner state ``p |B><B| + (1-p) I/4`` with ``p = 2x - 1``:
   ``F = (1 + 3p) / 4`` (Werner, PRA 40, 4277 (1989)). Multi-pair terms thus mix the target
   with white noise, ``F = 1 - O(mu)``, as known for polarisation-entangled SPDC sources
-  (Takesue & Shimizu 2010: visibility ``V ~ 1/(1 + 2 mu)`` for small efficiencies).
+  (Takesue & Shimizu 2010). Low-efficiency limit (ideal detectors, ``t -> 0``): a
+  coincidence comes from the two photons of one pair (weight ``E[n] t^2 = mu t^2``, always
+  correlated) or of two different pairs (weight ``E[n(n-1)] t^2``, correlated half the
+  time), so ``p = V = 1 / (1 + E[n(n-1)] / mu)``: ``1/(1 + 2 mu)`` for thermal and
+  ``1/(1 + mu)`` for Poisson pair statistics (derived here; tested).
   Validated against the photon-level Monte Carlo :mod:`hardware_models.photon_mc`.
 
 Heralded state 2: heralded storage in single-excitation memories (:func:`spdc_stored_state`)

@@ -102,8 +102,9 @@ def test_heralded_state_matches_photon_level_monte_carlo(
 @pytest.mark.parametrize(("statistics", "werner_p"), [("thermal", lambda mu: 1 / (1 + 2 * mu)),
                                                       ("poisson", lambda mu: 1 / (1 + mu))])
 def test_low_efficiency_limit_is_white_noise_of_order_mu(statistics, werner_p) -> None:
-    # small arm efficiencies, ideal detectors: Werner parameter 1/(1+2mu) for thermal pairs
-    # (Takesue & Shimizu, Opt. Commun. 283, 276 (2010)), 1/(1+mu) for Poisson pairs
+    # small arm efficiencies, ideal detectors: same-pair coincidences (weight E[n] t^2, always
+    # correlated) against different-pair ones (E[n(n-1)] t^2, correlated half the time) give
+    # the Werner parameter 1/(1 + E[n(n-1)]/mu): 1/(1+2mu) thermal, 1/(1+mu) Poisson
     for mu in (0.01, 0.1, 0.5):
         params = SpdcParams(mu=mu, pair_statistics=statistics)
         f = spdc_heralded_fidelity(params, eta_a=1e-4, eta_b=1e-4, detector=IDEAL)
