@@ -45,12 +45,14 @@ estimate only shapes the split across rounds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from modenhub_net.aggregate.analytic import attempts_for_target
 from modenhub_net.errors import UserInputError, check_range
 
-__all__ = ["adaptive_schedule", "schedule_label"]
+__all__ = ["adaptive_schedule", "adaptive_schedules", "schedule_label"]
 
 #: refuse to plan more than this many attempts (p tiny or target ~ 1): O(R M^2) planning
 MAX_TOTAL_ATTEMPTS = 5_000
@@ -99,6 +101,41 @@ def adaptive_schedule(
     >>> adaptive_schedule(p, rounds=3, target_success=analytic_success(p, k=7, rounds=3))
     (5, 7, 9)
     """
+    rounds, total, cap = _plan_size(p, rounds=rounds, target_success=target_success,
+                                    max_parallel=max_parallel)
+    return _plan(1.0 - float(p), rounds=rounds, total=total, cap=cap)
+
+
+def adaptive_schedules(
+    p: Sequence[float],
+    *,
+    rounds: int,
+    target_success: Sequence[float],
+    max_parallel: int | None = None,
+) -> list[tuple[int, ...]]:
+    """:func:`adaptive_schedule` for many ``(p, target_success)`` at once (same results).
+
+    The Bellman recursion runs once for all of them, padded to the largest total; each
+    entry's arithmetic is exactly that of its own :func:`adaptive_schedule` call, so the
+    schedules are identical. Falls back to one call each when the padded tables would be
+    large.
+    """
+    sizes = [_plan_size(pi, rounds=rounds, target_success=ti, max_parallel=max_parallel)
+             for pi, ti in zip(p, target_success, strict=True)]
+    if not sizes:
+        return []
+    q = 1.0 - np.asarray(p, dtype=float)
+    totals = np.array([size[1] for size in sizes])
+    caps = np.array([size[2] for size in sizes])
+    kmax = int(np.minimum(caps, totals).max())
+    if len(sizes) * kmax * (int(totals.max()) + 1) > 2_000_000:
+        return [_plan(qi, rounds=r, total=m, cap=c) for qi, (r, m, c) in zip(q, sizes, strict=True)]
+    return _plan_many(q, rounds=sizes[0][0], totals=totals, caps=caps)
+
+
+def _plan_size(p: float, *, rounds: int, target_success: float,
+               max_parallel: int | None) -> tuple[int, int, int]:
+    """Validate the arguments of :func:`adaptive_schedule`; ``(rounds, total, cap)``."""
     check_range("p", p, low=0.0, high=1.0, low_inclusive=False)
     if isinstance(rounds, bool) or int(rounds) != rounds or rounds < 1:
         raise UserInputError(f"rounds = {rounds!r} must be an integer >= 1")
@@ -119,7 +156,48 @@ def adaptive_schedule(
             f"target_success = {target_success!r} at p = {p!r} needs {total} attempts "
             f"(more than {MAX_TOTAL_ATTEMPTS}); lower the target"
         )
-    return _plan(1.0 - float(p), rounds=rounds, total=total, cap=max_parallel or total)
+    return rounds, total, max_parallel or total
+
+
+def _plan_many(q: np.ndarray, *, rounds: int, totals: np.ndarray, caps: np.ndarray) -> list[tuple[int, ...]]:
+    """:func:`_plan` for many ``(q, total, cap)``: one ``(entries, k, m)`` table per round.
+
+    Entry ``i`` sees ``k + q_i**k f_prev[i, m - k]`` for ``1 <= k <= min(cap_i, total_i)``,
+    ``m - k >= 0`` (elsewhere +inf): elementwise the same numbers as its own :func:`_plan`,
+    with the same tie rule, so the arg-mins agree.
+    """
+    kmax_each = np.minimum(caps, totals)
+    kmax = int(kmax_each.max())
+    size = int(totals.max()) + 1
+    k = np.arange(1, kmax + 1)
+    discount = q[:, None] ** k.astype(float)[None, :]  # (entries, k)
+    src = np.arange(size)[None, :] - k[:, None]  # (k, m)
+    valid = (src >= 0)[None, :, :] & (k[None, :, None] <= kmax_each[:, None, None])
+    src = np.where(src >= 0, src, 0)
+    f_prev = np.full((q.size, size), np.inf)
+    f_prev[:, 0] = 0.0
+    choices = []
+    rows = np.arange(q.size)[:, None, None]
+    with np.errstate(invalid="ignore", under="ignore", over="ignore"):
+        for _ in range(rounds):
+            cost = np.where(valid, k[None, :, None] + discount[:, :, None] * f_prev[rows, src[None]], np.inf)
+            best = cost.min(axis=1)
+            near = cost <= best[:, None, :] * (1.0 + 1e-12)
+            choice = kmax - np.argmax(near[:, ::-1, :], axis=1)
+            best[:, 0], choice[:, 0] = 0.0, 0
+            choices.append(choice)
+            f_prev = best
+    schedules = []
+    for i, total in enumerate(totals.tolist()):
+        schedule, m = [], total
+        for t in range(rounds, 0, -1):
+            kk = int(choices[t - 1][i, m]) if m > 0 else 0
+            schedule.append(kk)
+            m -= kk
+        if m != 0:  # pragma: no cover - guarded by the feasibility check
+            raise AssertionError("adaptive plan did not place all attempts")
+        schedules.append(tuple(schedule))
+    return schedules
 
 
 def _plan(q: float, *, rounds: int, total: int, cap: int) -> tuple[int, ...]:

@@ -19,22 +19,26 @@ until its budget of R rounds is spent (failure). Strategies:
 ``adaptive_online``
     the same rule with p_eff estimated from the heralds seen so far in the point.
 
-Vectorisation: every request's *fresh* outcome (what it would do without a cache) is drawn
-for all requests at once (:func:`sample_schedule`: the index of the first successful attempt
-is geometric, which fixes the round and the attempts; the successes among the rest of that
-round are binomial). The cache only couples requests of the same unordered
-pair; :func:`resolve_cache` turns the fresh outcomes into hits with array operations over the
-requests sorted by pair (no loop over requests or rounds). ``adaptive_online`` loops over a
-handful of batches (sizes doubling), each vectorised.
+Vectorisation: every request's *fresh* outcome (what it would do without a cache) is one
+uniform: the index of the first successful attempt is geometric, so the round it falls in is
+the number of thresholds ``1 - q**S_r`` the uniform reaches (inverse CDF). That *outcome code*
+is computed for every request of every point of a study in one pass, and the per-request
+columns and the per-point summaries are looked up from it. In the cached strategy a
+successful round leaves a spare pair with probability ``P(>= 2 heralds | >= 1)`` (a second
+uniform); the cache only couples requests of the same unordered pair, and
+:func:`resolve_cache` turns fresh outcomes into hits with array operations over the requests
+sorted by pair (no loop over requests or rounds). ``adaptive_online`` loops over a handful
+of batches (sizes doubling), each vectorised (:func:`sample_schedule`).
 
-Randomness and reproducibility: no global RNG. A point (N, strategy) draws its requests from
-the stream ``aggregate/requests/N={N}`` (shared by all strategies at that N: common random
-numbers, so the strategies see the same request sequence) and its attempt outcomes from
-``aggregate/{strategy}/N={N}``, both children of the root ``seed`` by
-:func:`modenhub_net.simulation.stream_seed_sequence`. Hence a point's numbers depend only on
-(model, adaptive settings, N, strategy, trials, seed): running N = 128 alone gives exactly the
-numbers it has inside the full study, whatever else is run and in which order. Numbers are
-reproducible for a given numpy version (numpy's PCG64 and its distribution algorithms);
+Randomness and reproducibility: no global RNG. The points at one N draw from one PCG64
+stream ``aggregate/N={N}``, a child of the root ``seed`` by
+:func:`modenhub_net.simulation.stream_seed_sequence`, cut into disjoint substreams by
+``PCG64.advance`` (:class:`_PointStreams`): the requests (shared by all strategies at that N:
+common random numbers, so the strategies see the same request sequence) and one substream
+per strategy. Hence a point's numbers depend only on (model, adaptive settings, N, strategy,
+trials, seed): running N = 128 alone gives exactly the numbers it has inside the full study,
+whatever else is run and in which order. Numbers are reproducible for a given numpy version
+(numpy's PCG64 and its distribution algorithms);
 they are not promised across numpy releases that change those algorithms.
 """
 
@@ -46,9 +50,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from modenhub_net.aggregate.adaptive import adaptive_schedule, schedule_label
+from modenhub_net.aggregate.adaptive import adaptive_schedule, adaptive_schedules, schedule_label
 from modenhub_net.aggregate.analytic import (
-    analytic_mean_attempts,
     analytic_success,
     as_schedule,
 )
@@ -70,6 +73,7 @@ __all__ = [
     "draw_requests",
     "sample_schedule",
     "resolve_cache",
+    "resolve_cache_rows",
     "strategy_schedule",
     "simulate_point",
     "summarise",
@@ -115,12 +119,42 @@ REQUEST_COLUMNS: tuple[str, ...] = (
 CACHED_STRATEGIES = frozenset({"orchestrated"})
 
 
-def _rng(seed: int, name: str) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(stream_seed_sequence(seed, name)))
+class _PointStreams:
+    """The random streams of every point at one N: substreams of one named stream.
+
+    One PCG64 stream ``aggregate/N={N}`` (a child of the root seed by its name, see
+    :func:`modenhub_net.simulation.stream_seed_sequence`) is cut into disjoint substreams
+    of 2**64 draws each with ``PCG64.advance``: substream 0 draws the requests (shared by
+    every strategy at that N: common random numbers), substream ``1 + i`` the outcomes of
+    strategy ``STRATEGIES[i]``. A point's draws therefore depend only on (seed, N,
+    strategy), never on which other points run, and setting up a point costs a state reset
+    and a jump instead of a new seed sequence.
+
+    The substreams share one bit generator: use one at a time (each call resets it).
+    """
+
+    def __init__(self, seed: int, n_qpus: int) -> None:
+        self._bits = np.random.PCG64(stream_seed_sequence(seed, f"aggregate/N={n_qpus}"))
+        self._start = self._bits.state
+        self._generator = np.random.Generator(self._bits)
+
+    def requests(self) -> np.random.Generator:
+        """The generator positioned at the start of the request substream."""
+        self._bits.state = self._start
+        return self._generator
+
+    def outcomes(self, strategy: str) -> np.random.Generator:
+        """The generator positioned at the start of ``strategy``'s substream."""
+        self._bits.state = self._start
+        self._bits.advance((1 + STRATEGIES.index(strategy)) << 64)
+        return self._generator
 
 
-def draw_requests(n_qpus: int, trials: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Requests ``(s, d)`` uniform over ordered pairs with ``s != d`` (stream ``aggregate/requests/N=..``).
+def draw_requests(
+    n_qpus: int, trials: int, *, seed: int, streams: _PointStreams | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Requests ``(s, d)`` uniform over ordered pairs with ``s != d`` (request substream of
+    ``aggregate/N=..``, see :class:`_PointStreams`).
 
     Parameters
     ----------
@@ -130,6 +164,8 @@ def draw_requests(n_qpus: int, trials: int, *, seed: int) -> tuple[np.ndarray, n
         Number of requests (>= 1).
     seed : int
         Root seed (>= 0).
+    streams : _PointStreams, optional
+        The streams of this N and seed, if the caller already has them.
 
     Returns
     -------
@@ -137,7 +173,7 @@ def draw_requests(n_qpus: int, trials: int, *, seed: int) -> tuple[np.ndarray, n
     """
     if n_qpus < 2:
         raise UserInputError(f"n_qpus = {n_qpus!r}: requests need N >= 2 (no pair s != d)")
-    rng = _rng(seed, f"aggregate/requests/N={n_qpus}")
+    rng = (streams or _PointStreams(seed, n_qpus)).requests()
     u = rng.random((2, trials))
     s = (u[0] * n_qpus).astype(np.int32)  # uniform on 0..N-1
     d = (u[1] * (n_qpus - 1)).astype(np.int32)  # uniform on 0..N-2, then skip s
@@ -255,19 +291,7 @@ def resolve_cache(pair: np.ndarray, fills: np.ndarray) -> np.ndarray:
         ``hit`` per request, in request order.
     """
     pair = np.asarray(pair)
-    fills = np.asarray(fills, dtype=bool)
-    n = pair.size
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    order = np.argsort(pair, kind="stable")
-    ps, fs = pair[order], fills[order]
-    cut = np.ones(n, dtype=bool)
-    cut[1:] = (ps[1:] != ps[:-1]) | ~fs[:-1]
-    index = np.arange(n)
-    piece_start = np.maximum.accumulate(np.where(cut, index, 0))
-    hit = np.empty(n, dtype=bool)
-    hit[order] = (index - piece_start) % 2 == 1
-    return hit
+    return resolve_cache_rows(pair.reshape(1, -1), np.asarray(fills, dtype=bool).reshape(1, -1))[0]
 
 
 def strategy_schedule(
@@ -400,7 +424,8 @@ def _requests_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     columns["strategy"] = pd.Categorical.from_codes(
         columns["strategy"].astype(np.int8), categories=list(STRATEGIES)
     )
-    return pd.DataFrame(columns, columns=list(REQUEST_COLUMNS))
+    # the arrays are fresh and owned by the frame from here on: no copy, no consolidation
+    return pd.DataFrame(columns, columns=list(REQUEST_COLUMNS), copy=False)
 
 
 def _online(
@@ -477,47 +502,25 @@ def simulate_point(
     if isinstance(trials, bool) or int(trials) != trials or trials < 1:
         raise UserInputError(f"trials = {trials!r} must be an integer >= 1")
     trials = int(trials)
-    settings = adaptive or AdaptiveSettings()
-    s, d = draw_requests(n_qpus, trials, seed=seed)
-    p = model.p_eff(n_qpus)
-    rng = _rng(seed, f"aggregate/{strategy}/N={n_qpus}")
-    nan = float("nan")
-    a_success = a_attempts = nan
-    hit = np.zeros(trials, dtype=bool)
-    if strategy == "adaptive_online":
-        success, rounds, attempts, schedule = _online(rng, model, n_qpus, trials, settings)
-    else:
-        schedule = strategy_schedule(model, n_qpus, strategy, adaptive=settings)
-        if strategy in CACHED_STRATEGIES:
-            success, rounds, attempts, heralds = sample_schedule(rng, p, schedule, trials)
-            lo = np.minimum(s, d).astype(np.int64)
-            hi = np.maximum(s, d).astype(np.int64)
-            hit = resolve_cache(lo * n_qpus + hi, heralds >= 2)
-            success = success | hit
-            attempts = np.where(hit, 0, attempts).astype(np.int32)
-            rounds = np.where(hit, 0, rounds).astype(np.int16)
-        else:
-            cum = [int(c) for c in np.cumsum(schedule)]
-            success, rounds, attempts, _ = _fresh(
-                rng.random(trials), np.log1p(-p), cum, int(np.count_nonzero(schedule)),
-                need_after=False,
-            )
-            a_success = analytic_success(p, k=schedule)
-            a_attempts = analytic_mean_attempts(p, k=schedule)
+    if n_qpus < 2:
+        raise UserInputError(f"n_qpus = {n_qpus!r}: requests need N >= 2 (no pair s != d)")
+    raw, cols = _study_arrays(model, [(int(n_qpus), strategy)], trials, seed,
+                              adaptive or AdaptiveSettings())
+    row = raw.iloc[0]
     return PointResult(
         n_qpus=int(n_qpus),
         strategy=strategy,
-        p_eff=p,
-        k_parallel=model.k_parallel(n_qpus),
-        schedule=tuple(schedule),
-        s=s,
-        d=d,
-        success=success,
-        attempts=attempts,
-        rounds=rounds,
-        cache_hit=hit,
-        analytic_success=a_success,
-        analytic_mean_attempts=a_attempts,
+        p_eff=float(row["p_eff"]),
+        k_parallel=int(row["k_parallel"]),
+        schedule=tuple(row["schedule_used"]),
+        s=cols["s"],
+        d=cols["d"],
+        success=cols["success"],
+        attempts=cols["attempts"],
+        rounds=cols["rounds"],
+        cache_hit=cols["cache_hit"],
+        analytic_success=float(row["analytic_success_rate"]),
+        analytic_mean_attempts=float(row["analytic_mean_attempts"]),
     )
 
 
@@ -639,121 +642,223 @@ def _study_arrays(
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """All points of a study at once; per point exactly the draws of :func:`simulate_point`.
 
-    Each point still draws from its own named streams (so its numbers do not depend on the
-    other points); what is batched is the arithmetic: the inverse-CDF kernel runs once over
-    the uniforms of every point, the summaries are segment reductions. Per point, only the
-    stream set-up, the cache resolution (one sort per N) and ``adaptive_online``'s re-plans
-    remain in Python.
+    Each point draws from its own named streams (so its numbers do not depend on the other
+    points); what is batched is everything else. Every request gets an *outcome code*: ``c <
+    R`` succeeded in round ``c + 1``, ``R`` failed, ``R + 1`` was a cache hit. The code is
+    the number of thresholds ``1 - q**S_r`` its uniform reaches (the inverse CDF of the
+    geometric index of the first success), computed for every request of every point in one
+    pass; the per-request columns are then looked up from small per-point tables, and the
+    summaries are per-point histograms of the codes. Per point only the stream set-up, the
+    stable sort of the cache's pair ids and ``adaptive_online``'s re-plans remain in Python.
     """
     n_points, rounds_max = len(keys), model.rounds
+    width = rounds_max + 2  # outcome codes 0..R-1 (success round), R (failure), R+1 (cache hit)
+    ns = np.array([k[0] for k in keys], dtype=np.int64)
+    strategies = [k[1] for k in keys]
+    p_point = np.asarray(model.p_eff(ns), dtype=float) if n_points else np.zeros(0)
+    k_par = np.asarray(model.k_parallel(ns), dtype=np.int64) if n_points else np.zeros(0, np.int64)
+    sched, labels = _schedules(model, ns, strategies, p_point, k_par, settings)
+    cum = np.cumsum(sched, axis=1)
+    played = np.count_nonzero(sched, axis=1)
+    log_q = np.log1p(-p_point)
+    cached = [j for j, strategy in enumerate(strategies) if strategy in CACHED_STRATEGIES]
+    cached_row = {j: c for c, j in enumerate(cached)}
+
+    # draws: each point from its own streams, in the order of simulate_point
     size = n_points * trials
-    cum = np.zeros((max(n_points, 1), rounds_max), dtype=np.int64)
-    played = np.zeros(n_points, dtype=np.int64)
-    log_q = np.zeros(n_points)
-    p_point = np.zeros(n_points)
-    labels, k_par = [], np.zeros(n_points, dtype=np.int64)
-    a_success = np.full(n_points, np.nan)
-    a_attempts = np.full(n_points, np.nan)
-    batched = np.zeros(n_points, dtype=bool)
     cols = {
         "s": np.empty(size, dtype=np.int32),
         "d": np.empty(size, dtype=np.int32),
-        "success": np.zeros(size, dtype=bool),
-        "attempts": np.zeros(size, dtype=np.int32),
-        "rounds": np.zeros(size, dtype=np.int16),
-        "cache_hit": np.zeros(size, dtype=bool),
     }
-    u = np.zeros(size)
-    cached: dict[int, np.random.Generator] = {}
-    requests: dict[int, tuple[tuple[np.ndarray, np.ndarray], float, int]] = {}
+    u = np.empty((n_points, trials))
+    u_fill = np.empty((len(cached), trials))  # second uniform of a cached point: spare pair?
+    online_out = {}
+    plans = [tuple(row) for row in sched.tolist()]
+    last_n = None
     for j, (n, strategy) in enumerate(keys):
         sl = slice(j * trials, (j + 1) * trials)
-        if n not in requests:
-            requests = {n: (draw_requests(n, trials, seed=seed), model.p_eff(n),
-                            model.k_parallel(n))}
-        (cols["s"][sl], cols["d"][sl]), p, k_par[j] = requests[n]
-        p_point[j] = p
+        if n != last_n:
+            streams = _PointStreams(seed, n)
+            s_n, d_n = draw_requests(n, trials, seed=seed, streams=streams)
+            last_n = n
+        cols["s"][sl], cols["d"][sl] = s_n, d_n
+        rng = streams.outcomes(strategy)
         if strategy == "adaptive_online":
-            rng = _rng(seed, f"aggregate/{strategy}/N={n}")
-            ok, rd, att, sched = _online(rng, model, n, trials, settings)
-            cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok, rd, att
-            labels.append(schedule_label(sched))
+            online_out[j] = _online(rng, model, n, trials, settings)
+            plans[j] = tuple(online_out[j][3])
+            labels[j] = schedule_label(plans[j])
+            u[j] = 0.0
             continue
-        sched = strategy_schedule(model, n, strategy, adaptive=settings)
-        labels.append(schedule_label(sched))
-        cum[j] = np.cumsum(sched)
-        played[j] = np.count_nonzero(sched)
-        log_q[j] = np.log1p(-p)
-        batched[j] = True
-        rng = _rng(seed, f"aggregate/{strategy}/N={n}")
-        u[sl] = rng.random(trials)
-        if strategy in CACHED_STRATEGIES:
-            cached[j] = rng
-            batched[j] = False  # own kernel call below (it needs the draws after the first)
-        else:
-            a_success[j] = analytic_success(p, k=sched)
-            a_attempts[j] = analytic_mean_attempts(p, k=sched)
-    # one kernel pass over every request of every no-cache point, as a (points, trials)
-    # table with per-point columns broadcast (other points' rows are dummies, overwritten)
-    col = [np.where(batched, cum[:n_points, r], 1)[:, None] for r in range(rounds_max)]
-    thr = [-np.expm1(np.where(batched, log_q, np.log(0.5))[:, None] * c) for c in col]
-    ok, rd, att, _ = _fresh(
-        u.reshape(n_points, trials), None, col, played[:, None], need_after=False,
-        thresholds=thr,
-    )
-    keep = batched[:, None]
-    for name, values in (("success", ok), ("rounds", rd), ("attempts", att)):
-        table = cols[name].reshape(n_points, trials)
-        np.copyto(table, values, where=keep)
-    for j, rng in cached.items():
-        n = keys[j][0]
+        rng.random(out=u[j])
+        if j in cached_row:
+            rng.random(out=u_fill[cached_row[j]])
+
+    # outcome codes of fresh service, every point at once
+    thresholds = -np.expm1(log_q[:, None] * cum)  # 1 - q**S_r, (points, R)
+    code = np.zeros((n_points, trials), dtype=np.int8)
+    for r in range(rounds_max):
+        code += u >= thresholds[:, r : r + 1]
+    if cached:
+        _serve_cached(code, u_fill, cached, ns, cols, p_point, sched, trials)
+
+    # per-point lookup tables of the codes, then columns and histograms
+    att_tab = np.zeros((n_points, width), dtype=np.int32)
+    att_tab[:, :rounds_max] = cum
+    att_tab[:, rounds_max] = cum[:, -1] if n_points else 0
+    rnd_tab = np.zeros((n_points, width), dtype=np.int16)
+    rnd_tab[:, :rounds_max] = np.arange(1, rounds_max + 1)
+    rnd_tab[:, rounds_max] = played
+    suc_tab = np.ones((n_points, width), dtype=bool)
+    suc_tab[:, rounds_max] = False
+    flat = np.add(code, (np.arange(n_points, dtype=np.int64) * width)[:, None], dtype=np.int64)
+    flat = flat.reshape(-1)
+    cols["success"] = np.take(suc_tab.reshape(-1), flat)
+    cols["attempts"] = np.take(att_tab.reshape(-1), flat)
+    cols["rounds"] = np.take(rnd_tab.reshape(-1), flat)
+    cols["cache_hit"] = (code == rounds_max + 1).reshape(-1)
+    counts = np.bincount(flat, minlength=n_points * width).reshape(n_points, width)
+    att_f = att_tab.astype(np.float64)
+    successes = (counts * suc_tab).sum(axis=1)
+    hits = counts[:, rounds_max + 1].copy()
+    sums = (counts * att_f).sum(axis=1)
+    squares = (counts * att_f**2).sum(axis=1)
+    mean_rounds = (counts * rnd_tab).sum(axis=1) / trials
+    for j, (ok, rd, att, _) in online_out.items():
         sl = slice(j * trials, (j + 1) * trials)
-        ok, rd, att, after = _fresh(u[sl], log_q[j], [int(c) for c in cum[j]], int(played[j]))
         cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok, rd, att
-        fills = ok & (rng.binomial(after, p_point[j]) > 0)
-        s_, d_ = cols["s"][sl], cols["d"][sl]
-        pair = np.minimum(s_, d_).astype(np.int64) * n + np.maximum(s_, d_)
-        hit = resolve_cache(pair, fills)
-        cols["cache_hit"][sl] = hit
-        cols["success"][sl] |= hit
-        cols["attempts"][sl][hit] = 0
-        cols["rounds"][sl][hit] = 0
-    starts = np.arange(n_points) * trials
-    att = cols["attempts"].astype(np.float64)
-    if n_points:
-        sums = np.add.reduceat(att, starts)
-        means = sums / trials
-        dev2 = np.add.reduceat((att - np.repeat(means, trials)) ** 2, starts)
-        std = np.sqrt(dev2 / (trials - 1)) if trials >= 2 else np.full(n_points, np.nan)
-        successes = np.add.reduceat(cols["success"].astype(np.int64), starts)
-        hits = np.add.reduceat(cols["cache_hit"].astype(np.int64), starts)
-        mean_rounds = np.add.reduceat(cols["rounds"].astype(np.float64), starts) / trials
+        att64 = att.astype(np.float64)
+        successes[j], hits[j] = np.count_nonzero(ok), 0
+        sums[j], squares[j] = att64.sum(), (att64**2).sum()
+        mean_rounds[j] = rd.mean()
+    means = sums / trials
+    if trials >= 2:
+        std = np.sqrt(np.maximum(squares - trials * means**2, 0.0) / (trials - 1))
     else:
-        means = std = mean_rounds = np.zeros(0)
-        successes = hits = np.zeros(0, dtype=np.int64)
+        std = np.full(n_points, np.nan)
+
+    closed_form = np.array([s not in CACHED_STRATEGIES and s != "adaptive_online" for s in strategies],
+                           dtype=bool)
+    q = 1.0 - p_point
+    a_success = np.where(closed_form, 1.0 - q ** cum[:, -1] if n_points else 0.0, np.nan)
+    before = cum - sched
+    a_attempts = np.where(closed_form, (sched * q[:, None] ** before).sum(axis=1), np.nan)
     raw = pd.DataFrame(
         {
-            "n_qpus": [k[0] for k in keys],
-            "strategy": [k[1] for k in keys],
+            "n_qpus": ns,
+            "strategy": strategies,
             "trials": np.full(n_points, trials, dtype=np.int64),
-            "successes": successes,
+            "successes": successes.astype(np.int64),
             "mean_attempts": means,
             "attempts_std": std,
-            "cache_hits": hits,
+            "cache_hits": hits.astype(np.int64),
             "analytic_success_rate": a_success,
             "analytic_mean_attempts": a_attempts,
             "p_eff": p_point,
             "k_parallel": k_par,
             "schedule": labels,
             "mean_rounds": mean_rounds,
+            "schedule_used": plans,
         }
     )
     columns = {
-        "n_qpus": np.repeat(np.array([k[0] for k in keys], dtype=np.int32), trials),
-        "strategy": np.repeat(
-            np.array([STRATEGIES.index(k[1]) for k in keys], dtype=np.int8), trials
-        ),
+        "n_qpus": np.repeat(ns.astype(np.int32), trials),
+        "strategy": np.repeat(np.array([STRATEGIES.index(s) for s in strategies], dtype=np.int8), trials),
         "request": np.tile(np.arange(trials, dtype=np.int32), n_points),
-        **cols,
+        **{name: cols[name] for name in ("s", "d", "success", "attempts", "rounds", "cache_hit")},
     }
     return raw, columns
+
+
+def _schedules(
+    model: ModelSection,
+    ns: np.ndarray,
+    strategies: list[str],
+    p_point: np.ndarray,
+    k_par: np.ndarray,
+    settings: AdaptiveSection,
+) -> tuple[np.ndarray, list[str]]:
+    """Attempts per round of every point, ``(points, R)``, and their labels (as
+    :func:`strategy_schedule`; the adaptive plans are computed together)."""
+    rounds = model.rounds
+    sched = np.ones((len(strategies), rounds), dtype=np.int64)
+    for j, strategy in enumerate(strategies):
+        if strategy in ("orchestrated", "orchestrated_nocache"):
+            sched[j] = k_par[j]
+    adaptive = [j for j, strategy in enumerate(strategies) if strategy == "adaptive"]
+    if adaptive:
+        p = p_point[adaptive]
+        if settings.target_success is None:
+            targets = 1.0 - (1.0 - p) ** (k_par[adaptive] * rounds)  # the orchestrated success
+        else:
+            targets = np.full(len(adaptive), settings.target_success)
+        plans = adaptive_schedules(p, rounds=rounds, target_success=targets,
+                                   max_parallel=settings.max_parallel)
+        sched[adaptive] = np.array(plans, dtype=np.int64)
+    return sched, [schedule_label(tuple(row)) for row in sched.tolist()]
+
+
+def _serve_cached(
+    code: np.ndarray,
+    u_fill: np.ndarray,
+    cached: list[int],
+    ns: np.ndarray,
+    cols: dict[str, np.ndarray],
+    p_point: np.ndarray,
+    sched: np.ndarray,
+    trials: int,
+) -> None:
+    """Spare pairs and cache hits of the cached points (their codes are changed in place).
+
+    A fresh request that succeeded in a round of ``k`` attempts had at least one herald;
+    it leaves a spare pair iff it had two or more, which given one or more has probability
+    ``1 - k p q**(k - 1) / (1 - q**k)`` (``0`` for ``k = 1``), decided by the point's second
+    uniform. :func:`resolve_cache_rows` then marks the hits (code ``R + 1``).
+    """
+    rows = np.asarray(cached)
+    rounds_max = sched.shape[1]
+    p = p_point[rows][:, None]
+    k = sched[rows].astype(float)
+    log_q = np.log1p(-p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        single = k * p * np.exp((k - 1.0) * log_q) / -np.expm1(k * log_q)  # P(1 herald | >= 1)
+    spare = np.zeros((rows.size, rounds_max + 2))
+    spare[:, :rounds_max] = np.where(k >= 2, np.clip(1.0 - single, 0.0, 1.0), 0.0)
+    fresh = code[rows]
+    index = np.add(fresh, (np.arange(rows.size, dtype=np.int64) * (rounds_max + 2))[:, None],
+                   dtype=np.int64)
+    fills = u_fill < np.take(spare.reshape(-1), index)
+    pairs = np.empty(fresh.shape, dtype=np.int64)
+    for c, j in enumerate(cached):
+        sl = slice(j * trials, (j + 1) * trials)
+        s_, d_ = cols["s"][sl], cols["d"][sl]
+        pairs[c] = np.minimum(s_, d_).astype(np.int64) * ns[j] + np.maximum(s_, d_)
+    fresh[resolve_cache_rows(pairs, fills)] = rounds_max + 1
+    code[rows] = fresh
+
+
+def resolve_cache_rows(pairs: np.ndarray, fills: np.ndarray) -> np.ndarray:
+    """:func:`resolve_cache` for each row of ``pairs`` / ``fills`` (independent caches).
+
+    Each row is sorted by pair id on its own (a stable radix sort when the ids fit 16 bits)
+    and its chains cut as in :func:`resolve_cache`; rows of a few thousand requests stay in
+    cache, which beats one pass over all rows.
+    """
+    pairs = np.asarray(pairs)
+    fills = np.asarray(fills, dtype=bool)
+    n_rows, n = pairs.shape
+    hit = np.zeros(pairs.shape, dtype=bool)
+    if n == 0:
+        return hit
+    small = pairs.min() >= 0 and pairs.max() < 1 << 15
+    keys = pairs.astype(np.int16) if small else pairs
+    index = np.arange(n)
+    cut = np.empty(n, dtype=bool)
+    cut[0] = True
+    for row in range(n_rows):
+        order = np.argsort(keys[row], kind="stable")
+        ps, fs = keys[row][order], fills[row][order]
+        np.not_equal(ps[1:], ps[:-1], out=cut[1:])
+        cut[1:] |= ~fs[:-1]
+        piece_start = np.maximum.accumulate(np.where(cut, index, 0))
+        hit[row, order] = (index - piece_start) % 2 == 1
+    return hit
