@@ -116,11 +116,19 @@ def usable_cores() -> int:
 def local_cluster(workers: int) -> Iterator[Any]:
     """An embedded Dask ``LocalCluster``: ``workers`` single-threaded worker processes.
 
-    Quiet (errors only, no dashboard). Dask's nanny exports ``MALLOC_TRIM_THRESHOLD_=65536``
-    to its workers by default, which turns off glibc's adaptive mmap threshold: every large
-    numpy temporary is then mapped and zeroed afresh, and numpy-heavy points (the aggregate
-    Monte Carlo) ran ~1.7x slower than in the driver. The setting is dropped for the workers
-    started here (an existing ``MALLOC_TRIM_THRESHOLD_`` in the environment still applies).
+    Quiet (errors only, no dashboard; the scheduler's small HTTP server listens on a free
+    local port, so a busy port 8787 prints no warning). Dask's nanny exports
+    ``MALLOC_TRIM_THRESHOLD_=65536`` to its workers by default, which turns off glibc's
+    adaptive mmap threshold: every large numpy temporary is then mapped and zeroed afresh,
+    and numpy-heavy points (the aggregate Monte Carlo) ran ~1.7x slower than in the driver.
+    The setting is dropped for the workers started here (an existing
+    ``MALLOC_TRIM_THRESHOLD_`` in the environment still applies).
+
+    Ctrl-C in a terminal sends SIGINT to the whole process group, workers included; each
+    worker would die printing a ``KeyboardInterrupt`` traceback. So the cluster is built with
+    SIGINT blocked (:func:`_sigint_blocked`): the cluster's threads, and the worker processes
+    they start (also those a nanny restarts later), inherit the blocked signal and never see
+    it, while the driver gets it as soon as the cluster is up, and shuts the workers down.
 
     Parameters
     ----------
@@ -131,14 +139,57 @@ def local_cluster(workers: int) -> Iterator[Any]:
     from distributed import LocalCluster
 
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True,
-            silence_logs=logging.ERROR, dashboard_address=None,
-        )
+        with _sigint_blocked() as unblock:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                silence_logs=logging.ERROR, dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            )
+            try:
+                unblock()  # a Ctrl-C pressed during start-up is raised here
+            except BaseException:
+                cluster.close()
+                raise
     try:
         yield cluster
     finally:
         cluster.close()
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[Callable[[], None]]:
+    """Block SIGINT in this thread (and the threads and processes it starts) for a while.
+
+    Yields a function that restores this thread's signal mask, at which point a SIGINT that
+    arrived meanwhile is delivered (``KeyboardInterrupt``); leaving the block restores the
+    mask in any case. A no-op off the main thread or where ``pthread_sigmask`` is missing.
+    """
+    import signal
+    import threading
+
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
+        yield lambda: None
+        return
+    # multiprocessing starts its resource tracker (on the first queue of a worker) with SIGINT
+    # blocked and then *unblocks* SIGINT in the calling thread; start it now, so it does not
+    # undo the block in the cluster's event-loop thread.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    restored = False
+
+    def unblock() -> None:
+        nonlocal restored
+        if not restored:
+            restored = True
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    try:
+        yield unblock
+    finally:
+        unblock()
 
 
 @contextlib.contextmanager
