@@ -11,32 +11,34 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from modenhub_net.errors import UserInputError
+from modenhub_net.errors import UserInputError, blame_flags
 
 __all__ = ["main", "build_parser"]
 
 
-def _non_negative_int(flag: str):
+#: largest root seed (scenario seeds are signed 64-bit integers, as in every scenario model)
+MAX_SEED = 2**63 - 1
+
+
+def _int_flag(flag: str, *, low: int, high: int | None = None, high_text: str | None = None):
+    """argparse type of an integer flag in [low, high]; the message names flag, value, range."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} = {text!r} is not an integer") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{flag} = {value} must be >= 0")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{flag} = {value} must be >= {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{flag} = {value} must be <= {high_text or high}")
         return value
 
     return parse
 
 
-def _positive_int(flag: str):
-    def parse(text: str) -> int:
-        value = _non_negative_int(flag)(text)
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{flag} = {value} must be >= 1")
-        return value
-
-    return parse
+def _seed_flag():
+    return _int_flag("--seed", low=0, high=MAX_SEED, high_text=f"{MAX_SEED} (2**63 - 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,10 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="output folder (default results/<name>)"
     )
     run.add_argument(
-        "--seed", type=_non_negative_int("--seed"), default=None, help="root seed (>= 0)"
+        "--seed", type=_seed_flag(), default=None, help="root seed (0 to 2**63 - 1)"
     )
     run.add_argument(
-        "--trials", type=_positive_int("--trials"), default=None, help="requests per point (>= 1)"
+        "--trials", type=_int_flag("--trials", low=1), default=None, help="requests per point (>= 1)"
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
@@ -63,12 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("scenario", type=Path, help="sweep scenario TOML file")
     sweep.add_argument("--out", type=Path, default=None, help="result store folder")
     sweep.add_argument(
-        "--workers", type=_positive_int("--workers"), default=None,
+        "--workers", type=_int_flag("--workers", low=1), default=None,
         help="local workers (default: one per core; 1 runs serially in-process)",
     )
     sweep.add_argument("--scheduler", default=None, help="address of a Dask scheduler, tcp://HOST:PORT")
     sweep.add_argument(
-        "--trials", type=_positive_int("--trials"), default=None,
+        "--trials", type=_int_flag("--trials", low=1), default=None,
         help="override the requests per point of every grid point (>= 1)",
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -82,10 +84,21 @@ def _run(args: argparse.Namespace) -> int:
     source = str(args.scenario)
     document = load_toml(args.scenario)
     module = study_module(document.get("kind"), source=source)
-    out = module.run_scenario(
-        document, source=source, out_dir=args.out, seed=args.seed, trials=args.trials,
-        quiet=args.quiet,
-    )
+    try:
+        out = module.run_scenario(
+            document, source=source, out_dir=args.out, seed=args.seed, trials=args.trials,
+            quiet=args.quiet,
+        )
+    except UserInputError as exc:
+        load = getattr(module, "load_scenario", None)
+        if load is None:
+            raise
+        names = {"--seed": "seed", "--trials": "trials"}
+
+        def check(overrides) -> None:
+            load(document, source=source, **{names[flag]: v for flag, v in overrides.items()})
+
+        raise blame_flags(exc, check, {"--seed": args.seed, "--trials": args.trials}) from None
     if not args.quiet:
         print(f"results written to {out}")
     return 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 
 class UserInputError(ValueError):
     """Bad input from a user (scenario file, CLI flag, API argument).
@@ -60,3 +63,56 @@ def check_range(
             f"{name} = {value!r} is outside the allowed range {left}{lo}, {hi}{right}"
         )
     return number
+
+
+def blame_flags(
+    error: UserInputError,
+    check: Callable[[Mapping[str, Any]], object],
+    flags: Mapping[str, Any],
+) -> UserInputError:
+    """The error to show when validating input with command-line overrides failed.
+
+    Scenario limits on an override can depend on the scenario kind (``--trials`` sets
+    ``study.trials`` of an aggregate scenario, ``workload.requests`` of a hub scenario, each
+    with its own range), so such a mistake is found by the scenario's own validation, whose
+    message names the file. If the input is valid without the flags but not with one of
+    them, this returns a new error that names that flag and its value first.
+
+    Parameters
+    ----------
+    error : UserInputError
+        What the validation with every given flag applied raised.
+    check : callable
+        ``check(overrides)`` validates the input with ``overrides`` (flag -> value) applied
+        and raises ``UserInputError`` if it is invalid.
+    flags : mapping
+        Flag -> value given on the command line (None: not given).
+
+    Returns
+    -------
+    UserInputError
+        ``"--trials = 10000000000 is not allowed here: <error>"`` or ``error`` itself.
+
+    Examples
+    --------
+    >>> def check(overrides):
+    ...     if overrides.get("--trials", 1) > 100:
+    ...         raise UserInputError("a.toml: study.trials = 500: must be <= 100")
+    >>> str(blame_flags(UserInputError("a.toml: ..."), check, {"--trials": 500, "--seed": None}))
+    '--trials = 500 is not allowed here: a.toml: study.trials = 500: must be <= 100'
+    """
+    given = {flag: value for flag, value in flags.items() if value is not None}
+    if not given:
+        return error
+    try:
+        check({})
+    except Exception:  # noqa: BLE001 - the input is bad without the flags: keep its message
+        return error
+    for flag, value in given.items():
+        try:
+            check({flag: value})
+        except UserInputError as exc:
+            return UserInputError(f"{flag} = {value} is not allowed here: {exc}")
+        except Exception:  # noqa: BLE001 - only a diagnosis: never replace the real error
+            return error
+    return error

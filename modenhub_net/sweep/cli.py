@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from modenhub_net.errors import UserInputError
+from modenhub_net.errors import UserInputError, blame_flags
 from modenhub_net.store import ResultStore
 from modenhub_net.sweep.grid import plan_sweep
 from modenhub_net.sweep.runner import run_sweep
@@ -55,7 +55,12 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                                  "behind --scheduler decides its workers)")
     if workers is not None and workers < 1:
         raise UserInputError(f"--workers = {workers} must be >= 1")
-    plan = plan_sweep(args.scenario, trials=getattr(args, "trials", None))
+    trials = getattr(args, "trials", None)
+    try:
+        plan = plan_sweep(args.scenario, trials=trials)
+    except UserInputError as exc:
+        raise blame_flags(exc, lambda given: plan_sweep(args.scenario, trials=given.get("--trials")),
+                          {"--trials": trials}) from None
     out = Path(args.out) if getattr(args, "out", None) is not None else Path("results") / plan.spec.name
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out = {str(out)!r} exists and is not a folder")
