@@ -1,36 +1,72 @@
-"""Detailed vs sampled link mode on one scenario: wall time ratio and agreement.
+"""Detailed vs sampled link mode on one scenario: wall-time ratio and statistical agreement.
 
-Run: .venv/bin/python benchmarks/bench_link_modes.py
+Eight QPUs 5 km from the hub (emission efficiency 0.3, T1 = 1 s, T2 = 0.1 s), HOM
+visibility 0.9, detectors 0.9, 0.5 dB per switch stage; 3,000 uniform teleportation requests
+under the orchestrated policy, the same request list and seed in both modes. Prints each
+mode's wall time, success rate, mean attempts and mean delivered fidelity with standard
+errors, the z-score of each difference (agreement: |z| < 4) and the speed ratio
+detailed / sampled (target >= 20x).
+
+The sampled mode builds every heralded pair in the budget's mixed state, the detailed mode
+realises each attempt (a distinguishable-photon event dephases the pair or not), so per-pair
+fidelities differ in spread, not in mean. The visibility is 0.9 rather than near 1 so that
+dephased pairs are not rare events: with a handful of them, the sample variance of the
+detailed mode's fidelity (and so its z) is unreliable.
+
+Run: ``.venv/bin/python benchmarks/bench_link_modes.py``.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from modenhub_net.network.builder import run_policy
 from modenhub_net.network.hardware import HubHardware, NodeHardware
-from modenhub_net.network.records import records_frame, summarise_records
+from modenhub_net.network.records import records_frame
 from protocols.workload import uniform_requests
 
+REQUESTS = 3000
+REPEATS = 3  # the sampled mode is timed best of 3 (it is short, so load noise matters)
 
-def main() -> None:
+
+def main() -> int:
     nodes = [NodeHardware(fibre_length_km=5.0, emission_efficiency=0.3, memory_t1_ns=1e9,
                           memory_t2_ns=1e8) for _ in range(8)]
-    hub = HubHardware(hom_visibility=0.95, detector_efficiency=0.9, switch_loss_db_per_stage=0.5)
-    reqs = uniform_requests(np.random.default_rng(1), n_qpus=8, count=1000)
-    wall = {}
+    hub = HubHardware(hom_visibility=0.9, detector_efficiency=0.9, switch_loss_db_per_stage=0.5)
+    reqs = uniform_requests(np.random.default_rng(1), n_qpus=8, count=REQUESTS)
+    wall, frames = {}, {}
     for mode in ("sampled", "detailed"):
-        t = time.perf_counter()
-        records, _, _ = run_policy(nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode=mode,
-                                   policy="orchestrated", requests=reqs, seed=3)
-        wall[mode] = time.perf_counter() - t
-        s = summarise_records(records_frame(records)).iloc[0]
-        print(f"{mode:9s} wall {wall[mode]:.2f} s  success {s.success_rate:.3f}  attempts "
-              f"{s.mean_attempts:.2f}  fidelity {s.mean_fidelity:.4f}")
-    print(f"speed ratio detailed/sampled: {wall['detailed'] / wall['sampled']:.1f}x")
+        times = []
+        for _ in range(REPEATS if mode == "sampled" else 1):
+            start = time.perf_counter()
+            records, _, _ = run_policy(nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode=mode,
+                                       policy="orchestrated", requests=reqs, seed=3)
+            times.append(time.perf_counter() - start)
+        wall[mode] = min(times)
+        frames[mode] = records_frame(records)
+    columns = {"success": lambda f: f["success"].astype(float),
+               "attempts": lambda f: f["attempts"].astype(float),
+               "fidelity": lambda f: f["fidelity"].dropna()}
+    worst = 0.0
+    for mode in ("sampled", "detailed"):
+        parts = []
+        for name, get in columns.items():
+            x = get(frames[mode])
+            parts.append(f"{name} {x.mean():.4f} +- {x.std(ddof=1) / math.sqrt(len(x)):.4f}")
+        print(f"{mode:9s} wall {wall[mode]:6.2f} s  " + "  ".join(parts))
+    for name, get in columns.items():
+        x, y = get(frames["sampled"]), get(frames["detailed"])
+        z = (x.mean() - y.mean()) / math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+        worst = max(worst, abs(z))
+        print(f"  {name:9s} sampled - detailed: z = {z:+.2f}")
+    ratio = wall["detailed"] / wall["sampled"]
+    print(f"speed ratio detailed / sampled: {ratio:.1f}x (target >= 20x); "
+          f"agreement max |z| = {worst:.2f} (required < 4)")
+    return 0 if worst < 4 else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
