@@ -120,17 +120,42 @@ def adaptive_schedules(
     schedules are identical. Falls back to one call each when the padded tables would be
     large.
     """
-    sizes = [_plan_size(pi, rounds=rounds, target_success=ti, max_parallel=max_parallel)
-             for pi, ti in zip(p, target_success, strict=True)]
-    if not sizes:
-        return []
     q = 1.0 - np.asarray(p, dtype=float)
-    totals = np.array([size[1] for size in sizes])
-    caps = np.array([size[2] for size in sizes])
+    if q.size == 0:
+        return []
+    rounds_, totals, caps = _plan_sizes(np.asarray(p, dtype=float), rounds=rounds,
+                                        target_success=np.asarray(target_success, dtype=float),
+                                        max_parallel=max_parallel)
     kmax = int(np.minimum(caps, totals).max())
-    if len(sizes) * kmax * (int(totals.max()) + 1) > 2_000_000:
-        return [_plan(qi, rounds=r, total=m, cap=c) for qi, (r, m, c) in zip(q, sizes, strict=True)]
-    return _plan_many(q, rounds=sizes[0][0], totals=totals, caps=caps)
+    if q.size * kmax * (int(totals.max()) + 1) > 2_000_000:
+        return [_plan(qi, rounds=rounds_, total=int(m), cap=int(c))
+                for qi, m, c in zip(q, totals, caps, strict=True)]
+    return _plan_many(q, rounds=rounds_, totals=totals, caps=caps)
+
+
+def _plan_sizes(p: np.ndarray, *, rounds: int, target_success: np.ndarray,
+                max_parallel: int | None) -> tuple[int, np.ndarray, np.ndarray]:
+    """:func:`_plan_size` for arrays: vectorised when every entry is valid, else entry by
+    entry so that the first bad one raises its own message."""
+    if p.shape != target_success.shape:
+        raise UserInputError(f"p and target_success differ in shape: {p.shape} vs {target_success.shape}")
+    valid = (np.all((p > 0.0) & (p <= 1.0)) and np.all((target_success > 0.0) & (target_success < 1.0))
+             and not isinstance(rounds, bool) and int(rounds) == rounds and rounds >= 1
+             and (max_parallel is None or (not isinstance(max_parallel, bool)
+                                           and int(max_parallel) == max_parallel and max_parallel >= 1)))
+    if valid:
+        with np.errstate(divide="ignore"):
+            ratio = np.log1p(-target_success) / np.log1p(-p)  # p = 1: -inf, total 1 below
+        totals = np.where(p >= 1.0, 1, np.maximum(1, np.ceil(ratio * (1.0 - 1e-9)))).astype(np.int64)
+        over = totals > MAX_TOTAL_ATTEMPTS
+        if max_parallel is not None:
+            over |= int(max_parallel) * int(rounds) < totals
+        if not over.any():
+            caps = totals if max_parallel is None else np.full(p.size, int(max_parallel))
+            return int(rounds), totals, caps
+    sizes = [_plan_size(float(pi), rounds=rounds, target_success=float(ti), max_parallel=max_parallel)
+             for pi, ti in zip(p, target_success, strict=True)]  # raises on the first bad entry
+    return sizes[0][0], np.array([s[1] for s in sizes]), np.array([s[2] for s in sizes])
 
 
 def _plan_size(p: float, *, rounds: int, target_success: float,
@@ -171,33 +196,33 @@ def _plan_many(q: np.ndarray, *, rounds: int, totals: np.ndarray, caps: np.ndarr
     size = int(totals.max()) + 1
     k = np.arange(1, kmax + 1)
     discount = q[:, None] ** k.astype(float)[None, :]  # (entries, k)
-    src = np.arange(size)[None, :] - k[:, None]  # (k, m)
-    valid = (src >= 0)[None, :, :] & (k[None, :, None] <= kmax_each[:, None, None])
-    src = np.where(src >= 0, src, 0)
+    allowed = (k[None, :] <= kmax_each[:, None])[:, :, None]  # k <= min(cap_i, total_i)
     f_prev = np.full((q.size, size), np.inf)
     f_prev[:, 0] = 0.0
+    cost = np.empty((q.size, kmax, size))
     choices = []
-    rows = np.arange(q.size)[:, None, None]
     with np.errstate(invalid="ignore", under="ignore", over="ignore"):
         for _ in range(rounds):
-            cost = np.where(valid, k[None, :, None] + discount[:, :, None] * f_prev[rows, src[None]], np.inf)
+            cost.fill(np.inf)
+            for kk in range(1, kmax + 1):  # m - k >= 0: the shifted tail of f_prev
+                cost[:, kk - 1, kk:] = kk + discount[:, kk - 1, None] * f_prev[:, : size - kk]
+            np.copyto(cost, np.inf, where=~allowed)
             best = cost.min(axis=1)
             near = cost <= best[:, None, :] * (1.0 + 1e-12)
             choice = kmax - np.argmax(near[:, ::-1, :], axis=1)
             best[:, 0], choice[:, 0] = 0.0, 0
             choices.append(choice)
             f_prev = best
-    schedules = []
-    for i, total in enumerate(totals.tolist()):
-        schedule, m = [], total
-        for t in range(rounds, 0, -1):
-            kk = int(choices[t - 1][i, m]) if m > 0 else 0
-            schedule.append(kk)
-            m -= kk
-        if m != 0:  # pragma: no cover - guarded by the feasibility check
-            raise AssertionError("adaptive plan did not place all attempts")
-        schedules.append(tuple(schedule))
-    return schedules
+    rows = np.arange(q.size)
+    left = totals.astype(np.int64).copy()
+    columns = []
+    for t in range(rounds, 0, -1):  # read the arg-mins off from f_R(total), all entries at once
+        kk = np.where(left > 0, choices[t - 1][rows, left], 0)
+        columns.append(kk)
+        left -= kk
+    if np.any(left != 0):  # pragma: no cover - guarded by the feasibility check
+        raise AssertionError("adaptive plan did not place all attempts")
+    return [tuple(row) for row in np.stack(columns, axis=1).tolist()]
 
 
 def _plan(q: float, *, rounds: int, total: int, cap: int) -> tuple[int, ...]:

@@ -429,33 +429,70 @@ def _requests_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _online(
-    rng: np.random.Generator,
+    rngs: Sequence[np.random.Generator],
     model: ModelSection,
-    n_qpus: int,
+    p_true: np.ndarray,
+    k_par: np.ndarray,
     trials: int,
     settings: AdaptiveSection,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]:
-    """``adaptive_online``: re-plan from the running estimate between doubling batches."""
-    p_true = model.p_eff(n_qpus)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, ...]]]:
+    """``adaptive_online`` for several points at once (point ``i`` draws from ``rngs[i]``).
+
+    Each point re-plans from its running estimate ``p_hat = (heralds + w p_prior) /
+    (attempts + w)`` before batches of requests that double in size; batch ``b`` of every
+    point is planned together (:func:`~modenhub_net.aggregate.adaptive_schedules`) and
+    sampled together. Per request: the first success is attempt ``G`` (geometric, by
+    inversion of one uniform), which fixes the round, the rounds and the attempts. The
+    heralds a batch adds to the estimate are its successes plus the successes among the
+    ``after = S_round - G`` attempts after each first success, a ``Binomial(sum of after,
+    p)`` (a sum of independent binomials with one p), one draw per point and batch.
+
+    Returns ``success, rounds, attempts`` as ``(points, trials)`` arrays and each point's
+    last plan.
+    """
+    n_points, rounds_max = len(rngs), model.rounds
     prior = settings.prior_p if settings.prior_p is not None else model.p0
     weight = settings.prior_weight
-    seen_attempts, seen_heralds = 0, 0
-    success = np.empty(trials, dtype=bool)
-    rounds = np.empty(trials, dtype=np.int16)
-    attempts = np.empty(trials, dtype=np.int32)
+    log_q = np.log1p(-p_true)[:, None]
+    seen_attempts = np.zeros(n_points)
+    seen_heralds = np.zeros(n_points)
+    success = np.empty((n_points, trials), dtype=bool)
+    rounds = np.empty((n_points, trials), dtype=np.int16)
+    attempts = np.empty((n_points, trials), dtype=np.int32)
+    u = np.empty((n_points, trials))
+    plans: list[tuple[int, ...]] = [()] * n_points
     start, size = 0, settings.first_batch
-    schedule: tuple[int, ...] = ()
     while start < trials:
         stop = min(trials, start + size)
-        p_hat = (seen_heralds + weight * prior) / (seen_attempts + weight)
-        p_hat = min(1.0, max(p_hat, 1e-6))
-        schedule = strategy_schedule(model, n_qpus, "adaptive", adaptive=settings, p=p_hat)
-        ok, rd, att, her = sample_schedule(rng, p_true, schedule, stop - start)
-        success[start:stop], rounds[start:stop], attempts[start:stop] = ok, rd, att
-        seen_attempts += int(att.sum())
-        seen_heralds += int(her.sum())
+        p_hat = np.clip((seen_heralds + weight * prior) / (seen_attempts + weight), 1e-6, 1.0)
+        if settings.target_success is None:  # the orchestrated success at p_hat
+            targets = 1.0 - (1.0 - p_hat) ** (k_par * rounds_max)
+        else:
+            targets = np.full(n_points, settings.target_success)
+        plans = adaptive_schedules(p_hat, rounds=rounds_max, target_success=targets,
+                                   max_parallel=settings.max_parallel)
+        sched = np.array(plans, dtype=np.int64)
+        cum = np.cumsum(sched, axis=1)
+        for i, rng in enumerate(rngs):
+            rng.random(out=u[i, start:stop])
+        ub = u[:, start:stop]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log1p(-ub) / log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
+        first = (np.minimum(ratio, cum[:, -1:]) + 1.0).astype(np.int64)
+        code = np.zeros(first.shape, dtype=np.int64)
+        for r in range(rounds_max):
+            code += cum[:, r : r + 1] < first
+        ok = code < rounds_max
+        cum_at = np.take_along_axis(cum, np.minimum(code, rounds_max - 1), axis=1)
+        success[:, start:stop] = ok
+        rounds[:, start:stop] = np.where(ok, code + 1, np.count_nonzero(sched, axis=1)[:, None])
+        attempts[:, start:stop] = np.where(ok, cum_at, cum[:, -1:])
+        after = np.where(ok, cum_at - first, 0).sum(axis=1)
+        extra = np.array([rng.binomial(int(a), p) for rng, a, p in zip(rngs, after, p_true, strict=True)])
+        seen_attempts += attempts[:, start:stop].sum(axis=1)
+        seen_heralds += ok.sum(axis=1) + extra
         start, size = stop, 2 * size
-    return success, rounds, attempts, schedule
+    return success, rounds, attempts, plans
 
 
 def simulate_point(
@@ -672,23 +709,21 @@ def _study_arrays(
     }
     u = np.empty((n_points, trials))
     u_fill = np.empty((len(cached), trials))  # second uniform of a cached point: spare pair?
-    online_out = {}
+    online = [j for j, strategy in enumerate(strategies) if strategy == "adaptive_online"]
+    streams_by_n: dict[int, _PointStreams] = {}
     plans = [tuple(row) for row in sched.tolist()]
     last_n = None
     for j, (n, strategy) in enumerate(keys):
         sl = slice(j * trials, (j + 1) * trials)
         if n != last_n:
-            streams = _PointStreams(seed, n)
+            streams = streams_by_n[n] = _PointStreams(seed, n)
             s_n, d_n = draw_requests(n, trials, seed=seed, streams=streams)
             last_n = n
         cols["s"][sl], cols["d"][sl] = s_n, d_n
-        rng = streams.outcomes(strategy)
-        if strategy == "adaptive_online":
-            online_out[j] = _online(rng, model, n, trials, settings)
-            plans[j] = tuple(online_out[j][3])
-            labels[j] = schedule_label(plans[j])
+        if strategy == "adaptive_online":  # sampled below, all online points together
             u[j] = 0.0
             continue
+        rng = streams.outcomes(strategy)
         rng.random(out=u[j])
         if j in cached_row:
             rng.random(out=u_fill[cached_row[j]])
@@ -723,13 +758,24 @@ def _study_arrays(
     sums = (counts * att_f).sum(axis=1)
     squares = (counts * att_f**2).sum(axis=1)
     mean_rounds = (counts * rnd_tab).sum(axis=1) / trials
-    for j, (ok, rd, att, _) in online_out.items():
-        sl = slice(j * trials, (j + 1) * trials)
-        cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok, rd, att
+    if online:
+        # each online point keeps a bit generator of its own across its batches (the other
+        # strategies at its N have drawn already); a repeated N gets fresh streams
+        online_rngs, seen = [], set()
+        for j in online:
+            n = int(ns[j])
+            streams = streams_by_n[n] if n not in seen else _PointStreams(seed, n)
+            seen.add(n)
+            online_rngs.append(streams.outcomes("adaptive_online"))
+        ok, rd, att, last = _online(online_rngs, model, p_point[online], k_par[online], trials, settings)
+        for i, j in enumerate(online):
+            sl = slice(j * trials, (j + 1) * trials)
+            cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok[i], rd[i], att[i]
+            plans[j], labels[j] = last[i], schedule_label(last[i])
         att64 = att.astype(np.float64)
-        successes[j], hits[j] = np.count_nonzero(ok), 0
-        sums[j], squares[j] = att64.sum(), (att64**2).sum()
-        mean_rounds[j] = rd.mean()
+        successes[online], hits[online] = np.count_nonzero(ok, axis=1), 0
+        sums[online], squares[online] = att64.sum(axis=1), (att64**2).sum(axis=1)
+        mean_rounds[online] = rd.mean(axis=1)
     means = sums / trials
     if trials >= 2:
         std = np.sqrt(np.maximum(squares - trials * means**2, 0.0) / (trials - 1))

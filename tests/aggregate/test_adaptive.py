@@ -101,3 +101,25 @@ def test_bad_arguments(kwargs, field):
     p = kwargs.pop("p")
     with pytest.raises(UserInputError, match=field):
         adaptive_schedule(p, **kwargs)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0.005, 1.0), st.floats(0.01, 0.995)), min_size=1, max_size=12),
+    st.integers(1, 5),
+    st.one_of(st.none(), st.integers(1, 40)),
+)
+def test_batched_plans_equal_one_call_each(entries, rounds, cap):
+    """adaptive_schedules (one padded recursion, vectorised sizes) == adaptive_schedule."""
+    from modenhub_net.aggregate.adaptive import adaptive_schedules
+
+    ps = [p for p, _ in entries]
+    targets = [t for _, t in entries]
+    try:
+        one_by_one = [adaptive_schedule(p, rounds=rounds, target_success=t, max_parallel=cap)
+                      for p, t in entries]
+    except UserInputError as exc:
+        with pytest.raises(UserInputError, match=str(exc).split(":")[0]):
+            adaptive_schedules(ps, rounds=rounds, target_success=targets, max_parallel=cap)
+        return
+    assert adaptive_schedules(ps, rounds=rounds, target_success=targets, max_parallel=cap) == one_by_one
