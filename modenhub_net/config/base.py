@@ -8,7 +8,9 @@ message names the file, the field path, the value given and what is allowed.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -122,6 +124,15 @@ def _expand_nested(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return expanded
 
 
+#: a rule message that starts by naming one field: ``memory_t2_ns = 5e6 > 2 * memory_t1_ns``
+_FIELD_HEAD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = ")
+
+
+def _rule_text(message: str) -> str:
+    """A validator's message without pydantic's ``Value error, `` / ``Assertion failed, ``."""
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def format_validation_error(error: ValidationError, *, source: str) -> str:
     """Turn a pydantic ``ValidationError`` into lines ``source: field = value: message``."""
     return _format_items(error.errors(include_url=False), source=source)
@@ -132,7 +143,7 @@ def _format_items(items: list[dict[str, Any]], *, source: str) -> str:
     for item in _expand_nested(items):
         path = _field_path(tuple(item.get("loc", ())))
         kind = item.get("type", "")
-        message = item.get("msg", "invalid value")
+        message = _rule_text(item.get("msg", "invalid value"))
         if kind == "extra_forbidden":
             lines.append(f"{source}: {path}: unknown key (not allowed here)")
             continue
@@ -140,9 +151,16 @@ def _format_items(items: list[dict[str, Any]], *, source: str) -> str:
             lines.append(f"{source}: {path}: required field is missing")
             continue
         if not item.get("loc"):  # a whole-document rule: the message says it all
-            lines.append(f"{source}: {message.removeprefix('Value error, ')}")
+            lines.append(f"{source}: {message}")
             continue
         value = item.get("input")
+        if isinstance(value, Mapping) and kind in ("value_error", "assertion_error"):
+            # a rule over a whole table (e.g. T2 <= 2 T1): name the table, not its contents;
+            # "field = value ..." of one of its fields becomes "table.field = value ..."
+            head = _FIELD_HEAD.match(message)
+            joined = "." if head is not None and head.group(1) in value else ": "
+            lines.append(f"{source}: {path}{joined}{message}")
+            continue
         shown = repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
