@@ -34,12 +34,14 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from hardware_models.presets import available_presets, load_preset
+from modenhub_net.aggregate import k_parallel
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
 from modenhub_net.network.hardware import HubHardware, NodeHardware, link_budget
 from modenhub_net.network.records import records_frame, summarise_records
 from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import stream_seed_sequence
+from modenhub_net.stats import mean_interval
 from modenhub_net.studies.preset_path import PathModel, build_preset_hub
 from protocols.workload import uniform_requests
 
@@ -240,25 +242,39 @@ def run_point(
     return frame
 
 
-def point_summary(frame: pd.DataFrame, *, confidence: float) -> pd.DataFrame:
-    """Summary rows (``summarise_records``) plus per-kind fidelity and the product metric."""
+def point_summary(frame: pd.DataFrame, *, confidence: float, rounds: int | None = None) -> pd.DataFrame:
+    """Summary rows (``summarise_records``) plus per-kind fidelity and the product metric.
+
+    ``rounds`` (the round budget R) adds ``success_closed = 1 - (1 - p)^R`` on naive rows (one
+    attempt a round, no cache: exact).
+    """
     summary = summarise_records(frame, by=("preset", "n_qpus", "policy"), confidence=confidence)
     extra = []
     for key, g in frame.groupby(["preset", "n_qpus", "policy"], sort=True):
         tele = g[g["kind"] == "teleport"]
         cnot = g[g["kind"] == "cnot"]
-        ok_t = tele.loc[tele["success"], "fidelity"]
+        ok_t = tele.loc[tele["success"], "fidelity"].to_numpy(float)
+        ok_c = cnot.loc[cnot["success"], "fidelity"].to_numpy(float)
+        t_lo, t_hi = mean_interval(ok_t, confidence=confidence) if ok_t.size > 1 else (np.nan, np.nan)
+        c_lo, c_hi = mean_interval(ok_c, confidence=confidence) if ok_c.size > 1 else (np.nan, np.nan)
         prod = np.where(tele["success"], tele["fidelity"], 0.0)
+        p = float(g["p_attempt"].iloc[0])
         extra.append(
             dict(
                 preset=key[0],
                 n_qpus=key[1],
                 policy=key[2],
-                p_attempt=float(g["p_attempt"].iloc[0]),
-                teleport_fidelity=ok_t.mean() if len(ok_t) else np.nan,
-                cnot_fidelity=cnot.loc[cnot["success"], "fidelity"].mean()
-                if cnot["success"].any()
-                else np.nan,
+                p_attempt=p,
+                # naive: one attempt a round, no cache: success = 1 - (1 - p)^R exactly
+                success_closed=1.0 - (1.0 - p) ** rounds if key[2] == "naive" and rounds else np.nan,
+                teleport_successes=int(ok_t.size),
+                teleport_fidelity=ok_t.mean() if ok_t.size else np.nan,
+                teleport_fidelity_ci_low=float(t_lo),
+                teleport_fidelity_ci_high=float(t_hi),
+                cnot_successes=int(ok_c.size),
+                cnot_fidelity=ok_c.mean() if ok_c.size else np.nan,
+                cnot_fidelity_ci_low=float(c_lo),
+                cnot_fidelity_ci_high=float(c_hi),
                 product=float(prod.mean()) if prod.size else np.nan,
                 product_se=float(prod.std(ddof=1) / math.sqrt(prod.size)) if prod.size > 1 else np.nan,
                 cap_bound=",".join(sorted(set(g["cap_bound"]) - {""})),
@@ -270,7 +286,11 @@ def point_summary(frame: pd.DataFrame, *, confidence: float) -> pd.DataFrame:
 def policy_table(scenario: HardwareScenariosScenario) -> pd.DataFrame:
     """All (preset, N, policy) summaries."""
     frames = [
-        point_summary(run_point(scenario, preset, n, policy), confidence=scenario.confidence)
+        point_summary(
+            run_point(scenario, preset, n, policy),
+            confidence=scenario.confidence,
+            rounds=scenario.workload.rounds,
+        )
         for preset in scenario.presets
         for n in scenario.n_qpus
         for policy in scenario.policies
@@ -346,14 +366,14 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     panels = (
-        ("success_rate", "success rate", False),
+        ("success_rate", "success rate", True),
         ("mean_attempts", "mean attempts / request", True),
         ("mean_latency_ns", "mean latency (ms)", True),
-        ("teleport_fidelity", "teleportation fidelity at use", False),
+        ("teleport_fidelity", f"teleportation fidelity at use (>= {MIN_FIDELITY_SAMPLES} uses, 95 %)", False),
         ("mean_pair_fidelity", "pair fidelity at use", False),
-        ("product", "success x mean F_tel", False),
+        ("product", "success x mean F_tel", True),
     )
-    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
+    fig, axes = plt.subplots(2, 3, figsize=(16.5, 7.5))
     styles = {"naive": ("-", "o"), "orchestrated": ("--", "s"), "adaptive": (":", "^")}
     presets = list(dict.fromkeys(table["preset"]))
     for ax, (col, label, log) in zip(axes.flat, panels, strict=True):
@@ -362,7 +382,23 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
                 g = table[(table.preset == preset) & (table.policy == policy)].sort_values("n_qpus")
                 if g.empty:
                     continue
+                if col == "teleport_fidelity":
+                    g = g[g["teleport_successes"] >= MIN_FIDELITY_SAMPLES]
+                    ax.errorbar(
+                        g["n_qpus"],
+                        g[col],
+                        yerr=[g[col] - g[f"{col}_ci_low"], g[f"{col}_ci_high"] - g[col]],
+                        ls=ls,
+                        marker=mk,
+                        ms=3,
+                        color=f"C{i}",
+                        lw=1,
+                        capsize=2,
+                    )
+                    continue
                 y = g[col] / 1e6 if col == "mean_latency_ns" else g[col]
+                if log:
+                    y = y.where(y > 0)  # zeros (no success) cannot be drawn on a log axis
                 ax.plot(
                     g["n_qpus"], y, ls=ls, marker=mk, ms=3, color=f"C{i}", lw=1, label=f"{preset} / {policy}"
                 )
@@ -371,9 +407,14 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
             ax.set_yscale("log")
         ax.set_xlabel("N (QPUs)")
         ax.set_ylabel(label)
-    axes.flat[0].legend(fontsize=5.5, ncol=1)
-    fig.suptitle("naive (-), orchestrated (--), adaptive (:) on the hardware presets", fontsize=10)
-    fig.tight_layout()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=7, frameon=False)
+    fig.suptitle(
+        "naive (-), orchestrated (--), adaptive (:) on the hardware presets "
+        "(points with no success are not drawn on log axes)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0.0, 0.0, 0.84, 1.0))
     fig.savefig(out / "policies.png", dpi=120)
     plt.close(fig)
 
@@ -403,16 +444,47 @@ _COLS = [
     "success_rate",
     "success_ci_low",
     "success_ci_high",
+    "success_closed",
     "mean_attempts",
     "mean_latency_ns",
     "median_latency_ns",
     "mean_pair_fidelity",
+    "teleport_successes",
     "teleport_fidelity",
+    "cnot_successes",
     "cnot_fidelity",
     "product",
     "cache_hit_rate",
     "cap_bound",
+    "cap_bound_requests",
 ]
+
+#: fidelities at use from fewer successful requests than this are not plotted (their means
+#: are dominated by the spread of single Haar-random inputs and wrong-correction events)
+MIN_FIDELITY_SAMPLES = 20
+
+
+def _headline(table: pd.DataFrame) -> pd.DataFrame:
+    """The largest-N rows: success, attempts, latency (ms), teleportation fidelity (uses)."""
+    g = table[table["n_qpus"] == table["n_qpus"].max()]
+    return pd.DataFrame(
+        dict(
+            preset=g["preset"],
+            policy=g["policy"],
+            p_attempt=g["p_attempt"],
+            success=g["success_rate"],
+            success_ci=[
+                f"[{lo:.3g}, {hi:.3g}]" for lo, hi in zip(g.success_ci_low, g.success_ci_high, strict=True)
+            ],
+            attempts=g["mean_attempts"],
+            latency_ms=g["mean_latency_ns"] / 1e6,
+            teleport_fidelity=[
+                f"{f:.4g} ({n})" if n else "-"
+                for f, n in zip(g.teleport_fidelity, g.teleport_successes, strict=True)
+            ],
+            pair_fidelity=g["mean_pair_fidelity"],
+        )
+    )
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -464,7 +536,13 @@ def _report(
         "",
         "![policies](policies.png)",
         "",
-        "Table (`table.csv`; latency in ns, fidelities at use from the simulated states):",
+        f"Headline at N = {max(s.n_qpus)} (latency in ms; fidelity at use of teleportations with the number "
+        "of successful ones):",
+        "",
+        _markdown(_headline(table)),
+        "",
+        "Table (`table.csv`; latency in ns, fidelities at use from the simulated states; `success_closed` = "
+        "1 - (1 - p)^R for naive; `teleport_successes` / `cnot_successes` = uses behind each fidelity):",
         "",
         _markdown(table[_COLS]),
         "",
@@ -524,36 +602,101 @@ def _report(
 
 def _findings(s: HardwareScenariosScenario, table: pd.DataFrame) -> list[str]:
     out = []
+    w = s.workload
+    naive = table[(table.policy == "naive") & table.success_closed.notna()]
+    if len(naive):
+        se = np.sqrt(naive.success_closed * (1 - naive.success_closed) / naive.requests).replace(0, np.nan)
+        z = ((naive.success_rate - naive.success_closed) / se).abs()
+        out.append(
+            "- Naive success vs its closed form 1 - (1 - p)^R (exact: one attempt a round, no cache): "
+            f"max |z| = {z.max():.2f} over {int(z.notna().sum())} points with p > 0."
+        )
     for preset in s.presets:
         g = table[table.preset == preset]
+        hw = load_preset(preset)
         if g["success_rate"].max() < 0.05:
             p = g["p_attempt"].max()
             out.append(
-                f"- {preset}: success < 5 % everywhere: per-attempt p <= {p:.2g} with R = "
-                f"{s.workload.rounds} "
+                f"- {preset}: success < 5 % everywhere: per-attempt p <= {p:.2g} with R = {w.rounds} "
                 "rounds of K(N) attempts rarely herald: such hardware needs many more attempts per request "
                 "(a rate-limited, not round-limited service)"
                 + (
                     "; the platform's single-click heralding (linear in the transmission) is not in the hub "
-                    "simulation yet"
-                    if load_preset(preset).bsm.scheme == "single_click"
+                    "simulation, whose double click gives a ~10^3 times lower p for this preset "
+                    "(`p_preset_scheme` in results/peff_validation/p_of_n.csv)"
+                    if hw.bsm.scheme == "single_click"
                     else ""
                 )
                 + "."
             )
-        caps = {c for c in g["cap_bound"] if c}
-        if caps:
+        comm = s.path.comm_qubits or hw.qpu.n_comm_qubits
+        for policy in ("orchestrated", "adaptive"):
+            h = g[(g.policy == policy) & (g.cap_bound != "")].sort_values("n_qpus")
+            if h.empty:
+                continue
+            frac = (h.cap_bound_requests / h.requests).max()
+            k_need = {int(n): k_parallel(int(n), kappa=w.kappa, k_min=w.k_min) for n in h.n_qpus}
+            over = [n for n, k in k_need.items() if k > comm]
+            within = [n for n, k in k_need.items() if k <= comm]
+            why = []
+            if over:
+                why.append(
+                    f"at N = {', '.join(map(str, over))} K(N) (up to {max(k_need[n] for n in over)}) exceeds "
+                    f"the {comm} communication qubits per QPU"
+                )
+            if policy == "orchestrated":
+                last = h.iloc[-1]
+                per_round = last.mean_attempts / max(last.mean_rounds, 1e-12)
+                m = min(k_need[int(last.n_qpus)], comm)
+                if within or per_round < 0.8 * m:
+                    why.append(
+                        (f"at N = {', '.join(map(str, within))} K(N) fits, so " if within else "and ")
+                        + "spares held in the cache take the communication qubits (each kept spare occupies "
+                        "one at both ends until used or expired"
+                        + ("; T2 = inf: no cutoff, they never expire" if math.isinf(hw.memory.t2_ns) else "")
+                        + f"): at N = {int(last.n_qpus)} a round gets {per_round:.2g} attempts on average "
+                        f"instead of {m}. The paper's cache costs no resources"
+                    )
             out.append(
-                f"- {preset}: parallel attempts capped by {', '.join(sorted(caps))}: orchestrated/adaptive "
-                "cannot reach K(N) and fall back towards naive."
+                f"- {preset} / {policy}: parallel attempts capped "
+                f"(`{', '.join(sorted(set(h.cap_bound)))}`) in up to {100 * frac:.0f} % of requests: "
+                + "; ".join(why)
+                + "."
             )
+        o = g[g.policy == "orchestrated"].set_index("n_qpus")
+        ad = g[g.policy == "adaptive"].set_index("n_qpus")
+        common = o.index.intersection(ad.index)
+        if len(common) and np.allclose(
+            o.loc[common, "mean_attempts"], ad.loc[common, "mean_attempts"], rtol=0, atol=1e-9
+        ):
+            out.append(
+                f"- {preset}: adaptive = orchestrated at every N (same attempts, same records): at "
+                "p << 1 the fewest attempts reaching the orchestrated success are K(N) itself (or the "
+                "communication-qubit cap), and neither policy gets a cache hit at these rates."
+            )
+        few = g[(g.teleport_successes > 0) & (g.teleport_successes < MIN_FIDELITY_SAMPLES)]
+        if len(few):
+            out.append(
+                f"- {preset}: fidelities at use rest on fewer than {MIN_FIDELITY_SAMPLES} successful "
+                f"teleportations at {len(few)} of {len(g)} points (as few as "
+                f"{int(few.teleport_successes.min())}); "
+                "a single input state or a wrong correction from a read-out error moves such a mean by "
+                "tens of percent: those values are in the table with their counts, not in the figure."
+            )
+    slow = sorted({(load_preset(q).switch.reconfiguration_time_ns, q) for q in s.presets}, reverse=True)
+    slow = [(t, q) for t, q in slow if t >= 1e6]
+    if slow:
+        out.append(
+            "- Latency is dominated by the switch reconfiguration time ("
+            + ", ".join(f"{q}: {t / 1e6:.3g} ms" for t, q in slow)
+            + ") whenever consecutive requests use different QPU pairs; the paper's round-count view does "
+            "not see this."
+        )
     out.append(
-        "- Latency is dominated by the switch reconfiguration time (10 ms for the 3D-MEMS presets) whenever "
-        "consecutive requests use different QPU pairs; the paper's round-count view does not see this."
-    )
-    out.append(
-        "- The hub model has no emission fidelity, dark counts or single-click heralding; fidelities at use "
-        "are therefore upper bounds for presets whose emission fidelity is < 1 (see the final note)."
+        "- The hub model has no emission fidelity, dark counts, multi-pair emission or single-click "
+        "heralding: pair fidelity at use is (1 + V)/2 less memory decay, and fidelities at use are upper "
+        "bounds for presets whose emission fidelity is < 1 (the closed-form `fidelity_preset_scheme` of "
+        "results/peff_validation/p_of_n.csv includes them)."
     )
     return out
 

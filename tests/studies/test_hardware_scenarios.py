@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
+from hardware_models.presets import load_preset
+from modenhub_net.aggregate import adaptive_schedule, analytic_success, k_parallel
 from modenhub_net.errors import UserInputError
 from modenhub_net.studies import hardware_scenarios as hs
+
+from ._shipped import shipped
 
 
 def _doc(**over) -> dict:
@@ -24,6 +29,7 @@ def _doc(**over) -> dict:
     return doc
 
 
+@pytest.mark.validation
 def test_naive_success_matches_closed_form(validation_scale: float) -> None:
     s = hs.load_scenario(_doc(), source="t")
     n_req = max(400, int(2000 * validation_scale))
@@ -56,7 +62,61 @@ def test_unknown_sensitivity_parameter_rejected(tmp_path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def test_run_scenario_writes_outputs(tmp_path) -> None:
-    out = hs.run_scenario(_doc(), source="t", out_dir=tmp_path / "hs", seed=None, trials=None, quiet=True)
+@pytest.mark.validation
+def test_adaptive_success_matches_its_schedule(validation_scale: float) -> None:
+    # future: 8 communication qubits >= K(8) = 3 and no cache, so the schedule is never capped
+    s = hs.load_scenario(_doc(), source="t")
+    n_req = max(400, int(2000 * validation_scale))
+    frame = hs.run_point(s, "future", 8, "adaptive", requests=n_req)
+    p = float(frame["p_attempt"].iloc[0])
+    w = s.workload
+    k = k_parallel(8, kappa=w.kappa, k_min=w.k_min)
+    schedule = adaptive_schedule(p, rounds=w.rounds, target_success=analytic_success(p, k=k, rounds=w.rounds))
+    expected = analytic_success(p, k=schedule)
+    se = math.sqrt(expected * (1 - expected) / n_req)
+    assert abs(frame["success"].mean() - expected) < 4.5 * se
+    assert (frame["cap_bound"] == "").all() and not frame["cache_hit"].any()
+
+
+def test_pair_fidelity_at_use_is_the_heralded_state() -> None:
+    # double click with HOM visibility V heralds F = (1 + V)/2; the future memory (T2 = 10 s)
+    # barely ages it over microseconds of service
+    s = hs.load_scenario(_doc(), source="t")
+    frame = hs.run_point(s, "future", 4, "naive", requests=400)
+    ok = frame[frame["success"]]
+    v = load_preset("future").bsm.visibility
+    assert len(ok) > 0
+    assert ok["pair_fidelity"].mean() == pytest.approx((1 + v) / 2, abs=1e-4)
+
+
+@pytest.mark.validation
+def test_shipped_scenario_reduced_size(tmp_path, validation_scale: float) -> None:
+    requests = max(200, int(600 * validation_scale))
+    doc = shipped(
+        "hardware_scenarios",
+        presets=["ideal", "future", "near_term_nv"],
+        n_qpus=[4, 16],
+        workload=dict(requests=requests),
+        sensitivity=dict(n_qpus=4, requests=requests, parameters=["emission_efficiency", "hom_visibility"]),
+    )
+    out = hs.run_scenario(
+        doc, source="hardware_scenarios.toml", out_dir=tmp_path / "hs", seed=None, trials=None, quiet=True
+    )
     for name in ("table.csv", "table.md", "sensitivity.csv", "policies.png", "sensitivity.png", "REPORT.md"):
         assert (out / name).is_file(), name
+    table = pd.read_csv(out / "table.csv")
+    assert set(table["policy"]) == {"naive", "orchestrated", "adaptive"}
+    for col in ("success_rate", "mean_attempts", "mean_latency_ns", "teleport_fidelity", "cnot_fidelity"):
+        assert col in table.columns
+    naive = table[(table.policy == "naive") & (table.p_attempt > 1e-6)]
+    se = (naive.success_closed * (1 - naive.success_closed) / naive.requests) ** 0.5
+    assert ((naive.success_rate - naive.success_closed).abs() < 4.5 * se).all()
+    ideal = table[table.preset == "ideal"]
+    assert (ideal["teleport_fidelity"] > 1 - 1e-9).all()  # no noise anywhere
+    sens = pd.read_csv(out / "sensitivity.csv")
+    # double click: p ~ eta^2, so doubling the emission efficiency quadruples p (below the cap of 1)
+    fut = sens[(sens.preset == "future") & (sens.parameter == "emission_efficiency")]
+    assert fut["p_attempt_factor"].iloc[0] == pytest.approx(4.0, rel=1e-9)
+    report = (out / "REPORT.md").read_text()
+    assert "Regenerate: `modenhub run scenarios/hardware_scenarios.toml`" in report
+    assert "Headline at N = 16" in report
