@@ -11,6 +11,7 @@ only loses that task, which the Dask scheduler reruns on another worker.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -26,7 +27,7 @@ from modenhub_net.sweep.grid import SweepPoint, code_digest, code_version
 from modenhub_net.sweep.progress import ProgressBar
 
 __all__ = ["PointFunction", "SweepReport", "evaluate", "local_cluster", "run_sweep",
-           "usable_cores"]
+           "runtime_environment", "usable_cores"]
 
 
 class PointFunction(Protocol):
@@ -64,14 +65,32 @@ class SweepReport:
     elapsed_s: float = 0.0
 
 
+@functools.cache
+def runtime_environment() -> dict[str, str]:
+    """Versions that can change a point's numbers without changing its id (recorded per point).
+
+    numpy's random distributions may change between numpy releases, and floating-point
+    results between platforms; ``python``, ``numpy`` and ``platform`` of the process that
+    computed a point are kept in its meta record (:meth:`ResultStore.read_meta`).
+    """
+    import platform
+    import sys
+
+    import numpy as np
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "platform": f"{sys.platform}-{platform.machine()}"}
+
+
 def evaluate(point_fn: PointFunction, document: Mapping[str, Any],
-             seed: int) -> tuple[pd.DataFrame, float]:
-    """Run one point (on a worker or here): its rows and its compute time in s."""
+             seed: int) -> tuple[pd.DataFrame, float, dict[str, str]]:
+    """Run one point (on a worker or here): its rows, its compute time in s and the
+    :func:`runtime_environment` of the process that computed it."""
     start = time.perf_counter()
     frame = point_fn(document, seed=seed)
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"point function returned {type(frame).__name__}, not a DataFrame")
-    return frame, time.perf_counter() - start
+    return frame, time.perf_counter() - start, runtime_environment()
 
 
 @dataclass(frozen=True)
@@ -82,11 +101,12 @@ class _Writer:
     version: str
     digest: str
 
-    def __call__(self, point: SweepPoint, frame: pd.DataFrame, elapsed_s: float) -> None:
+    def __call__(self, point: SweepPoint, frame: pd.DataFrame, elapsed_s: float,
+                 environment: Mapping[str, str]) -> None:
         self.store.write_point(
             PointRecord(key=point.key, seed=point.seed, labels=point.labels), frame,
             meta={"code_version": self.version, "source_digest": self.digest,
-                  "elapsed_s": round(elapsed_s, 6)},
+                  "elapsed_s": round(elapsed_s, 6), **dict(environment)},
         )
 
 
@@ -95,11 +115,11 @@ def _serial(todo: Sequence[SweepPoint], point_fn: PointFunction, write: _Writer,
     ready()
     for point in todo:
         try:
-            frame, elapsed = evaluate(point_fn, point.document, point.seed)
+            frame, elapsed, environment = evaluate(point_fn, point.document, point.seed)
         except Exception as exc:  # noqa: BLE001 - reported per point, others continue
             report.failed.append((point, f"{type(exc).__name__}: {exc}"))
             continue
-        write(point, frame, elapsed)
+        write(point, frame, elapsed, environment)
         report.computed += 1
         bar.advance()
 
@@ -235,8 +255,8 @@ def _distributed(todo: Sequence[SweepPoint], point_fn: PointFunction, write: _Wr
                     exc = future.exception()
                     report.failed.append((point, f"{type(exc).__name__}: {exc}"))
                 else:
-                    frame, elapsed = future.result()
-                    write(point, frame, elapsed)
+                    frame, elapsed, environment = future.result()
+                    write(point, frame, elapsed, environment)
                     report.computed += 1
                     bar.advance()
                 future.release()

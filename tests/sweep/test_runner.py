@@ -152,6 +152,23 @@ def test_points_of_other_sources_are_reused_and_reported(tmp_path: Path) -> None
     assert digests == {store.read_manifest()["source_digest"]} and len(digests.pop()) == 16
 
 
+def test_point_meta_records_code_and_library_versions(tmp_path: Path) -> None:
+    """What the id does not include but can change numbers is kept with every point."""
+    import platform
+
+    import numpy as np
+
+    points = make_points(2, work=1)
+    for workers in (1, 2):
+        store = ResultStore(tmp_path / str(workers))
+        run_sweep(points, busy_point, store, workers=workers, progress=False)
+        for point in points:
+            meta = store.read_meta(point.key)
+            assert meta["code_version"] and len(meta["source_digest"]) == 16
+            assert (meta["python"], meta["numpy"]) == (platform.python_version(), np.__version__)
+            assert meta["platform"].endswith(platform.machine()) and meta["elapsed_s"] >= 0
+
+
 def test_second_writer_is_refused(small_sweep: Path, tmp_path: Path, capsys) -> None:
     """One writer per store: a second sweep into a folder in use stops with a message."""
     out = tmp_path / "busy"
