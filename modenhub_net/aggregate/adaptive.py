@@ -185,11 +185,13 @@ def _plan_size(p: float, *, rounds: int, target_success: float,
 
 
 def _plan_many(q: np.ndarray, *, rounds: int, totals: np.ndarray, caps: np.ndarray) -> list[tuple[int, ...]]:
-    """:func:`_plan` for many ``(q, total, cap)``: one ``(entries, k, m)`` table per round.
+    """:func:`_plan` for many ``(q, total, cap)`` at once.
 
     Entry ``i`` sees ``k + q_i**k f_prev[i, m - k]`` for ``1 <= k <= min(cap_i, total_i)``,
     ``m - k >= 0`` (elsewhere +inf): elementwise the same numbers as its own :func:`_plan`,
-    with the same tie rule, so the arg-mins agree.
+    with the same tie rule, so the arg-mins agree. Only what the read-off visits is
+    computed: round 1 in closed form, an ``(entries, k, m)`` table for each middle round,
+    and the last round at ``m = total`` alone.
     """
     kmax_each = np.minimum(caps, totals)
     kmax = int(kmax_each.max())
@@ -197,12 +199,17 @@ def _plan_many(q: np.ndarray, *, rounds: int, totals: np.ndarray, caps: np.ndarr
     k = np.arange(1, kmax + 1)
     discount = q[:, None] ** k.astype(float)[None, :]  # (entries, k)
     allowed = (k[None, :] <= kmax_each[:, None])[:, :, None]  # k <= min(cap_i, total_i)
-    f_prev = np.full((q.size, size), np.inf)
-    f_prev[:, 0] = 0.0
-    cost = np.empty((q.size, kmax, size))
-    choices = []
+    rows = np.arange(q.size)
+    # round 1 in closed form: f_1(m) = m (one round of m attempts) where m <= the entry's
+    # limit, else infeasible; exactly what the table gives (k + q**k * 0 = k, other k: inf)
+    m_grid = np.arange(size)
+    one_round = m_grid[None, :] <= kmax_each[:, None]
+    f_prev = np.where(one_round, m_grid.astype(float), np.inf)
+    choices = [np.where(one_round, m_grid, 0)]
+    last = None
     with np.errstate(invalid="ignore", under="ignore", over="ignore"):
-        for _ in range(rounds):
+        cost = np.empty((q.size, kmax, size))
+        for _ in range(rounds - 2):  # the middle rounds need f_t(m) for every m
             cost.fill(np.inf)
             for kk in range(1, kmax + 1):  # m - k >= 0: the shifted tail of f_prev
                 cost[:, kk - 1, kk:] = kk + discount[:, kk - 1, None] * f_prev[:, : size - kk]
@@ -213,11 +220,21 @@ def _plan_many(q: np.ndarray, *, rounds: int, totals: np.ndarray, caps: np.ndarr
             best[:, 0], choice[:, 0] = 0.0, 0
             choices.append(choice)
             f_prev = best
-    rows = np.arange(q.size)
+        if rounds >= 2:  # the last round only at m = total
+            src = totals[:, None] - k[None, :]
+            valid = (src >= 0) & allowed[:, :, 0]
+            tail = k[None, :] + discount * f_prev[rows[:, None], np.maximum(src, 0)]
+            cost_last = np.where(valid, tail, np.inf)
+            best_last = cost_last.min(axis=1)
+            near = cost_last <= best_last[:, None] * (1.0 + 1e-12)
+            last = kmax - np.argmax(near[:, ::-1], axis=1)
     left = totals.astype(np.int64).copy()
     columns = []
     for t in range(rounds, 0, -1):  # read the arg-mins off from f_R(total), all entries at once
-        kk = np.where(left > 0, choices[t - 1][rows, left], 0)
+        if t == rounds and last is not None:
+            kk = last
+        else:
+            kk = np.where(left > 0, choices[t - 1][rows, left], 0)
         columns.append(kk)
         left -= kk
     if np.any(left != 0):  # pragma: no cover - guarded by the feasibility check
