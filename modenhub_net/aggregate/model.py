@@ -683,9 +683,10 @@ def _study_arrays(
     points); what is batched is everything else. Every request gets an *outcome code*: ``c <
     R`` succeeded in round ``c + 1``, ``R`` failed, ``R + 1`` was a cache hit. The code is
     the number of thresholds ``1 - q**S_r`` its uniform reaches (the inverse CDF of the
-    geometric index of the first success), computed for every request of every point in one
-    pass; the per-request columns are then looked up from small per-point tables, and the
-    summaries are per-point histograms of the codes. Per point only the stream set-up, the
+    geometric index of the first success), computed as each point's uniforms are drawn into a
+    small cache-resident buffer; the per-request columns of every point are then looked up
+    from small per-point tables in one pass, and the summaries are per-point histograms of
+    the codes. Per point only the stream set-up, the
     stable sort of the cache's pair ids and ``adaptive_online``'s re-plans remain in Python.
     """
     n_points, rounds_max = len(keys), model.rounds
@@ -707,7 +708,11 @@ def _study_arrays(
         "s": np.empty(size, dtype=np.int32),
         "d": np.empty(size, dtype=np.int32),
     }
-    u = np.empty((n_points, trials))
+    # outcome codes of fresh service, point by point from a cache-resident buffer of uniforms
+    thresholds = -np.expm1(log_q[:, None] * cum)  # 1 - q**S_r, (points, R)
+    code = np.zeros((n_points, trials), dtype=np.int8)
+    u = np.empty(trials)
+    reached = np.empty(trials, dtype=bool)
     u_fill = np.empty((len(cached), trials))  # second uniform of a cached point: spare pair?
     online = [j for j, strategy in enumerate(strategies) if strategy == "adaptive_online"]
     streams_by_n: dict[int, _PointStreams] = {}
@@ -721,18 +726,16 @@ def _study_arrays(
             last_n = n
         cols["s"][sl], cols["d"][sl] = s_n, d_n
         if strategy == "adaptive_online":  # sampled below, all online points together
-            u[j] = 0.0
             continue
         rng = streams.outcomes(strategy)
-        rng.random(out=u[j])
+        rng.random(out=u)
+        row = code[j]
+        for r in range(rounds_max):
+            np.greater_equal(u, thresholds[j, r], out=reached)
+            row += reached
         if j in cached_row:
             rng.random(out=u_fill[cached_row[j]])
 
-    # outcome codes of fresh service, every point at once
-    thresholds = -np.expm1(log_q[:, None] * cum)  # 1 - q**S_r, (points, R)
-    code = np.zeros((n_points, trials), dtype=np.int8)
-    for r in range(rounds_max):
-        code += u >= thresholds[:, r : r + 1]
     if cached:
         _serve_cached(code, u_fill, cached, ns, cols, p_point, sched, trials)
 
@@ -747,9 +750,10 @@ def _study_arrays(
     suc_tab[:, rounds_max] = False
     flat = np.add(code, (np.arange(n_points, dtype=np.int64) * width)[:, None], dtype=np.int64)
     flat = flat.reshape(-1)
-    cols["success"] = np.take(suc_tab.reshape(-1), flat)
-    cols["attempts"] = np.take(att_tab.reshape(-1), flat)
-    cols["rounds"] = np.take(rnd_tab.reshape(-1), flat)
+    # (indices are in range by construction: mode="wrap" skips numpy's bounds check)
+    cols["success"] = (code != rounds_max).reshape(-1)
+    cols["attempts"] = np.take(att_tab.reshape(-1), flat, mode="wrap")
+    cols["rounds"] = np.take(rnd_tab.reshape(-1), flat, mode="wrap")
     cols["cache_hit"] = (code == rounds_max + 1).reshape(-1)
     counts = np.bincount(flat, minlength=n_points * width).reshape(n_points, width)
     att_f = att_tab.astype(np.float64)
@@ -872,7 +876,7 @@ def _serve_cached(
     fresh = code[rows]
     index = np.add(fresh, (np.arange(rows.size, dtype=np.int64) * (rounds_max + 2))[:, None],
                    dtype=np.int64)
-    fills = u_fill < np.take(spare.reshape(-1), index)
+    fills = u_fill < np.take(spare.reshape(-1), index, mode="wrap")  # in range by construction
     pairs = np.empty(fresh.shape, dtype=np.int64)
     for c, j in enumerate(cached):
         sl = slice(j * trials, (j + 1) * trials)
