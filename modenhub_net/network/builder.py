@@ -307,20 +307,20 @@ class HubNetwork:
     def attempt_cap(self, a: int, b: int) -> tuple[int, str]:
         """Parallel attempts the free resources allow, and the first binding resource."""
         hub = self.hub
-        caps = [
-            ("comm_qubits", min(self.memories[a].n_free(), self.memories[b].n_free())),
-            ("switch_circuits", hub.switch_max_circuits // 2),
-        ]
+        # (value, name) pairs in priority order; on a tie the first listed resource binds
+        best_value, best_name = min(self.memories[a].n_free(), self.memories[b].n_free()), "comm_qubits"
         if self.scheme == "detection_in_hub":
-            caps.append(("bsm_stations", hub.bsm_stations))
+            others = (("switch_circuits", hub.switch_max_circuits // 2), ("bsm_stations", hub.bsm_stations))
         elif self.scheme == "source_in_hub":
-            caps.append(("sources", hub.sources))
+            others = (("switch_circuits", hub.switch_max_circuits // 2), ("sources", hub.sources))
         else:
-            caps.append(("sources", hub.sources // 2))
             free_hub = len(self.hub_memory.free_slots()) if self.hub_memory is not None else 0
-            caps.append(("hub_memory_slots", free_hub // 2))
-        name, value = min(caps, key=lambda item: item[1])
-        return value, name
+            others = (("switch_circuits", hub.switch_max_circuits // 2), ("sources", hub.sources // 2),
+                      ("hub_memory_slots", free_hub // 2))
+        for name, value in others:
+            if value < best_value:
+                best_value, best_name = value, name
+        return best_value, best_name
 
     def p_success(self, a: int, b: int) -> float:
         return self.budget(a, b).p_success
