@@ -5,7 +5,8 @@ visibility 0.9, detectors 0.9, 0.5 dB per switch stage; 3,000 uniform teleportat
 under the orchestrated policy, the same request list and seed in both modes. Prints each
 mode's wall time, success rate, mean attempts and mean delivered fidelity with standard
 errors, the z-score of each difference (agreement: |z| < 4) and the speed ratio
-detailed / sampled (target >= 20x).
+detailed / sampled (target >= 20x): three interleaved (sampled best of 3, detailed) pairs,
+the median ratio reported, since single timings on a shared machine drift by tens of percent.
 
 The sampled mode builds every heralded pair in the budget's mixed state, the detailed mode
 realises each attempt (a distinguishable-photon event dephases the pair or not), so per-pair
@@ -30,6 +31,7 @@ from protocols.workload import uniform_requests
 
 REQUESTS = 3000
 REPEATS = 3  # the sampled mode is timed best of 3 (it is short, so load noise matters)
+PAIRS = 3  # interleaved (sampled, detailed) timings; the median ratio is reported
 
 
 def main() -> int:
@@ -37,16 +39,19 @@ def main() -> int:
                           memory_t2_ns=1e8) for _ in range(8)]
     hub = HubHardware(hom_visibility=0.9, detector_efficiency=0.9, switch_loss_db_per_stage=0.5)
     reqs = uniform_requests(np.random.default_rng(1), n_qpus=8, count=REQUESTS)
-    wall, frames = {}, {}
-    for mode in ("sampled", "detailed"):
-        times = []
-        for _ in range(REPEATS if mode == "sampled" else 1):
-            start = time.perf_counter()
-            records, _, _ = run_policy(nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode=mode,
-                                       policy="orchestrated", requests=reqs, seed=3)
-            times.append(time.perf_counter() - start)
-        wall[mode] = min(times)
-        frames[mode] = records_frame(records)
+    frames = {}
+    walls: dict[str, list[float]] = {"sampled": [], "detailed": []}
+    for _ in range(PAIRS):  # interleaved, so both sides of a ratio see the same machine state
+        for mode in ("sampled", "detailed"):
+            times = []
+            for _ in range(REPEATS if mode == "sampled" else 1):
+                start = time.perf_counter()
+                records, _, _ = run_policy(nodes=nodes, hub=hub, scheme="detection_in_hub",
+                                           link_mode=mode, policy="orchestrated", requests=reqs, seed=3)
+                times.append(time.perf_counter() - start)
+            walls[mode].append(min(times))
+            frames[mode] = records_frame(records)  # the same seed: identical records every pair
+    wall = {mode: min(values) for mode, values in walls.items()}
     columns = {"success": lambda f: f["success"].astype(float),
                "attempts": lambda f: f["attempts"].astype(float),
                "fidelity": lambda f: f["fidelity"].dropna()}
@@ -62,9 +67,10 @@ def main() -> int:
         z = (x.mean() - y.mean()) / math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
         worst = max(worst, abs(z))
         print(f"  {name:9s} sampled - detailed: z = {z:+.2f}")
-    ratio = wall["detailed"] / wall["sampled"]
-    print(f"speed ratio detailed / sampled: {ratio:.1f}x (target >= 20x); "
-          f"agreement max |z| = {worst:.2f} (required < 4)")
+    ratios = sorted(d / s for d, s in zip(walls["detailed"], walls["sampled"], strict=True))
+    ratio = ratios[len(ratios) // 2]
+    print(f"speed ratio detailed / sampled per pair: {', '.join(f'{r:.1f}' for r in ratios)}x; "
+          f"median {ratio:.1f}x (target >= 20x); agreement max |z| = {worst:.2f} (required < 4)")
     return 0 if worst < 4 else 1
 
 
