@@ -464,6 +464,7 @@ def _online(
     rounds = np.empty((n_points, trials), dtype=np.int16)
     attempts = np.empty((n_points, trials), dtype=np.int32)
     u = np.empty((n_points, trials))
+    offsets = (np.arange(n_points, dtype=np.int64) * (rounds_max + 1))[:, None]
     plans: list[tuple[int, ...]] = [()] * n_points
     start, size = 0, settings.first_batch
     while start < trials:
@@ -481,20 +482,30 @@ def _online(
             rng.random(out=u[i, start:stop])
         ub = u[:, start:stop]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.log1p(-ub) / log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
-        first = (np.minimum(ratio, cum[:, -1:]) + 1.0).astype(np.int64)
-        code = np.zeros(first.shape, dtype=np.int64)
-        for r in range(rounds_max):
+            ratio = np.log1p(-ub)
+            ratio /= log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
+        np.minimum(ratio, cum[:, -1:], out=ratio)
+        first = ratio.astype(np.int64)
+        first += 1
+        code = (cum[:, :1] < first).astype(np.int64)
+        for r in range(1, rounds_max):
             code += cum[:, r : r + 1] < first
+        # lookups: code c < R succeeded in round c + 1 (S_{c+1} attempts), c = R failed (S_R)
+        att_tab = np.concatenate([cum, cum[:, -1:]], axis=1)
+        rnd_tab = np.concatenate([np.broadcast_to(np.arange(1, rounds_max + 1), cum.shape),
+                                  np.count_nonzero(sched, axis=1)[:, None]], axis=1)
+        index = code + offsets
+        att = np.take(att_tab.reshape(-1), index, mode="wrap")  # in range by construction
         ok = code < rounds_max
-        cum_at = np.take_along_axis(cum, np.minimum(code, rounds_max - 1), axis=1)
         success[:, start:stop] = ok
-        rounds[:, start:stop] = np.where(ok, code + 1, np.count_nonzero(sched, axis=1)[:, None])
-        attempts[:, start:stop] = np.where(ok, cum_at, cum[:, -1:])
-        after = np.where(ok, cum_at - first, 0).sum(axis=1)
+        rounds[:, start:stop] = np.take(rnd_tab.reshape(-1), index, mode="wrap")
+        attempts[:, start:stop] = att
+        n_ok = ok.sum(axis=1)
+        # sum over successes of S_round - G; a failure adds S_R - (S_R + 1) = -1, so add them back
+        after = (att - first).sum(axis=1) + (stop - start - n_ok)
         extra = np.array([rng.binomial(int(a), p) for rng, a, p in zip(rngs, after, p_true, strict=True)])
-        seen_attempts += attempts[:, start:stop].sum(axis=1)
-        seen_heralds += ok.sum(axis=1) + extra
+        seen_attempts += att.sum(axis=1)
+        seen_heralds += n_ok + extra
         start, size = stop, 2 * size
     return success, rounds, attempts, plans
 
