@@ -4,15 +4,20 @@ Validates the whole sweep first (exit 2, nothing written, on any mistake), write
 ``manifest.json``, computes the points not yet in the store (progress bar on stderr), then
 assembles ``summary.parquet`` / ``summary.csv`` from the store. Exit status: 0 all points
 stored; 1 some point functions raised (the others are stored; re-run to retry); 2 bad input;
-130 interrupted (finished points kept; re-run to resume).
+130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (finished points kept; re-run to resume).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from modenhub_net.errors import UserInputError, blame_flags
 from modenhub_net.store import ResultStore
@@ -39,6 +44,28 @@ def _say(quiet: bool):
             print(text, flush=True)
 
     return say
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch system's time limit, ``scancel``, ``kill``) taken like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM stops the sweep the way SIGINT does: finished points stay,
+    workers are shut down, one line is printed; exit status 143 (128 + SIGTERM)."""
+    if threading.current_thread() is not threading.main_thread():  # signals need the main thread
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -68,13 +95,14 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     store = ResultStore(out)
     say = _say(False)  # --quiet only hides the progress bar; the counts are always shown
     try:
-        report = run_sweep(plan.points, point_fn, store, workers=workers, scheduler=scheduler,
-                           progress=not quiet, log=say, manifest=plan.manifest())
-    except KeyboardInterrupt:
+        with _sigterm_as_interrupt():
+            report = run_sweep(plan.points, point_fn, store, workers=workers, scheduler=scheduler,
+                               progress=not quiet, log=say, manifest=plan.manifest())
+    except KeyboardInterrupt as exc:
         done = len(store.finished() & {p.key for p in plan.points})
         print(f"interrupted: {done} of {len(plan.points)} points are stored in {out}; "
               "run the same command again to resume", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, _Terminated) else 130
     summary = store.write_summary()
     say(f"{plan.spec.name}: {report.computed} computed, {report.skipped} reused, "
         f"{len(report.failed)} failed in {report.elapsed_s:.1f} s; {len(summary)} rows in "

@@ -2,7 +2,7 @@
 
 Subprocess tests of the real ``modenhub sweep`` command on 12 points of ~0.3 s each: SIGKILL of
 the driver, SIGINT to the driver only and to its whole process group (Ctrl-C in a terminal),
-and SIGKILL of one worker process mid-task.
+SIGTERM to the driver (batch systems), and SIGKILL of one worker process mid-task.
 """
 
 from __future__ import annotations
@@ -127,6 +127,24 @@ def test_sigint_stops_cleanly_then_resume(slow_sweep, tmp_path: Path, workers: i
     kept = check_stored_points(out, reference)
     assert len(kept) >= 2
     assert re.search(rf"interrupted: {len(kept)} of {N_POINTS} points are stored", lines[0])
+    resume(sweep, out, workers, reference, len(kept))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_stops_cleanly_then_resume(slow_sweep, tmp_path: Path, workers: int) -> None:
+    """SIGTERM (a batch system's time limit, ``scancel``) to the driver: exit 143, the same
+    single line as for Ctrl-C, every finished point kept, and the resume completes."""
+    sweep, reference = slow_sweep
+    out = tmp_path / "out"
+    proc = start(sweep, out, workers)
+    wait_for_points(out, 2, proc)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interrupted: "), stderr
+    kept = check_stored_points(out, reference)
+    assert len(kept) >= 2
     resume(sweep, out, workers, reference, len(kept))
 
 
