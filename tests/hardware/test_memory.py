@@ -35,23 +35,28 @@ def _memory(sim: Simulation, params: MemoryParams, n_slots: int = 2, name: str =
     return QuantumMemory(name, sim=sim, params=params, n_slots=n_slots)
 
 
+def _stored_pair_state(params: MemoryParams, t: float, *, both: bool) -> tuple[np.ndarray, float]:
+    """Store |Phi+> (one or both qubits) for ``t`` ns, access; return (state, fidelity)."""
+    sim = Simulation(seed=0)
+    mem = _memory(sim, params)
+    a, b = create_bell_pair()
+    assert mem.store(0, a)
+    if both:
+        assert mem.store(1, b)
+    if t > 0:
+        sim.run(until_ns=t)
+    mem.access(0)
+    if both:
+        mem.access(1)
+    return reduced_dm([a, b]), fidelity([a, b], PHI_PLUS)
+
+
 @pytest.mark.parametrize("case", sorted(NOISE_CASES))
 @pytest.mark.parametrize("both", [False, True])
 def test_stored_bell_pair_decay_matches_closed_form(case: str, both: bool) -> None:
     params = NOISE_CASES[case]
     for t in TIMES:
-        sim = Simulation(seed=0)
-        mem = _memory(sim, params)
-        a, b = create_bell_pair()
-        assert mem.store(0, a)
-        if both:
-            assert mem.store(1, b)
-        if t > 0:
-            sim.run(until_ns=t)
-        mem.access(0)
-        if both:
-            mem.access(1)
-        got = fidelity([a, b], PHI_PLUS)
+        _, got = _stored_pair_state(params, t, both=both)
         assert got == pytest.approx(stored_pair_fidelity(t, params, both_qubits=both), abs=1e-10), (case, t)
 
 
@@ -207,19 +212,6 @@ def test_bad_slot_count() -> None:
 
 
 # -- decay against formulas written out here (not the module's closed form) -------------------
-def _stored_pair_state(params: MemoryParams, t: float, *, both: bool) -> tuple[np.ndarray, float]:
-    """Store |Phi+> (one or both qubits) for ``t`` ns, access; return (state, fidelity)."""
-    sim = Simulation(seed=0)
-    mem = _memory(sim, params)
-    a, b = create_bell_pair()
-    assert mem.store(0, a)
-    if both:
-        assert mem.store(1, b)
-    sim.run(until_ns=t)
-    mem.access(0)
-    if both:
-        mem.access(1)
-    return reduced_dm([a, b]), fidelity([a, b], PHI_PLUS)
 
 
 @pytest.mark.parametrize("t", [50.0, 400.0, 1_300.0, 5_000.0])
