@@ -20,6 +20,11 @@ __all__ = ["main", "build_parser"]
 MAX_SEED = 2**63 - 1
 
 
+#: most worker processes an embedded LocalCluster may start on one machine (each is a Python
+#: process of ~150 MB; beyond a few per core they only contend)
+MAX_LOCAL_WORKERS = 256
+
+
 def _int_flag(flag: str, *, low: int, high: int | None = None, high_text: str | None = None):
     """argparse type of an integer flag in [low, high]; the message names flag, value, range."""
 
@@ -65,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("scenario", type=Path, help="sweep scenario TOML file")
     sweep.add_argument("--out", type=Path, default=None, help="result store folder")
     sweep.add_argument(
-        "--workers", type=_int_flag("--workers", low=1), default=None,
-        help="local workers (default: one per core; 1 runs serially in-process)",
+        "--workers", type=_int_flag("--workers", low=1, high=MAX_LOCAL_WORKERS), default=None,
+        help=f"local workers, 1..{MAX_LOCAL_WORKERS} (default: one per core; 1 runs serially "
+             "in-process; for more machines use --scheduler)",
     )
     sweep.add_argument("--scheduler", default=None, help="address of a Dask scheduler, tcp://HOST:PORT")
     sweep.add_argument(

@@ -121,6 +121,8 @@ CASES = [
          ("--seed = 'x1' is not an integer",)),
     Case("flag-workers-zero", with_base(sweep_file()), sweep_cmd("sweep.toml", "--workers", "0"),
          ("--workers = 0 must be >= 1",)),
+    Case("flag-workers-huge", with_base(sweep_file()), sweep_cmd("sweep.toml", "--workers", "5000"),
+         ("--workers = 5000 must be <= 256",)),
     Case("flag-sweep-trials-zero", with_base(sweep_file()),
          sweep_cmd("sweep.toml", "--trials", "0"), ("--trials = 0 must be >= 1",)),
     Case("flag-bad-scheduler", with_base(sweep_file()),
