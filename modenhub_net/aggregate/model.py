@@ -698,11 +698,11 @@ def _study_arrays(
     points); what is batched is everything else. Every request gets an *outcome code*: ``c <
     R`` succeeded in round ``c + 1``, ``R`` failed, ``R + 1`` was a cache hit. The code is
     the number of thresholds ``1 - q**S_r`` its uniform reaches (the inverse CDF of the
-    geometric index of the first success), computed as each point's uniforms are drawn into a
-    small cache-resident buffer; the per-request columns of every point are then looked up
-    from small per-point tables in one pass, and the summaries are per-point histograms of
-    the codes. Per point only the stream set-up, the
-    stable sort of the cache's pair ids and ``adaptive_online``'s re-plans remain in Python.
+    geometric index of the first success). Codes, per-request columns (looked up from small
+    per-point tables) and per-point histograms (the summaries) are computed a block of
+    ~80,000 requests at a time, so the working arrays stay in cache. Per point only the stream
+    set-up, the stable sort of the cache's pair ids and ``adaptive_online``'s re-plans remain
+    in Python.
     """
     n_points, rounds_max = len(keys), model.rounds
     width = rounds_max + 2  # outcome codes 0..R-1 (success round), R (failure), R+1 (cache hit)
