@@ -186,37 +186,21 @@ def draw_requests(
 
 
 def _fresh(
-    u: np.ndarray,
-    log_q: np.ndarray | float,
-    cum: Sequence[np.ndarray | int],
-    played: np.ndarray | int,
-    *,
-    need_after: bool = True,
-    thresholds: Sequence[np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Fresh outcomes from uniforms ``u`` (one per request); the kernel of every strategy.
+    u: np.ndarray, log_q: float, cum: Sequence[int], played: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fresh (cache-less) outcomes from uniforms ``u``, one per request, for one schedule.
 
     Number a request's potential attempts 1, 2, ... round after round; its first success is
     attempt ``G ~ Geometric(p)``, by inversion ``G = floor(log(1 - u) / log q) + 1``. It falls
-    in the first round r with ``S_r >= G``; the request fails if ``G > S_R``. Equivalently
-    (same u, no logarithm; used when ``need_after`` is False) the round is the number of
-    thresholds ``1 - q**S_r`` that ``u`` reaches.
-
-    ``cum[r]`` is ``S_{r+1}``, a scalar or (batched over points) one value per request, like
-    ``log_q`` and ``played``. Returns success, rounds, attempts and, if ``need_after``, the
-    number of attempts of the successful round after its first success (0 for a failure).
+    in the first round r with ``S_r >= G``; the request fails if ``G > S_R``. ``cum[r]`` is
+    ``S_{r+1}``. Returns success, rounds, attempts and the number of attempts of the
+    successful round after its first success (0 for a failure).
     """
     last = cum[-1]
-    if need_after:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.log1p(-u) / log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
-        first = (np.minimum(ratio, last) + 1.0).astype(np.int64)
-        reached = [c < first for c in cum]  # round r + 1 failed entirely
-    else:
-        first = None
-        if thresholds is None:
-            thresholds = [-np.expm1(log_q * c) for c in cum]  # 1 - q**S_{r+1}
-        reached = [u >= t for t in thresholds]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log1p(-u) / log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
+    first = (np.minimum(ratio, last) + 1.0).astype(np.int64)
+    reached = [c < first for c in cum]  # round r + 1 failed entirely
     success = ~reached[-1]
     idx = np.zeros(u.shape, dtype=np.int16)
     cum_at = np.broadcast_to(cum[0], u.shape)
@@ -225,7 +209,7 @@ def _fresh(
         cum_at = np.where(reached[r - 1], cum[r], cum_at)
     rounds = np.where(success, idx + 1, played).astype(np.int16)
     attempts = np.where(success, cum_at, last).astype(np.int32)
-    after = np.where(success, cum_at - first, 0) if need_after else None
+    after = np.where(success, cum_at - first, 0)
     return success, rounds, attempts, after
 
 
