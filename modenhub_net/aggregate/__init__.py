@@ -12,7 +12,7 @@ Configuration (:mod:`~modenhub_net.aggregate.config`):
     sections :class:`ModelSection`, :class:`AdaptiveSection`), :class:`StudySettings`,
     :class:`AggregateScenario`, :data:`STRATEGIES`.
 Monte Carlo (:mod:`~modenhub_net.aggregate.model`):
-    :func:`simulate_point`, :func:`run_study`, :func:`resolve_cache`,
+    :func:`simulate_point`, :func:`run_study`, :func:`resolve_cache` (and :func:`resolve_cache_rows`),
     :func:`sample_schedule`, :class:`PointResult`, :class:`StudyResult`.
 Oracle (:mod:`~modenhub_net.aggregate.loop_reference`): :func:`loop_point`, :func:`loop_study`.
 
@@ -51,6 +51,7 @@ from modenhub_net.aggregate.model import (
     PointResult,
     StudyResult,
     resolve_cache,
+    resolve_cache_rows,
     run_study,
     sample_schedule,
     simulate_point,
@@ -80,6 +81,7 @@ __all__ = [
     "schedule_label",
     "sample_schedule",
     "resolve_cache",
+    "resolve_cache_rows",
     "strategy_schedule",
     "simulate_point",
     "run_study",

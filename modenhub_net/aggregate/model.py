@@ -30,21 +30,20 @@ uniform); the cache only couples requests of the same unordered pair, and
 sorted by pair (no loop over requests or rounds). ``adaptive_online`` loops over a handful
 of batches (sizes doubling), each vectorised (:func:`sample_schedule`).
 
-Randomness and reproducibility: no global RNG. The points at one N draw from one PCG64
-stream ``aggregate/N={N}``, a child of the root ``seed`` by
-:func:`modenhub_net.simulation.stream_seed_sequence`, cut into disjoint substreams by
-``PCG64.advance`` (:class:`_PointStreams`): the requests (shared by all strategies at that N:
-common random numbers, so the strategies see the same request sequence) and one substream
-per strategy. Hence a point's numbers depend only on (model, adaptive settings, N, strategy,
-trials, seed): running N = 128 alone gives exactly the numbers it has inside the full study,
-whatever else is run and in which order. Numbers are reproducible for a given numpy version
-(numpy's PCG64 and its distribution algorithms);
-they are not promised across numpy releases that change those algorithms.
+Randomness and reproducibility: no global RNG. Every point, and the request sequence at each
+N, draws from its own numbered substream of one named stream
+(:mod:`~modenhub_net.aggregate.streams`); the requests at N are shared by all strategies at
+that N (common random numbers: the strategies see the same request sequence). Hence a
+point's numbers depend only on (model, adaptive settings, N, strategy, trials, seed):
+running N = 128 alone gives exactly the numbers it has inside the full study, whatever else
+is run and in which order. Numbers are reproducible for a given numpy version (numpy's
+PCG64DXSM and its distribution algorithms); they are not promised across numpy releases
+that change those algorithms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,8 +60,8 @@ from modenhub_net.aggregate.config import (
     AdaptiveSettings,
     ModelSection,
 )
+from modenhub_net.aggregate.streams import StudyStreams
 from modenhub_net.errors import UserInputError
-from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.stats import mean_interval, wilson_interval
 
 __all__ = [
@@ -123,42 +122,16 @@ CACHED_STRATEGIES = frozenset({"orchestrated"})
 _BLOCK_REQUESTS = 80_000
 
 
-class _PointStreams:
-    """The random streams of every point at one N: substreams of one named stream.
-
-    One PCG64 stream ``aggregate/N={N}`` (a child of the root seed by its name, see
-    :func:`modenhub_net.simulation.stream_seed_sequence`) is cut into disjoint substreams
-    of 2**64 draws each with ``PCG64.advance``: substream 0 draws the requests (shared by
-    every strategy at that N: common random numbers), substream ``1 + i`` the outcomes of
-    strategy ``STRATEGIES[i]``. A point's draws therefore depend only on (seed, N,
-    strategy), never on which other points run, and setting up a point costs a state reset
-    and a jump instead of a new seed sequence.
-
-    The substreams share one bit generator: use one at a time (each call resets it).
-    """
-
-    def __init__(self, seed: int, n_qpus: int) -> None:
-        self._bits = np.random.PCG64(stream_seed_sequence(seed, f"aggregate/N={n_qpus}"))
-        self._start = self._bits.state
-        self._generator = np.random.Generator(self._bits)
-
-    def requests(self) -> np.random.Generator:
-        """The generator positioned at the start of the request substream."""
-        self._bits.state = self._start
-        return self._generator
-
-    def outcomes(self, strategy: str) -> np.random.Generator:
-        """The generator positioned at the start of ``strategy``'s substream."""
-        self._bits.state = self._start
-        self._bits.advance((1 + STRATEGIES.index(strategy)) << 64)
-        return self._generator
-
-
 def draw_requests(
-    n_qpus: int, trials: int, *, seed: int, streams: _PointStreams | None = None
+    n_qpus: int, trials: int, *, seed: int, streams: StudyStreams | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Requests ``(s, d)`` uniform over ordered pairs with ``s != d`` (request substream of
-    ``aggregate/N=..``, see :class:`_PointStreams`).
+    """Requests ``(s, d)`` uniform over the ``N (N - 1)`` ordered pairs with ``s != d``.
+
+    One uniform ``u`` of the request substream of N
+    (:class:`~modenhub_net.aggregate.streams.StudyStreams`) per request picks the ordered
+    pair ``x = floor(u N (N - 1))``; then ``s = x // (N - 1)`` and ``d = x mod (N - 1)``,
+    shifted past ``s`` (``d += d >= s``). (The rounding bias of ``floor(u M)`` is below
+    ``M 2**-53``, under 1e-4 at N = 10**6.)
 
     Parameters
     ----------
@@ -168,8 +141,8 @@ def draw_requests(
         Number of requests (>= 1).
     seed : int
         Root seed (>= 0).
-    streams : _PointStreams, optional
-        The streams of this N and seed, if the caller already has them.
+    streams : StudyStreams, optional
+        The streams of this seed, if the caller already has them.
 
     Returns
     -------
@@ -177,12 +150,15 @@ def draw_requests(
     """
     if n_qpus < 2:
         raise UserInputError(f"n_qpus = {n_qpus!r}: requests need N >= 2 (no pair s != d)")
-    rng = (streams or _PointStreams(seed, n_qpus)).requests()
-    u = rng.random((2, trials))
-    s = (u[0] * n_qpus).astype(np.int32)  # uniform on 0..N-1
-    d = (u[1] * (n_qpus - 1)).astype(np.int32)  # uniform on 0..N-2, then skip s
+    rng = (streams or StudyStreams(seed)).requests(n_qpus)
+    ordered = n_qpus * (n_qpus - 1)
+    x = rng.random(trials)
+    x *= ordered
+    x = x.astype(np.int32 if ordered < 1 << 31 else np.int64)
+    s = x // (n_qpus - 1)
+    d = x - s * (n_qpus - 1)  # uniform on 0..N-2, then skip s
     d += d >= s
-    return s, d
+    return s.astype(np.int32, copy=False), d.astype(np.int32, copy=False)
 
 
 def _fresh(
@@ -542,7 +518,7 @@ def simulate_point(
         raise UserInputError(f"n_qpus = {n_qpus!r}: requests need N >= 2 (no pair s != d)")
     raw, cols = _study_arrays(model, [(int(n_qpus), strategy)], trials, seed,
                               adaptive or AdaptiveSettings())
-    row = raw.iloc[0]
+    row = {name: values[0] for name, values in raw.items()}
     return PointResult(
         n_qpus=int(n_qpus),
         strategy=strategy,
@@ -561,30 +537,41 @@ def simulate_point(
 
 
 def summarise(
-    raw: Sequence[dict[str, object]] | pd.DataFrame, *, confidence: float = 0.95
+    raw: Sequence[dict[str, object]] | Mapping[str, Sequence] | pd.DataFrame,
+    *,
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Summary rows (columns :data:`SUMMARY_COLUMNS`) from :meth:`PointResult.raw_stats` dicts.
+    """Summary rows (columns :data:`SUMMARY_COLUMNS`) from :meth:`PointResult.raw_stats` dicts
+    (or a frame, or a mapping of columns, holding those fields).
 
     Success: Wilson score interval; mean attempts: ``mean +- z s / sqrt(n)`` with the sample
     standard deviation ``s`` (for ``orchestrated`` the cache makes requests of one pair
     dependent, so that interval is approximate); ``z`` from ``confidence``.
     """
-    frame = raw.copy() if isinstance(raw, pd.DataFrame) else pd.DataFrame(list(raw))
-    if frame.empty:
+    if isinstance(raw, pd.DataFrame):
+        columns = {name: raw[name].to_numpy() for name in raw.columns}
+    elif isinstance(raw, Mapping):
+        columns = {name: np.asarray(values) for name, values in raw.items() if name != "schedule_used"}
+    else:
+        rows = list(raw)
+        columns = {name: np.array([row[name] for row in rows]) for name in (rows[0] if rows else ())}
+    if not columns or len(columns["trials"]) == 0:
         return pd.DataFrame({c: [] for c in SUMMARY_COLUMNS})
-    n = frame["trials"].to_numpy(dtype=float)
-    lo, hi = wilson_interval(frame["successes"].to_numpy(), n, confidence=confidence)
+    n = columns["trials"].astype(float)
+    successes = columns["successes"]
+    lo, hi = wilson_interval(successes, n, confidence=confidence)
     a_lo, a_hi = mean_interval(
-        mean=frame["mean_attempts"].to_numpy(),
-        std=frame["attempts_std"].to_numpy(),
-        n=n,
-        confidence=confidence,
+        mean=columns["mean_attempts"], std=columns["attempts_std"], n=n, confidence=confidence
     )
-    frame["success_rate"] = frame["successes"] / n
-    frame["success_ci_low"], frame["success_ci_high"] = lo, hi
-    frame["attempts_ci_low"], frame["attempts_ci_high"] = a_lo, a_hi
-    frame["cache_hit_rate"] = frame["cache_hits"] / n
-    return frame[list(SUMMARY_COLUMNS)]
+    derived = {
+        "success_rate": successes / n,
+        "success_ci_low": lo,
+        "success_ci_high": hi,
+        "attempts_ci_low": a_lo,
+        "attempts_ci_high": a_hi,
+        "cache_hit_rate": columns["cache_hits"] / n,
+    }
+    return pd.DataFrame({name: derived.get(name, columns.get(name)) for name in SUMMARY_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -726,19 +713,18 @@ def _study_arrays(
 
     u_fill = np.empty((len(cached), trials))  # second uniform of a cached point: spare pair?
     online = [j for j, strategy in enumerate(strategies) if strategy == "adaptive_online"]
-    streams_by_n: dict[int, _PointStreams] = {}
+    streams = StudyStreams(seed)
     plans = [tuple(row) for row in sched.tolist()]
     last_n = None
     for j, (n, strategy) in enumerate(keys):
         sl = slice(j * trials, (j + 1) * trials)
         if n != last_n:
-            streams = streams_by_n[n] = _PointStreams(seed, n)
             s_n, d_n = draw_requests(n, trials, seed=seed, streams=streams)
             last_n = n
         cols["s"][sl], cols["d"][sl] = s_n, d_n
         if strategy == "adaptive_online":  # sampled below, all online points together
             continue
-        rng = streams.outcomes(strategy)
+        rng = streams.outcomes(n, strategy)
         rng.random(out=u[len(drawn)])
         drawn.append(j)
         if j in cached_row:
@@ -783,14 +769,8 @@ def _study_arrays(
     squares = (counts * att_f**2).sum(axis=1)
     mean_rounds = (counts * rnd_tab).sum(axis=1) / trials
     if online:
-        # each online point keeps a bit generator of its own across its batches (the other
-        # strategies at its N have drawn already); a repeated N gets fresh streams
-        online_rngs, seen = [], set()
-        for j in online:
-            n = int(ns[j])
-            streams = streams_by_n[n] if n not in seen else _PointStreams(seed, n)
-            seen.add(n)
-            online_rngs.append(streams.outcomes("adaptive_online"))
+        # each online point draws in several batches: a generator of its own for each
+        online_rngs = [streams.independent(int(ns[j]), "adaptive_online") for j in online]
         ok, rd, att, last = _online(online_rngs, model, p_point[online], k_par[online], trials, settings)
         for i, j in enumerate(online):
             sl = slice(j * trials, (j + 1) * trials)
@@ -812,8 +792,7 @@ def _study_arrays(
     a_success = np.where(closed_form, 1.0 - q ** cum[:, -1] if n_points else 0.0, np.nan)
     before = cum - sched
     a_attempts = np.where(closed_form, (sched * q[:, None] ** before).sum(axis=1), np.nan)
-    raw = pd.DataFrame(
-        {
+    raw = {
             "n_qpus": ns,
             "strategy": strategies,
             "trials": np.full(n_points, trials, dtype=np.int64),
@@ -828,8 +807,7 @@ def _study_arrays(
             "schedule": labels,
             "mean_rounds": mean_rounds,
             "schedule_used": plans,
-        }
-    )
+    }
     columns = {
         "n_qpus": np.repeat(ns.astype(np.int32), trials),
         "strategy": np.repeat(np.array([STRATEGIES.index(s) for s in strategies], dtype=np.int8), trials),
@@ -864,7 +842,9 @@ def _schedules(
         plans = adaptive_schedules(p, rounds=rounds, target_success=targets,
                                    max_parallel=settings.max_parallel)
         sched[adaptive] = np.array(plans, dtype=np.int64)
-    return sched, [schedule_label(tuple(row)) for row in sched.tolist()]
+    labels: dict[tuple[int, ...], str] = {}  # few distinct schedules: label each once
+    rows = [tuple(row) for row in sched.tolist()]
+    return sched, [labels.get(row) or labels.setdefault(row, schedule_label(row)) for row in rows]
 
 
 def _serve_cached(
@@ -897,11 +877,11 @@ def _serve_cached(
     index = np.add(fresh, (np.arange(rows.size, dtype=np.int64) * (rounds_max + 2))[:, None],
                    dtype=np.int64)
     fills = u_fill < np.take(spare.reshape(-1), index, mode="wrap")  # in range by construction
-    pairs = np.empty(fresh.shape, dtype=np.int64)
-    for c, j in enumerate(cached):
-        sl = slice(j * trials, (j + 1) * trials)
-        s_, d_ = cols["s"][sl], cols["d"][sl]
-        pairs[c] = np.minimum(s_, d_).astype(np.int64) * ns[j] + np.maximum(s_, d_)
+    s_ = cols["s"].reshape(-1, trials)[rows]
+    d_ = cols["d"].reshape(-1, trials)[rows]
+    pairs = np.minimum(s_, d_).astype(np.int64)
+    pairs *= ns[rows][:, None]
+    pairs += np.maximum(s_, d_)  # unordered pair id min N + max, per point
     fresh[resolve_cache_rows(pairs, fills)] = rounds_max + 1
     code[rows] = fresh
 
@@ -909,26 +889,59 @@ def _serve_cached(
 def resolve_cache_rows(pairs: np.ndarray, fills: np.ndarray) -> np.ndarray:
     """:func:`resolve_cache` for each row of ``pairs`` / ``fills`` (independent caches).
 
-    Each row is sorted by pair id on its own (a stable radix sort when the ids fit 16 bits)
-    and its chains cut as in :func:`resolve_cache`; rows of a few thousand requests stay in
-    cache, which beats one pass over all rows.
+    Rows are packed into blocks whose pair ids, offset row by row so that no two rows share
+    an id, fit 15 bits: one stable sort of a block is then numpy's radix sort, and a block
+    holds many small-N rows (few pairs each) or a few large-N ones, so the work is a few
+    array passes per block instead of per row. A row whose own ids need more than 15 bits
+    (N > 256) is a block of its own, sorted by a stable merge sort.
     """
     pairs = np.asarray(pairs)
     fills = np.asarray(fills, dtype=bool)
     n_rows, n = pairs.shape
     hit = np.zeros(pairs.shape, dtype=bool)
-    if n == 0:
+    if n == 0 or n_rows == 0:
         return hit
-    small = pairs.min() >= 0 and pairs.max() < 1 << 15
-    keys = pairs.astype(np.int16) if small else pairs
-    index = np.arange(n)
-    cut = np.empty(n, dtype=bool)
+    if pairs.min() < 0:
+        raise ValueError("resolve_cache_rows: pair ids must be >= 0")
+    span = pairs.max(axis=1).astype(np.int64) + 1  # ids a row can use
+    limit = 1 << 15
+    start = 0
+    while start < n_rows:
+        stop, used = start + 1, int(span[start])
+        while stop < n_rows and used + span[stop] <= limit:
+            used += int(span[stop])
+            stop += 1
+        offsets = np.concatenate(([0], np.cumsum(span[start : stop - 1])))[:, None]
+        keys = pairs[start:stop] + offsets
+        keys = keys.astype(np.int16 if used <= limit else np.int64).reshape(-1)
+        hit[start:stop] = _alternating_hits(keys, fills[start:stop].reshape(-1)).reshape(
+            stop - start, n
+        )
+        start = stop
+    return hit
+
+
+def _alternating_hits(keys: np.ndarray, fills: np.ndarray) -> np.ndarray:
+    """Hits of one sequence of requests with pair ids ``keys`` (see :func:`resolve_cache`).
+
+    In the order sorted by pair, a *piece* starts at every request whose predecessor is of
+    another pair or does not fill; inside a piece hits alternate, so ``hit_i`` is the parity
+    of ``i - start(i)``, i.e. ``parity(i) xor parity(start(i))``. The parity of the latest
+    start is carried forward by a cumulative sum of its changes, placed at the starts.
+    """
+    size = keys.size
+    order = np.argsort(keys, kind="stable")
+    sorted_keys, sorted_fills = keys[order], fills[order]
+    cut = np.empty(size, dtype=bool)
     cut[0] = True
-    for row in range(n_rows):
-        order = np.argsort(keys[row], kind="stable")
-        ps, fs = keys[row][order], fills[row][order]
-        np.not_equal(ps[1:], ps[:-1], out=cut[1:])
-        cut[1:] |= ~fs[:-1]
-        piece_start = np.maximum.accumulate(np.where(cut, index, 0))
-        hit[row, order] = (index - piece_start) % 2 == 1
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=cut[1:])
+    cut[1:] |= ~sorted_fills[:-1]
+    starts = np.flatnonzero(cut)
+    start_parity = (starts & 1).astype(np.int8)
+    changes = np.zeros(size, dtype=np.int8)
+    changes[starts] = np.diff(start_parity, prepend=np.int8(0))
+    latest_start_parity = np.cumsum(changes, dtype=np.int8)  # stays 0 or 1
+    parity = (np.arange(size) & 1).astype(np.int8)
+    hit = np.empty(size, dtype=bool)
+    hit[order] = (latest_start_parity ^ parity).view(bool)
     return hit

@@ -21,6 +21,7 @@ from modenhub_net.aggregate import (
     analytic_success,
     loop_point,
     resolve_cache,
+    resolve_cache_rows,
     run_study,
     sample_schedule,
     simulate_point,
@@ -50,6 +51,23 @@ def test_resolve_cache_equals_the_sequential_cache(requests):
     pair = np.array([r[0] for r in requests], dtype=np.int64)
     fills = np.array([r[1] for r in requests], dtype=bool)
     assert np.array_equal(resolve_cache(pair, fills), _sequential_cache(pair, fills))
+
+
+@given(
+    st.lists(st.integers(1, 40_000), min_size=1, max_size=6),
+    st.integers(1, 60),
+    st.integers(0, 2**32 - 1),
+)
+def test_resolve_cache_rows_equals_the_sequential_cache_per_row(spans, width, seed):
+    # rows of very different id ranges: small ones share a radix-sorted block, a row whose ids
+    # need more than 15 bits is a block of its own
+    rng = np.random.default_rng(seed)
+    pairs = np.stack([rng.integers(0, min(span, 3 * width), width) * (span // min(span, 3 * width))
+                      for span in spans])
+    fills = rng.random(pairs.shape) < 0.7
+    hits = resolve_cache_rows(pairs, fills)
+    for row in range(len(spans)):
+        assert np.array_equal(hits[row], _sequential_cache(pairs[row], fills[row]))
 
 
 @pytest.mark.parametrize("n", [2, 3, 6])
