@@ -207,13 +207,15 @@ def _plan_many(q: np.ndarray, *, rounds: int, totals: np.ndarray, caps: np.ndarr
     f_prev = np.where(one_round, m_grid.astype(float), np.inf)
     choices = [np.where(one_round, m_grid, 0)]
     last = None
+    # middle rounds: entry (i, k, m) reads f_prev[i, m - k]; m - k < 0 reads an inf column
+    shifted = m_grid[None, :] - k[:, None]  # (k, m)
+    shifted = np.where(shifted >= 0, shifted, size)
+    usable = allowed & (shifted < size)[None, :, :]
     with np.errstate(invalid="ignore", under="ignore", over="ignore"):
-        cost = np.empty((q.size, kmax, size))
         for _ in range(rounds - 2):  # the middle rounds need f_t(m) for every m
-            cost.fill(np.inf)
-            for kk in range(1, kmax + 1):  # m - k >= 0: the shifted tail of f_prev
-                cost[:, kk - 1, kk:] = kk + discount[:, kk - 1, None] * f_prev[:, : size - kk]
-            np.copyto(cost, np.inf, where=~allowed)
+            padded = np.concatenate([f_prev, np.full((q.size, 1), np.inf)], axis=1)
+            cost = k[None, :, None] + discount[:, :, None] * padded[:, shifted]
+            np.copyto(cost, np.inf, where=~usable)
             best = cost.min(axis=1)
             near = cost <= best[:, None, :] * (1.0 + 1e-12)
             choice = kmax - np.argmax(near[:, ::-1, :], axis=1)

@@ -60,6 +60,7 @@ from modenhub_net.aggregate.config import (
     AdaptiveSettings,
     ModelSection,
 )
+from modenhub_net.aggregate.online import online_batches, sample_online
 from modenhub_net.aggregate.streams import StudyStreams
 from modenhub_net.errors import UserInputError
 from modenhub_net.stats import mean_interval, wilson_interval
@@ -392,84 +393,6 @@ def _requests_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=list(REQUEST_COLUMNS), copy=False)
 
 
-def _online(
-    rngs: Sequence[np.random.Generator],
-    model: ModelSection,
-    p_true: np.ndarray,
-    k_par: np.ndarray,
-    trials: int,
-    settings: AdaptiveSection,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, ...]]]:
-    """``adaptive_online`` for several points at once (point ``i`` draws from ``rngs[i]``).
-
-    Each point re-plans from its running estimate ``p_hat = (heralds + w p_prior) /
-    (attempts + w)`` before batches of requests that double in size; batch ``b`` of every
-    point is planned together (:func:`~modenhub_net.aggregate.adaptive_schedules`) and
-    sampled together. Per request: the first success is attempt ``G`` (geometric, by
-    inversion of one uniform), which fixes the round, the rounds and the attempts. The
-    heralds a batch adds to the estimate are its successes plus the successes among the
-    ``after = S_round - G`` attempts after each first success, a ``Binomial(sum of after,
-    p)`` (a sum of independent binomials with one p), one draw per point and batch.
-
-    Returns ``success, rounds, attempts`` as ``(points, trials)`` arrays and each point's
-    last plan.
-    """
-    n_points, rounds_max = len(rngs), model.rounds
-    prior = settings.prior_p if settings.prior_p is not None else model.p0
-    weight = settings.prior_weight
-    log_q = np.log1p(-p_true)[:, None]
-    seen_attempts = np.zeros(n_points)
-    seen_heralds = np.zeros(n_points)
-    success = np.empty((n_points, trials), dtype=bool)
-    rounds = np.empty((n_points, trials), dtype=np.int16)
-    attempts = np.empty((n_points, trials), dtype=np.int32)
-    u = np.empty((n_points, trials))
-    offsets = (np.arange(n_points, dtype=np.int64) * (rounds_max + 1))[:, None]
-    plans: list[tuple[int, ...]] = [()] * n_points
-    start, size = 0, settings.first_batch
-    while start < trials:
-        stop = min(trials, start + size)
-        p_hat = np.clip((seen_heralds + weight * prior) / (seen_attempts + weight), 1e-6, 1.0)
-        if settings.target_success is None:  # the orchestrated success at p_hat
-            targets = 1.0 - (1.0 - p_hat) ** (k_par * rounds_max)
-        else:
-            targets = np.full(n_points, settings.target_success)
-        plans = adaptive_schedules(p_hat, rounds=rounds_max, target_success=targets,
-                                   max_parallel=settings.max_parallel)
-        sched = np.array(plans, dtype=np.int64)
-        cum = np.cumsum(sched, axis=1)
-        for i, rng in enumerate(rngs):
-            rng.random(out=u[i, start:stop])
-        ub = u[:, start:stop]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.log1p(-ub)
-            ratio /= log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
-        np.minimum(ratio, cum[:, -1:], out=ratio)
-        first = ratio.astype(np.int64)
-        first += 1
-        code = (cum[:, :1] < first).astype(np.int64)
-        for r in range(1, rounds_max):
-            code += cum[:, r : r + 1] < first
-        # lookups: code c < R succeeded in round c + 1 (S_{c+1} attempts), c = R failed (S_R)
-        att_tab = np.concatenate([cum, cum[:, -1:]], axis=1)
-        rnd_tab = np.concatenate([np.broadcast_to(np.arange(1, rounds_max + 1), cum.shape),
-                                  np.count_nonzero(sched, axis=1)[:, None]], axis=1)
-        index = code + offsets
-        att = np.take(att_tab.reshape(-1), index, mode="wrap")  # in range by construction
-        ok = code < rounds_max
-        success[:, start:stop] = ok
-        rounds[:, start:stop] = np.take(rnd_tab.reshape(-1), index, mode="wrap")
-        attempts[:, start:stop] = att
-        n_ok = ok.sum(axis=1)
-        # sum over successes of S_round - G; a failure adds S_R - (S_R + 1) = -1, so add them back
-        after = (att - first).sum(axis=1) + (stop - start - n_ok)
-        extra = np.array([rng.binomial(int(a), p) for rng, a, p in zip(rngs, after, p_true, strict=True)])
-        seen_attempts += att.sum(axis=1)
-        seen_heralds += n_ok + extra
-        start, size = stop, 2 * size
-    return success, rounds, attempts, plans
-
-
 def simulate_point(
     model: ModelSection,
     n_qpus: int,
@@ -688,12 +611,12 @@ def _study_arrays(
     cached = [j for j, strategy in enumerate(strategies) if strategy in CACHED_STRATEGIES]
     cached_row = {j: c for c, j in enumerate(cached)}
 
-    # draws: each point from its own streams, in the order of simulate_point
-    size = n_points * trials
-    cols = {
-        "s": np.empty(size, dtype=np.int32),
-        "d": np.empty(size, dtype=np.int32),
-    }
+    # draws: each point from its own streams, in the order of simulate_point; the requests
+    # once per run of equal N (row request_row[j] of s_runs / d_runs for point j)
+    runs = 1 + int(np.count_nonzero(ns[1:] != ns[:-1])) if n_points else 0
+    s_runs = np.empty((runs, trials), dtype=np.int32)
+    d_runs = np.empty((runs, trials), dtype=np.int32)
+    request_row = np.empty(n_points, dtype=np.int64)
     # outcome codes of fresh service, a block of points at a time from a cache-sized buffer
     thresholds = -np.expm1(log_q[:, None] * cum)  # 1 - q**S_r, (points, R)
     code = np.zeros((n_points, trials), dtype=np.int8)
@@ -713,18 +636,21 @@ def _study_arrays(
 
     u_fill = np.empty((len(cached), trials))  # second uniform of a cached point: spare pair?
     online = [j for j, strategy in enumerate(strategies) if strategy == "adaptive_online"]
+    online_row = {j: i for i, j in enumerate(online)}
+    n_batches = len(online_batches(trials, settings.first_batch))
+    u_online = np.empty((len(online), trials + n_batches))  # per request, then per batch
     streams = StudyStreams(seed)
     plans = [tuple(row) for row in sched.tolist()]
-    last_n = None
+    last_n, run = None, -1
     for j, (n, strategy) in enumerate(keys):
-        sl = slice(j * trials, (j + 1) * trials)
         if n != last_n:
-            s_n, d_n = draw_requests(n, trials, seed=seed, streams=streams)
-            last_n = n
-        cols["s"][sl], cols["d"][sl] = s_n, d_n
-        if strategy == "adaptive_online":  # sampled below, all online points together
-            continue
+            run, last_n = run + 1, n
+            s_runs[run], d_runs[run] = draw_requests(n, trials, seed=seed, streams=streams)
+        request_row[j] = run
         rng = streams.outcomes(n, strategy)
+        if strategy == "adaptive_online":  # sampled below, all online points together
+            rng.random(out=u_online[online_row[j]])
+            continue
         rng.random(out=u[len(drawn)])
         drawn.append(j)
         if j in cached_row:
@@ -734,8 +660,11 @@ def _study_arrays(
     if drawn:
         codes_of_drawn()
 
+    cols = {"s": s_runs[request_row].reshape(-1), "d": d_runs[request_row].reshape(-1)}
     if cached:
-        _serve_cached(code, u_fill, cached, ns, cols, p_point, sched, trials)
+        rows = np.asarray(cached)
+        _serve_cached(code, u_fill, cached, ns, s_runs[request_row[rows]], d_runs[request_row[rows]],
+                      p_point, sched)
 
     # per-point lookup tables of the codes, then columns and histograms, a block at a time
     att_tab = np.zeros((n_points, width), dtype=np.int32)
@@ -769,17 +698,16 @@ def _study_arrays(
     squares = (counts * att_f**2).sum(axis=1)
     mean_rounds = (counts * rnd_tab).sum(axis=1) / trials
     if online:
-        # each online point draws in several batches: a generator of its own for each
-        online_rngs = [streams.independent(int(ns[j]), "adaptive_online") for j in online]
-        ok, rd, att, last = _online(online_rngs, model, p_point[online], k_par[online], trials, settings)
+        ok, rd, att, last, totals = sample_online(u_online, trials=trials, model=model,
+                                                  p_true=p_point[online], k_par=k_par[online],
+                                                  settings=settings)
         for i, j in enumerate(online):
             sl = slice(j * trials, (j + 1) * trials)
             cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok[i], rd[i], att[i]
             plans[j], labels[j] = last[i], schedule_label(last[i])
-        att64 = att.astype(np.float64)
-        successes[online], hits[online] = np.count_nonzero(ok, axis=1), 0
-        sums[online], squares[online] = att64.sum(axis=1), (att64**2).sum(axis=1)
-        mean_rounds[online] = rd.mean(axis=1)
+        successes[online], hits[online] = totals["successes"], 0
+        sums[online], squares[online] = totals["attempts"], totals["attempts_squared"]
+        mean_rounds[online] = totals["rounds"] / trials
     means = sums / trials
     if trials >= 2:
         std = np.sqrt(np.maximum(squares - trials * means**2, 0.0) / (trials - 1))
@@ -852,17 +780,18 @@ def _serve_cached(
     u_fill: np.ndarray,
     cached: list[int],
     ns: np.ndarray,
-    cols: dict[str, np.ndarray],
+    s: np.ndarray,
+    d: np.ndarray,
     p_point: np.ndarray,
     sched: np.ndarray,
-    trials: int,
 ) -> None:
     """Spare pairs and cache hits of the cached points (their codes are changed in place).
 
     A fresh request that succeeded in a round of ``k`` attempts had at least one herald;
     it leaves a spare pair iff it had two or more, which given one or more has probability
     ``1 - k p q**(k - 1) / (1 - q**k)`` (``0`` for ``k = 1``), decided by the point's second
-    uniform. :func:`resolve_cache_rows` then marks the hits (code ``R + 1``).
+    uniform. :func:`resolve_cache_rows` then marks the hits (code ``R + 1``). ``s`` and
+    ``d`` hold the requests of the cached points, one row each.
     """
     rows = np.asarray(cached)
     rounds_max = sched.shape[1]
@@ -871,17 +800,20 @@ def _serve_cached(
     log_q = np.log1p(-p)
     with np.errstate(divide="ignore", invalid="ignore"):
         single = k * p * np.exp((k - 1.0) * log_q) / -np.expm1(k * log_q)  # P(1 herald | >= 1)
-    spare = np.zeros((rows.size, rounds_max + 2))
-    spare[:, :rounds_max] = np.where(k >= 2, np.clip(1.0 - single, 0.0, 1.0), 0.0)
+    spare = np.where(k >= 2, np.clip(1.0 - single, 0.0, 1.0), 0.0)  # per round
     fresh = code[rows]
-    index = np.add(fresh, (np.arange(rows.size, dtype=np.int64) * (rounds_max + 2))[:, None],
-                   dtype=np.int64)
-    fills = u_fill < np.take(spare.reshape(-1), index, mode="wrap")  # in range by construction
-    s_ = cols["s"].reshape(-1, trials)[rows]
-    d_ = cols["d"].reshape(-1, trials)[rows]
-    pairs = np.minimum(s_, d_).astype(np.int64)
-    pairs *= ns[rows][:, None]
-    pairs += np.maximum(s_, d_)  # unordered pair id min N + max, per point
+    if np.all(sched[rows] == sched[rows][:, :1]):  # the same k every round: one threshold a point
+        fills = (fresh < rounds_max) & (u_fill < spare[:, :1])
+    else:  # threshold of the successful round (failures: 0)
+        table = np.zeros((rows.size, rounds_max + 2))
+        table[:, :rounds_max] = spare
+        index = np.add(fresh, (np.arange(rows.size, dtype=np.int64) * (rounds_max + 2))[:, None],
+                       dtype=np.int64)
+        fills = u_fill < np.take(table.reshape(-1), index, mode="wrap")  # in range by construction
+    wide = np.int32 if int(ns[rows].max()) < 46_341 else np.int64  # ids below N**2
+    pairs = np.minimum(s, d).astype(wide)
+    pairs *= ns[rows][:, None].astype(wide)
+    pairs += np.maximum(s, d)  # unordered pair id min N + max, per point
     fresh[resolve_cache_rows(pairs, fills)] = rounds_max + 1
     code[rows] = fresh
 

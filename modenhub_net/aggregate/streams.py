@@ -44,8 +44,7 @@ class StudyStreams:
     """The substreams of every point of a study with one root ``seed``.
 
     The substreams share one bit generator: a generator returned by :meth:`requests` or
-    :meth:`outcomes` is valid until the next call of either. :meth:`independent` returns a
-    generator of its own (for points that draw in several passes).
+    :meth:`outcomes` is valid until the next call of either.
 
     Parameters
     ----------
@@ -76,10 +75,3 @@ class StudyStreams:
     def outcomes(self, n_qpus: int, strategy: str) -> np.random.Generator:
         """The shared generator at the start of the substream of point (``n_qpus``, ``strategy``)."""
         return self._at(self.index(n_qpus, strategy))
-
-    def independent(self, n_qpus: int, strategy: str) -> np.random.Generator:
-        """A generator of its own at the start of the substream of (``n_qpus``, ``strategy``)."""
-        bits = np.random.PCG64DXSM(0)
-        bits.state = self._start
-        bits.advance(self.index(n_qpus, strategy) * _JUMP % _PERIOD)
-        return np.random.Generator(bits)
