@@ -573,7 +573,8 @@ def run_study(
     keys = [(n, strategy) for n in ns if n != 1 for strategy in strategies]
     if isinstance(trials, bool) or int(trials) != trials or trials < 1:
         raise UserInputError(f"trials = {trials!r} must be an integer >= 1")
-    raw, columns = _study_arrays(model, keys, int(trials), seed, adaptive or AdaptiveSettings())
+    raw, columns = _study_arrays(model, keys, int(trials), seed, adaptive or AdaptiveSettings(),
+                                 keep_columns=keep_requests)
     summary = summarise(raw, confidence=confidence)
     requests = _requests_frame(columns) if keep_requests else None
     return StudyResult(summary=summary, requests=requests, skipped=skipped)
@@ -585,8 +586,14 @@ def _study_arrays(
     trials: int,
     seed: int,
     settings: AdaptiveSection,
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    *,
+    keep_columns: bool = True,
+) -> tuple[dict[str, object], dict[str, np.ndarray]]:
     """All points of a study at once; per point exactly the draws of :func:`simulate_point`.
+
+    Returns the per-point fields of :meth:`PointResult.raw_stats` (as columns) and, if
+    ``keep_columns``, the per-request columns :data:`REQUEST_COLUMNS` (else an empty dict:
+    the summaries need only the histograms of the outcome codes).
 
     Each point draws from its own named streams (so its numbers do not depend on the other
     points); what is batched is everything else. Every request gets an *outcome code*: ``c <
@@ -660,7 +667,6 @@ def _study_arrays(
     if drawn:
         codes_of_drawn()
 
-    cols = {"s": s_runs[request_row].reshape(-1), "d": d_runs[request_row].reshape(-1)}
     if cached:
         rows = np.asarray(cached)
         _serve_cached(code, u_fill, cached, ns, s_runs[request_row[rows]], d_runs[request_row[rows]],
@@ -675,21 +681,25 @@ def _study_arrays(
     rnd_tab[:, rounds_max] = played
     suc_tab = np.ones((n_points, width), dtype=bool)
     suc_tab[:, rounds_max] = False
-    cols["success"] = (code != rounds_max).reshape(-1)
-    cols["cache_hit"] = (code == rounds_max + 1).reshape(-1)
-    cols["attempts"] = np.empty(n_points * trials, dtype=np.int32)
-    cols["rounds"] = np.empty(n_points * trials, dtype=np.int16)
+    cols: dict[str, np.ndarray] = {}
+    if keep_columns:
+        cols["s"], cols["d"] = s_runs[request_row].reshape(-1), d_runs[request_row].reshape(-1)
+        cols["success"] = (code != rounds_max).reshape(-1)
+        cols["cache_hit"] = (code == rounds_max + 1).reshape(-1)
+        cols["attempts"] = np.empty(n_points * trials, dtype=np.int32)
+        cols["rounds"] = np.empty(n_points * trials, dtype=np.int16)
     counts = np.zeros((n_points, width), dtype=np.int64)
     local = (np.arange(block, dtype=np.int64) * width)[:, None]
     for b0 in range(0, n_points, block):
         b1 = min(n_points, b0 + block)
         flat = np.add(code[b0:b1], local[: b1 - b0], dtype=np.int64)
-        out = slice(b0 * trials, b1 * trials)
-        # (indices are in range by construction: mode="wrap" skips numpy's bounds check)
-        np.take(att_tab[b0:b1].reshape(-1), flat, mode="wrap",
-                out=cols["attempts"][out].reshape(b1 - b0, trials))
-        np.take(rnd_tab[b0:b1].reshape(-1), flat, mode="wrap",
-                out=cols["rounds"][out].reshape(b1 - b0, trials))
+        if keep_columns:
+            out = slice(b0 * trials, b1 * trials)
+            # (indices are in range by construction: mode="wrap" skips numpy's bounds check)
+            np.take(att_tab[b0:b1].reshape(-1), flat, mode="wrap",
+                    out=cols["attempts"][out].reshape(b1 - b0, trials))
+            np.take(rnd_tab[b0:b1].reshape(-1), flat, mode="wrap",
+                    out=cols["rounds"][out].reshape(b1 - b0, trials))
         counts[b0:b1] = np.bincount(flat.reshape(-1), minlength=(b1 - b0) * width).reshape(-1, width)
     att_f = att_tab.astype(np.float64)
     successes = (counts * suc_tab).sum(axis=1)
@@ -702,9 +712,10 @@ def _study_arrays(
                                                   p_true=p_point[online], k_par=k_par[online],
                                                   settings=settings)
         for i, j in enumerate(online):
-            sl = slice(j * trials, (j + 1) * trials)
-            cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok[i], rd[i], att[i]
             plans[j], labels[j] = last[i], schedule_label(last[i])
+            if keep_columns:
+                sl = slice(j * trials, (j + 1) * trials)
+                cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok[i], rd[i], att[i]
         successes[online], hits[online] = totals["successes"], 0
         sums[online], squares[online] = totals["attempts"], totals["attempts_squared"]
         mean_rounds[online] = totals["rounds"] / trials
@@ -736,6 +747,8 @@ def _study_arrays(
             "mean_rounds": mean_rounds,
             "schedule_used": plans,
     }
+    if not keep_columns:
+        return raw, {}
     columns = {
         "n_qpus": np.repeat(ns.astype(np.int32), trials),
         "strategy": np.repeat(np.array([STRATEGIES.index(s) for s in strategies], dtype=np.int8), trials),

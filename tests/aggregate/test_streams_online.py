@@ -73,3 +73,13 @@ def test_binomial_quantile_of_uniforms_is_binomial():
     expected = stats.binom.pmf(np.arange(12), n, p) * draws
     z = (counts - expected) / np.sqrt(expected * (1 - expected / draws))
     assert np.max(np.abs(z)) < 5
+
+
+def test_summary_without_the_request_table_is_the_same():
+    from modenhub_net.aggregate import AggregateModel, run_study
+
+    kwargs = dict(n_qpus=[2, 3, 17, 128], strategies=STRATEGIES, trials=700, seed=4)
+    full = run_study(AggregateModel(), **kwargs)
+    lean = run_study(AggregateModel(), keep_requests=False, **kwargs)
+    assert lean.requests is None
+    assert full.summary.equals(lean.summary)
