@@ -12,8 +12,10 @@ Configuration (:mod:`~modenhub_net.aggregate.config`):
     sections :class:`ModelSection`, :class:`AdaptiveSection`), :class:`StudySettings`,
     :class:`AggregateScenario`, :data:`STRATEGIES`.
 Monte Carlo (:mod:`~modenhub_net.aggregate.model`):
-    :func:`simulate_point`, :func:`run_study`, :func:`resolve_cache` (and :func:`resolve_cache_rows`),
-    :func:`sample_schedule`, :class:`PointResult`, :class:`StudyResult`.
+    :func:`simulate_point`, :func:`run_study`, :func:`resolve_cache` (and
+    :func:`resolve_cache_rows`), :func:`sample_schedule`, :class:`PointResult`,
+    :class:`StudyResult`; ``adaptive_online`` in :mod:`~modenhub_net.aggregate.online`, the
+    numbered random substreams in :mod:`~modenhub_net.aggregate.streams`.
 Oracle (:mod:`~modenhub_net.aggregate.loop_reference`): :func:`loop_point`, :func:`loop_study`.
 
 Examples

@@ -28,7 +28,8 @@ successful round leaves a spare pair with probability ``P(>= 2 heralds | >= 1)``
 uniform); the cache only couples requests of the same unordered pair, and
 :func:`resolve_cache` turns fresh outcomes into hits with array operations over the requests
 sorted by pair (no loop over requests or rounds). ``adaptive_online`` loops over a handful
-of batches (sizes doubling), each vectorised (:func:`sample_schedule`).
+of re-planning batches (sizes doubling), all its points at once
+(:func:`~modenhub_net.aggregate.online.sample_online`).
 
 Randomness and reproducibility: no global RNG. Every point, and the request sequence at each
 N, draws from its own numbered substream of one named stream
@@ -602,8 +603,8 @@ def _study_arrays(
     geometric index of the first success). Codes, per-request columns (looked up from small
     per-point tables) and per-point histograms (the summaries) are computed a block of
     ~80,000 requests at a time, so the working arrays stay in cache. Per point only the stream
-    set-up, the stable sort of the cache's pair ids and ``adaptive_online``'s re-plans remain
-    in Python.
+    set-up and the draws remain in Python; the cache's sorts go a block of points at a time
+    and ``adaptive_online``'s re-plans a batch of all its points at a time.
     """
     n_points, rounds_max = len(keys), model.rounds
     width = rounds_max + 2  # outcome codes 0..R-1 (success round), R (failure), R+1 (cache hit)

@@ -57,8 +57,9 @@ def binomial_quantile(v: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray
     ``ceil(n p + s (z + g (z**2 - 1) / 6) - 1/2)`` with ``s = sqrt(n p (1 - p))``, ``g = (1 - 2p)
     / s`` and ``z`` the normal quantile of ``v`` (M. G. Kendall & A. Stuart, *The Advanced
     Theory of Statistics*, vol. 1, §6.25), is a guess within a unit or two; unit steps
-    against the exact CDF (``scipy.special.bdtr``, the regularised incomplete beta function)
-    then make it the exact integer quantile.
+    against the CDF (``scipy.special.bdtr``, the regularised incomplete beta function, with
+    ``P(X <= k - 1) = P(X <= k) - P(X = k)``) then make it the integer quantile, exact up to
+    the ~1e-16 rounding of the CDF.
 
     Parameters
     ----------
@@ -79,13 +80,17 @@ def binomial_quantile(v: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         skew_term = np.where(sd > 0, (1.0 - 2.0 * p) / sd * (z * z - 1.0) / 6.0, 0.0)
     guess = np.ceil(n * p + sd * (z + skew_term) - 0.5)  # continuity-corrected
-    k = np.clip(np.nan_to_num(guess, nan=0.0), 0, n).astype(np.int64)
+    k = np.minimum(np.maximum(guess, 0.0), n).astype(np.int64)
     todo = (n > 0) & (v > 0.0) & (p < 1.0)
     while todo.any():
         idx = np.flatnonzero(todo)
         ki, ni, pi, vi = k[idx], n[idx], p[idx], v[idx]
-        lower = (ki >= 1) & (special.bdtr(ki - 1, ni, pi) >= vi)  # k - 1 is enough already
-        higher = ~lower & (ki < ni) & (special.bdtr(ki, ni, pi) < vi)  # k falls short
+        cdf = special.bdtr(ki, ni, pi)
+        log_pmf = (special.gammaln(ni + 1.0) - special.gammaln(ki + 1.0) - special.gammaln(ni - ki + 1.0)
+                   + ki * np.log(pi) + (ni - ki) * np.log1p(-pi))
+        cdf_below = cdf - np.exp(log_pmf)  # P(X <= k - 1)
+        lower = (ki >= 1) & (cdf_below >= vi)  # k - 1 is enough already
+        higher = ~lower & (ki < ni) & (cdf < vi)  # k falls short
         k[idx] = ki - lower + higher
         todo[idx] = lower | higher
     return np.where((n == 0) | (v <= 0.0), 0, np.where(p >= 1.0, n, k))
@@ -158,17 +163,17 @@ def sample_online(
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.log1p(-uniforms[:, start:stop])
             ratio /= log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
-        np.minimum(ratio, cum[:, -1:], out=ratio)
-        first = ratio.astype(np.int64)
-        first += 1
-        code = (cum[:, :1] < first).astype(np.int64)
+        np.minimum(ratio, cum[:, -1:], out=ratio)  # G - 1 = floor(ratio); capped: G <= S_R + 1
+        # code = number of rounds that failed entirely: S_r < G, i.e. ratio >= S_r
+        code = (ratio >= cum[:, :1]).astype(np.int8)
         for r in range(1, rounds_max):
-            code += cum[:, r : r + 1] < first
+            code += ratio >= cum[:, r : r + 1]
+        sum_first = ratio.astype(np.int32).sum(axis=1, dtype=np.int64) + (stop - start)  # sum of G
         # lookups: code c < R succeeded in round c + 1 (S_{c+1} attempts), c = R failed (S_R)
         att_tab = np.concatenate([cum, cum[:, -1:]], axis=1)
         rnd_tab = np.concatenate([np.broadcast_to(np.arange(1, rounds_max + 1), cum.shape),
                                   (sched != 0).sum(axis=1)[:, None]], axis=1)
-        index = code + offsets
+        index = np.add(code, offsets, dtype=np.int64)
         att = np.take(att_tab.reshape(-1), index, mode="wrap")  # in range by construction
         success[:, start:stop] = code < rounds_max
         rounds[:, start:stop] = np.take(rnd_tab.reshape(-1), index, mode="wrap")
@@ -181,7 +186,7 @@ def sample_online(
         totals["attempts_squared"] += (hist * att_tab.astype(float) ** 2).sum(axis=1)
         totals["rounds"] += (hist * rnd_tab).sum(axis=1)
         # sum over successes of S_round - G; a failure adds S_R - (S_R + 1) = -1, so add them back
-        after = (att - first).sum(axis=1) + (stop - start - n_ok)
+        after = spent - sum_first + (stop - start - n_ok)
         seen_attempts += spent
         seen_heralds += n_ok + binomial_quantile(herald_u[:, b], after, p_true)
     return success, rounds, attempts, plans, totals
