@@ -117,8 +117,8 @@ def adaptive_schedules(
 
     The Bellman recursion runs once for all of them, padded to the largest total; each
     entry's arithmetic is exactly that of its own :func:`adaptive_schedule` call, so the
-    schedules are identical. Falls back to one call each when the padded tables would be
-    large.
+    schedules are identical. Equal entries are planned once. Falls back to one call each
+    when the padded tables would be large.
     """
     q = 1.0 - np.asarray(p, dtype=float)
     if q.size == 0:
@@ -126,11 +126,17 @@ def adaptive_schedules(
     rounds_, totals, caps = _plan_sizes(np.asarray(p, dtype=float), rounds=rounds,
                                         target_success=np.asarray(target_success, dtype=float),
                                         max_parallel=max_parallel)
-    kmax = int(np.minimum(caps, totals).max())
-    if q.size * kmax * (int(totals.max()) + 1) > 2_000_000:
-        return [_plan(qi, rounds=rounds_, total=int(m), cap=int(c))
-                for qi, m, c in zip(q, totals, caps, strict=True)]
-    return _plan_many(q, rounds=rounds_, totals=totals, caps=caps)
+    # plan each distinct (q, total, cap) once (e.g. all points planned from a common prior)
+    entries = np.stack([q, totals.astype(float), caps.astype(float)], axis=1)
+    distinct, inverse = np.unique(entries, axis=0, return_inverse=True)
+    q_d, totals_d, caps_d = distinct[:, 0], distinct[:, 1].astype(np.int64), distinct[:, 2].astype(np.int64)
+    kmax = int(np.minimum(caps_d, totals_d).max())
+    if q_d.size * kmax * (int(totals_d.max()) + 1) > 2_000_000:
+        plans = [_plan(qi, rounds=rounds_, total=int(m), cap=int(c))
+                 for qi, m, c in zip(q_d, totals_d, caps_d, strict=True)]
+    else:
+        plans = _plan_many(q_d, rounds=rounds_, totals=totals_d, caps=caps_d)
+    return [plans[i] for i in inverse.reshape(-1)]
 
 
 def _plan_sizes(p: np.ndarray, *, rounds: int, target_success: np.ndarray,
