@@ -150,7 +150,15 @@ def sample_online(
     offsets = (np.arange(n_points, dtype=np.int64) * width)[:, None]
     totals = {name: np.zeros(n_points) for name in ("successes", "attempts", "attempts_squared", "rounds")}
     plans: list[tuple[int, ...]] = [()] * n_points
+    # one workspace for the largest batch (fresh buffers each batch would cost page faults)
+    widest = max((stop - start for start, stop in batches), default=0) * n_points
+    ws_ratio, ws_index = np.empty(widest), np.empty(widest, dtype=np.int64)
+    ws_code, ws_reached = np.empty(widest, dtype=np.int8), np.empty(widest, dtype=bool)
+    ws_att = np.empty(widest, dtype=np.int32)
     for b, (start, stop) in enumerate(batches):
+        size = n_points * (stop - start)
+        ratio, index, code, reached, att = (ws[:size].reshape(n_points, stop - start)
+                                            for ws in (ws_ratio, ws_index, ws_code, ws_reached, ws_att))
         p_hat = np.clip((seen_heralds + weight * prior) / (seen_attempts + weight), 1e-6, 1.0)
         if settings.target_success is None:  # the orchestrated success at p_hat
             targets = 1.0 - (1.0 - p_hat) ** (k_par * rounds_max)
@@ -161,21 +169,24 @@ def sample_online(
         sched = np.array(plans, dtype=np.int64)
         cum = np.cumsum(sched, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.log1p(-uniforms[:, start:stop])
+            np.negative(uniforms[:, start:stop], out=ratio)
+            np.log1p(ratio, out=ratio)
             ratio /= log_q  # >= 0, finite for 0 <= u < 1 and 0 < p <= 1
         np.minimum(ratio, cum[:, -1:], out=ratio)  # G - 1 = floor(ratio); capped: G <= S_R + 1
         # code = number of rounds that failed entirely: S_r < G, i.e. ratio >= S_r
-        code = (ratio >= cum[:, :1]).astype(np.int8)
-        for r in range(1, rounds_max):
-            code += ratio >= cum[:, r : r + 1]
-        sum_first = ratio.astype(np.int32).sum(axis=1, dtype=np.int64) + (stop - start)  # sum of G
+        code.fill(0)
+        for r in range(rounds_max):
+            np.greater_equal(ratio, cum[:, r : r + 1], out=reached)
+            code += reached.view(np.int8)
+        np.copyto(att, ratio, casting="unsafe")  # floor(ratio) = G - 1
+        sum_first = att.sum(axis=1, dtype=np.int64) + (stop - start)  # sum of G
         # lookups: code c < R succeeded in round c + 1 (S_{c+1} attempts), c = R failed (S_R)
         att_tab = np.concatenate([cum, cum[:, -1:]], axis=1)
         rnd_tab = np.concatenate([np.broadcast_to(np.arange(1, rounds_max + 1), cum.shape),
                                   (sched != 0).sum(axis=1)[:, None]], axis=1)
-        index = np.add(code, offsets, dtype=np.int64)
-        att = np.take(att_tab.reshape(-1), index, mode="wrap")  # in range by construction
-        success[:, start:stop] = code < rounds_max
+        np.add(code, offsets, out=index, dtype=np.int64)
+        np.take(att_tab.reshape(-1).astype(np.int32), index, mode="wrap", out=att)  # in range
+        np.less(code, rounds_max, out=success[:, start:stop])
         rounds[:, start:stop] = np.take(rnd_tab.reshape(-1), index, mode="wrap")
         attempts[:, start:stop] = att
         hist = np.bincount(index.reshape(-1), minlength=n_points * width).reshape(n_points, width)
