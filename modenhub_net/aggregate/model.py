@@ -713,14 +713,23 @@ def _study_arrays(
     squares = (counts * att_f**2).sum(axis=1)
     mean_rounds = (counts * rnd_tab).sum(axis=1) / trials
     if online:
-        ok, rd, att, last, totals = sample_online(u_online, trials=trials, model=model,
-                                                  p_true=p_point[online], k_par=k_par[online],
-                                                  settings=settings)
+        rows = np.asarray(online)
+        step = int(rows[1] - rows[0]) if rows.size > 1 else 1
+        regular = bool(np.all(np.diff(rows) == step)) and step > 0
+        names = ("success", "rounds", "attempts")
+        if not keep_columns:
+            out = None
+        elif regular:  # e.g. every 5th point: write straight into the table's rows
+            out = tuple(cols[name].reshape(n_points, trials)[rows[0] :: step][: rows.size] for name in names)
+        else:
+            out = tuple(np.empty((rows.size, trials), dtype=cols[name].dtype) for name in names)
+        last, totals = sample_online(u_online, trials=trials, model=model, p_true=p_point[online],
+                                     k_par=k_par[online], settings=settings, out=out)
+        if keep_columns and not regular:
+            for name, part in zip(names, out, strict=True):
+                cols[name].reshape(n_points, trials)[rows] = part
         for i, j in enumerate(online):
             plans[j], labels[j] = last[i], schedule_label(last[i])
-            if keep_columns:
-                sl = slice(j * trials, (j + 1) * trials)
-                cols["success"][sl], cols["rounds"][sl], cols["attempts"][sl] = ok[i], rd[i], att[i]
         successes[online], hits[online] = totals["successes"], 0
         sums[online], squares[online] = totals["attempts"], totals["attempts_squared"]
         mean_rounds[online] = totals["rounds"] / trials

@@ -104,7 +104,8 @@ def sample_online(
     p_true: np.ndarray,
     k_par: np.ndarray,
     settings: AdaptiveSection,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, ...]], dict[str, np.ndarray]]:
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[list[tuple[int, ...]], dict[str, np.ndarray]]:
     """``adaptive_online`` at several points from their pre-drawn uniforms.
 
     Parameters
@@ -123,9 +124,12 @@ def sample_online(
     settings : AdaptiveSettings
         Target, cap, prior and first batch size.
 
+    out : (success, rounds, attempts), optional
+        ``(points, trials)`` arrays (bool, int16, int32; views are fine) that receive the
+        per-request outcomes; without them only the totals are kept.
+
     Returns
     -------
-    success, rounds, attempts : numpy.ndarray, shape (points, trials)
     plans : list of tuple of int
         Each point's last plan.
     totals : dict of numpy.ndarray
@@ -143,9 +147,6 @@ def sample_online(
     log_q = np.log1p(-p_true)[:, None]
     seen_attempts = np.zeros(n_points)
     seen_heralds = np.zeros(n_points)
-    success = np.empty((n_points, trials), dtype=bool)
-    rounds = np.empty((n_points, trials), dtype=np.int16)
-    attempts = np.empty((n_points, trials), dtype=np.int32)
     width = rounds_max + 1  # codes 0..R-1: success in round c + 1; R: failure
     offsets = (np.arange(n_points, dtype=np.int64) * width)[:, None]
     totals = {name: np.zeros(n_points) for name in ("successes", "attempts", "attempts_squared", "rounds")}
@@ -186,9 +187,11 @@ def sample_online(
                                   (sched != 0).sum(axis=1)[:, None]], axis=1)
         np.add(code, offsets, out=index, dtype=np.int64)
         np.take(att_tab.reshape(-1).astype(np.int32), index, mode="wrap", out=att)  # in range
-        np.less(code, rounds_max, out=success[:, start:stop])
-        rounds[:, start:stop] = np.take(rnd_tab.reshape(-1), index, mode="wrap")
-        attempts[:, start:stop] = att
+        if out is not None:
+            success, rounds, attempts = out
+            np.less(code, rounds_max, out=success[:, start:stop])
+            rounds[:, start:stop] = np.take(rnd_tab.reshape(-1), index, mode="wrap")
+            attempts[:, start:stop] = att
         hist = np.bincount(index.reshape(-1), minlength=n_points * width).reshape(n_points, width)
         n_ok = hist[:, :rounds_max].sum(axis=1)
         spent = (hist * att_tab).sum(axis=1)
@@ -200,4 +203,4 @@ def sample_online(
         after = spent - sum_first + (stop - start - n_ok)
         seen_attempts += spent
         seen_heralds += n_ok + binomial_quantile(herald_u[:, b], after, p_true)
-    return success, rounds, attempts, plans, totals
+    return plans, totals

@@ -83,3 +83,20 @@ def test_summary_without_the_request_table_is_the_same():
     lean = run_study(AggregateModel(), keep_requests=False, **kwargs)
     assert lean.requests is None
     assert full.summary.equals(lean.summary)
+
+
+@pytest.mark.parametrize("strategies", [STRATEGIES, ("adaptive_online", "adaptive_online", "naive")])
+def test_online_rows_of_the_request_table_equal_the_point_alone(strategies):
+    # regular layout (every 5th row, written in place) and an irregular one (copied back)
+    from modenhub_net.aggregate import AggregateModel, run_study, simulate_point
+
+    model = AggregateModel()
+    study = run_study(model, n_qpus=[3, 40], strategies=strategies, trials=400, seed=8)
+    req = study.requests
+    for n in (3, 40):
+        alone = simulate_point(model, n, "adaptive_online", trials=400, seed=8)
+        rows = req[(req.n_qpus == n) & (req.strategy == "adaptive_online")]
+        for copy in range(list(strategies).count("adaptive_online")):
+            part = rows.iloc[copy * 400 : (copy + 1) * 400]
+            for name in ("success", "attempts", "rounds", "s", "d"):
+                assert np.array_equal(part[name].to_numpy(), getattr(alone, name)), name
