@@ -136,8 +136,11 @@ def usable_cores() -> int:
 def local_cluster(workers: int) -> Iterator[Any]:
     """An embedded Dask ``LocalCluster``: ``workers`` single-threaded worker processes.
 
-    Quiet (errors only, no dashboard; the scheduler's small HTTP server listens on a free
-    local port, so a busy port 8787 prints no warning). Dask's nanny exports
+    Quiet (no dashboard; the scheduler's small HTTP server listens on a free local port, so a
+    busy port 8787 prints no warning). The cluster's own log is limited to critical messages:
+    a failing point reaches the driver as its task's exception (and is reported there),
+    while at an interrupted shutdown a worker may log a heartbeat ``ERROR`` to a scheduler
+    that is already gone, which would break the one-line message of an interrupt. Dask's nanny exports
     ``MALLOC_TRIM_THRESHOLD_=65536`` to its workers by default, which turns off glibc's
     adaptive mmap threshold: every large numpy temporary is then mapped and zeroed afresh,
     and numpy-heavy points (the aggregate Monte Carlo) ran ~1.7x slower than in the driver.
@@ -162,7 +165,7 @@ def local_cluster(workers: int) -> Iterator[Any]:
         with _sigint_blocked() as unblock:
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                silence_logs=logging.ERROR, dashboard_address=None,
+                silence_logs=logging.CRITICAL, dashboard_address=None,
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             )
             try:
