@@ -387,8 +387,8 @@ class PointResult:
 
 def _requests_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     columns = dict(columns)
-    columns["strategy"] = pd.Categorical.from_codes(
-        columns["strategy"].astype(np.int8, copy=False), categories=list(STRATEGIES)
+    columns["strategy"] = pd.Categorical.from_codes(  # codes are STRATEGIES indices by construction
+        columns["strategy"].astype(np.int8, copy=False), categories=list(STRATEGIES), validate=False
     )
     # the arrays are fresh and owned by the frame from here on: no copy, no consolidation
     return pd.DataFrame(columns, columns=list(REQUEST_COLUMNS), copy=False)
@@ -690,7 +690,7 @@ def _study_arrays(
         np.take(d_runs, request_row, axis=0, out=grid["d"])
         np.not_equal(code, rounds_max, out=grid["success"])
         np.equal(code, rounds_max + 1, out=grid["cache_hit"])
-        grid["n_qpus"][:] = ns[:, None]
+        grid["n_qpus"][:] = ns.astype(np.int32)[:, None]
         grid["strategy"][:] = np.array([STRATEGIES.index(s) for s in strategies], dtype=np.int8)[:, None]
         grid["request"][:] = np.arange(trials, dtype=np.int32)
     counts = np.zeros((n_points, width), dtype=np.int64)
