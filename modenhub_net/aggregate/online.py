@@ -123,7 +123,6 @@ def sample_online(
         K(N) of each point (the default target is the orchestrated success at ``p_hat``).
     settings : AdaptiveSettings
         Target, cap, prior and first batch size.
-
     out : (success, rounds, attempts), optional
         ``(points, trials)`` arrays (bool, int16, int32; views are fine) that receive the
         per-request outcomes; without them only the totals are kept.
