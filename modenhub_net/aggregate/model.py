@@ -670,7 +670,7 @@ def _study_arrays(
 
     if cached:
         rows = np.asarray(cached)
-        _serve_cached(code, u_fill, cached, ns, s_runs[request_row[rows]], d_runs[request_row[rows]],
+        _serve_cached(code, u_fill, rows, ns, s_runs[request_row[rows]], d_runs[request_row[rows]],
                       p_point, sched)
 
     # per-point lookup tables of the codes, then columns and histograms, a block at a time
@@ -746,20 +746,20 @@ def _study_arrays(
     before = cum - sched
     a_attempts = np.where(closed_form, (sched * q[:, None] ** before).sum(axis=1), np.nan)
     raw = {
-            "n_qpus": ns,
-            "strategy": strategies,
-            "trials": np.full(n_points, trials, dtype=np.int64),
-            "successes": successes.astype(np.int64),
-            "mean_attempts": means,
-            "attempts_std": std,
-            "cache_hits": hits.astype(np.int64),
-            "analytic_success_rate": a_success,
-            "analytic_mean_attempts": a_attempts,
-            "p_eff": p_point,
-            "k_parallel": k_par,
-            "schedule": labels,
-            "mean_rounds": mean_rounds,
-            "schedule_used": plans,
+        "n_qpus": ns,
+        "strategy": strategies,
+        "trials": np.full(n_points, trials, dtype=np.int64),
+        "successes": successes.astype(np.int64),
+        "mean_attempts": means,
+        "attempts_std": std,
+        "cache_hits": hits.astype(np.int64),
+        "analytic_success_rate": a_success,
+        "analytic_mean_attempts": a_attempts,
+        "p_eff": p_point,
+        "k_parallel": k_par,
+        "schedule": labels,
+        "mean_rounds": mean_rounds,
+        "schedule_used": plans,
     }
     return raw, cols
 
@@ -786,14 +786,14 @@ def _request_columns(size: int) -> dict[str, np.ndarray]:
     per 4 KiB page (on a virtual machine a fault costs microseconds; the table of the paper
     study is ~40 MB). The buffer lives as long as any of its columns.
     """
-    align = 64
-    offsets, total = {}, 0
+    align = 64  # each column starts on a cache line
+    nbytes = {name: size * np.dtype(_REQUEST_DTYPES[name]).itemsize for name in REQUEST_COLUMNS}
+    buffer = np.empty(sum(-(-n // align) * align for n in nbytes.values()), dtype=np.uint8)
+    columns, start = {}, 0
     for name in REQUEST_COLUMNS:
-        offsets[name] = total
-        total += -(-size * np.dtype(_REQUEST_DTYPES[name]).itemsize // align) * align
-    buffer = np.empty(total, dtype=np.uint8)
-    return {name: buffer[offsets[name] : offsets[name] + size * np.dtype(dtype).itemsize].view(dtype)
-            for name, dtype in _REQUEST_DTYPES.items()}
+        columns[name] = buffer[start : start + nbytes[name]].view(_REQUEST_DTYPES[name])
+        start += -(-nbytes[name] // align) * align
+    return columns
 
 
 def _schedules(
@@ -829,7 +829,7 @@ def _schedules(
 def _serve_cached(
     code: np.ndarray,
     u_fill: np.ndarray,
-    cached: list[int],
+    rows: np.ndarray,
     ns: np.ndarray,
     s: np.ndarray,
     d: np.ndarray,
@@ -842,9 +842,8 @@ def _serve_cached(
     it leaves a spare pair iff it had two or more, which given one or more has probability
     ``1 - k p q**(k - 1) / (1 - q**k)`` (``0`` for ``k = 1``), decided by the point's second
     uniform. :func:`resolve_cache_rows` then marks the hits (code ``R + 1``). ``s`` and
-    ``d`` hold the requests of the cached points, one row each.
+    ``d`` hold the requests of the cached points (point indices ``rows``), one row each.
     """
-    rows = np.asarray(cached)
     rounds_max = sched.shape[1]
     p = p_point[rows][:, None]
     k = sched[rows].astype(float)
