@@ -31,11 +31,20 @@ form (``|z| < 5``, or within 1e-9 when every delivered state has the same fideli
 The detailed mode simulates the full 1 s too (about 13 s of wall time on one core here, well
 under the ~120 s limit), so both modes use the same network time (``SIM_NS``).
 
-Run: ``.venv/bin/python benchmarks/bench_two_node_link.py``.
+Run: ``.venv/bin/python benchmarks/bench_two_node_link.py [--mode detailed|sampled] [--json]``.
+``--mode`` (repeatable; default both, detailed first) picks the link modes; ``--json`` prints
+exactly one JSON object per mode, one line each and nothing else, with the keys ``mode, pairs,
+attempts, rounds, wall_s, events, mean_fidelity, p_closed_form`` plus ``sim_ns, seed, p_hat,
+p_se, p_z, fidelity_closed_form, pairs_per_wall_s, events_per_pair, events_per_wall_s,
+failures`` (``benchmarks/bench_peers.py`` reads these lines).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
+import json
 import math
 import sys
 import time
@@ -218,24 +227,82 @@ def report(result: ModeResult, p: float) -> list[str]:
     return failures
 
 
-def main() -> int:
+def summary(result: ModeResult, p: float) -> dict[str, Any]:
+    """One mode's figures as a JSON-serialisable dict (the ``--json`` line).
+
+    Keys: ``mode, pairs, attempts, rounds, wall_s, events, mean_fidelity, p_closed_form`` and
+    ``sim_ns, seed, p_hat, p_se, p_z, fidelity_closed_form, pairs_per_wall_s,
+    events_per_pair, events_per_wall_s, failures`` (the failed checks, empty when all pass).
+    """
+    t = result.tally
+    p_hat = result.pairs / t.attempts if t.attempts else float("nan")
+    p_se = math.sqrt(p_hat * (1.0 - p_hat) / t.attempts) if t.attempts else float("nan")
+    pairs = result.pairs
+    return {
+        "mode": result.mode,
+        "pairs": pairs,
+        "attempts": t.attempts,
+        "rounds": t.rounds,
+        "wall_s": result.wall_s,
+        "events": result.events,
+        "mean_fidelity": float(np.mean(t.fidelities)) if pairs else None,
+        "p_closed_form": p,
+        "sim_ns": result.sim_ns,
+        "seed": SEED,
+        "p_hat": p_hat,
+        "p_se": p_se,
+        "p_z": (p_hat - p) / p_se if p_se > 0 else None,
+        "fidelity_closed_form": float(np.mean(t.expected)) if pairs else None,
+        "pairs_per_wall_s": pairs / result.wall_s,
+        "events_per_pair": result.events / pairs if pairs else None,
+        "events_per_wall_s": result.events / result.wall_s,
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: ``--mode detailed|sampled`` (default both) and ``--json``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("detailed", "sampled"), action="append",
+                        help="link mode to run; repeatable (default: detailed, then sampled)")
+    parser.add_argument("--json", action="store_true",
+                        help="print exactly one JSON object per mode, one line each, and nothing "
+                             "else (checks still set the exit status)")
+    args = parser.parse_args(argv)
+    args.mode = args.mode or ["detailed", "sampled"]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     nodes, hub = hardware()
     p = closed_form_p(hub)
     eta = math.sqrt(2.0 * p)
-    print(f"two-node link: 2 x {FIBRE_KM:g} km at {ATTENUATION_DB_PER_KM:g} dB/km to a middle BSM, "
-          f"emission {EMISSION_EFFICIENCY:g}, detectors {DETECTOR_EFFICIENCY:g}, "
-          f"switch {SWITCH_LOSS_DB:g} dB, {SLOTS} slots/node, double click, V = {HOM_VISIBILITY:g}, "
-          f"T2 = {T2_NS / 1e9:g} s, T1 = {T1_NS:g}, seed {SEED}")
-    print(f"closed form: eta = {eta:.5f} per side, p = eta_A eta_B / 2 = {p:.5f}")
-    results = {mode: run_mode(mode, sim_ns=SIM_NS[mode], seed=SEED) for mode in ("detailed", "sampled")}
+    if not args.json:
+        print(f"two-node link: 2 x {FIBRE_KM:g} km at {ATTENUATION_DB_PER_KM:g} dB/km to a middle "
+              f"BSM, emission {EMISSION_EFFICIENCY:g}, detectors {DETECTOR_EFFICIENCY:g}, "
+              f"switch {SWITCH_LOSS_DB:g} dB, {SLOTS} slots/node, double click, "
+              f"V = {HOM_VISIBILITY:g}, T2 = {T2_NS / 1e9:g} s, T1 = {T1_NS:g}, seed {SEED}")
+        print(f"closed form: eta = {eta:.5f} per side, p = eta_A eta_B / 2 = {p:.5f}")
     failures: list[str] = []
-    for result in results.values():
-        failures += report(result, p)
-    det, smp = results["detailed"], results["sampled"]
-    ratio = (smp.pairs / smp.wall_s) / (det.pairs / det.wall_s)
-    print(f"speed ratio sampled / detailed (pairs per wall second): {ratio:.1f}x")
-    for failure in failures:
-        print("FAIL:", failure)
+    results: dict[str, ModeResult] = {}
+    for mode in args.mode:
+        result = results[mode] = run_mode(mode, sim_ns=SIM_NS[mode], seed=SEED)
+        if args.json:
+            with contextlib.redirect_stdout(io.StringIO()):
+                mode_failures = report(result, p)
+            line = summary(result, p)
+            line["failures"] = mode_failures
+            print(json.dumps(line), flush=True)
+        else:
+            mode_failures = report(result, p)
+        failures += mode_failures
+    if not args.json:
+        if "detailed" in results and "sampled" in results:
+            det, smp = results["detailed"], results["sampled"]
+            ratio = (smp.pairs / smp.wall_s) / (det.pairs / det.wall_s)
+            print(f"speed ratio sampled / detailed (pairs per wall second): {ratio:.1f}x")
+        for failure in failures:
+            print("FAIL:", failure)
     return 1 if failures else 0
 
 
