@@ -1,8 +1,10 @@
 """Hardware presets: named, cited parameter sets for every device of the hub.
 
-A preset is a TOML file in ``scenarios/hardware/`` validated as a :class:`HardwarePreset`;
-every number in those files carries its citation in a comment. Load one by name
-(``load_preset("near_term_nv")``) or by path (``load_preset("my_lab.toml")``).
+A preset is a TOML file validated as a :class:`HardwarePreset`; every number in the shipped
+files carries its citation in a comment. The shipped presets are package data
+(``hardware_models/preset_data/*.toml``, read through :mod:`importlib.resources`, so they work
+from a wheel as well as from a checkout). Load one by name (``load_preset("near_term_nv")``)
+or by path (``load_preset("my_lab.toml")``: a user's own file, validated the same way).
 
 The fibre section has no length: per-QPU fibre lengths belong to the hub scenario, which
 combines them with the preset's attenuation, speed and coupling loss.
@@ -10,6 +12,9 @@ combines them with the preset's attenuation, speed and coupling loss.
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -26,8 +31,10 @@ from modenhub_net.errors import UserInputError
 
 __all__ = ["PRESET_DIR", "HardwarePreset", "available_presets", "load_preset"]
 
-#: Folder of the shipped presets (``<repository>/scenarios/hardware``).
-PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "hardware"
+#: Folder of the shipped presets: the package-data folder ``hardware_models/preset_data``
+#: as an :mod:`importlib.resources` traversable (a :class:`pathlib.Path` for an ordinary
+#: installed or editable package; ``PRESET_DIR / "ideal.toml"`` then reads as a file).
+PRESET_DIR: Traversable = resources.files("hardware_models") / "preset_data"
 
 
 class HardwarePreset(StrictModel):
@@ -90,8 +97,23 @@ class HardwarePreset(StrictModel):
 
 
 def available_presets() -> list[str]:
-    """Names of the shipped presets (files ``scenarios/hardware/*.toml``), sorted."""
-    return sorted(path.stem for path in PRESET_DIR.glob("*.toml"))
+    """Names of the shipped presets (package data ``preset_data/*.toml``), sorted."""
+    return sorted(
+        entry.name[: -len(".toml")]
+        for entry in PRESET_DIR.iterdir()
+        if entry.name.endswith(".toml") and entry.is_file()
+    )
+
+
+def _load_shipped(name: str) -> HardwarePreset:
+    """Read and validate the shipped preset ``name`` from the package data."""
+    entry = PRESET_DIR / f"{name}.toml"
+    source = f"preset {name!r} ({entry})"
+    try:
+        document = tomllib.loads(entry.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserInputError(f"{source}: invalid TOML: {exc}") from None
+    return validate_document(HardwarePreset, document, source=source)
 
 
 def load_preset(name_or_path: str | Path) -> HardwarePreset:
@@ -121,6 +143,6 @@ def load_preset(name_or_path: str | Path) -> HardwarePreset:
                 f"unknown hardware preset {text!r}; available presets: {', '.join(names)} "
                 "(or give the path of a .toml file)"
             )
-        path = PRESET_DIR / f"{text}.toml"
+        return _load_shipped(text)
     document = load_toml(path)
     return validate_document(HardwarePreset, document, source=str(path))

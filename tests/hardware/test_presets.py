@@ -10,7 +10,7 @@ import pytest
 from modenhub_net.errors import UserInputError
 
 REQUIRED = {"ideal", "near_term_trapped_ion", "near_term_nv", "superconducting_transduced", "future"}
-PRESET_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "hardware"
+PRESET_DIR = Path(__file__).resolve().parents[2] / "hardware_models" / "preset_data"
 _NUMBER = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*([-+]?(\d|inf|nan)|true|false)")
 
 
@@ -102,3 +102,22 @@ def test_bad_preset_file_names_file_field_and_value(
 def test_missing_preset_file(presets, tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="no such"):
         presets.load_preset(tmp_path / "absent.toml")
+
+
+def test_shipped_presets_are_package_data(presets) -> None:
+    """The presets are read through importlib.resources from the package, not the checkout."""
+    from importlib import resources
+
+    folder = resources.files("hardware_models") / "preset_data"
+    assert presets.PRESET_DIR == folder
+    assert set(presets.available_presets()) == {p.stem for p in PRESET_DIR.glob("*.toml")}
+    # a user's own file anywhere still loads by path and equals the shipped one
+    assert presets.load_preset(folder / "ideal.toml") == presets.load_preset("ideal")
+
+
+def test_pyproject_ships_the_preset_data() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["hardware_models"]
+    assert "preset_data/*.toml" in patterns
