@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from scipy import integrate, optimize
 
 from hardware_models.memory import MemoryParams, QuantumMemory, memory_channel_params, stored_pair_fidelity
@@ -51,7 +51,7 @@ from modenhub_net.network.records import records_frame
 from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import Simulation, stream_seed_sequence
 from modenhub_net.stats import mean_interval, wilson_interval
-from modenhub_net.studies.calibrated_hub_study import calibrated_hardware
+from modenhub_net.studies.calibrated_hub_study import calibrated_hardware, check_calibration_reachable
 from protocols.workload import uniform_requests
 
 __all__ = [
@@ -91,6 +91,8 @@ class MemorySection(StrictModel):
         bad = [v for v in value if v not in available_presets()]
         if bad:
             raise ValueError(f"unknown preset(s) {bad} (available: {', '.join(available_presets())})")
+        if len(set(value)) != len(value):
+            raise ValueError("presets must be distinct")
         return value
 
     @field_validator("ages_over_t")
@@ -155,6 +157,12 @@ class StreamSection(StrictModel):
         if any(not c > 0 for c in value) or len(set(value)) != len(value):
             raise ValueError("cutoffs must be distinct and > 0 (inf allowed)")
         return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _reachable(self) -> StreamSection:
+        # the calibrated hub cannot exceed a lossless double-click attempt (p <= 1/2)
+        check_calibration_reachable(_stream_model(self), (self.n_qpus,), prefix="")
+        return self
 
 
 class CacheDecoherenceScenario(StrictModel):
@@ -246,11 +254,16 @@ def memory_curves(section: MemorySection) -> pd.DataFrame:
 
 
 # -- parts 2-4: the request stream ------------------------------------------------------------
-def stream_hardware(stream: StreamSection):
-    """Nodes and hub: paper-calibrated link, the preset's T1/T2 memories, ideal gates."""
-    model = AggregateModel(
+def _stream_model(stream: StreamSection) -> AggregateModel:
+    """The aggregate model of the stream: ``p_eff(N)``, K = ``k_modes`` attempts a round."""
+    return AggregateModel(
         p0=stream.p0, beta=stream.beta, k_min=stream.k_modes, kappa=0.01, rounds=stream.rounds
     )
+
+
+def stream_hardware(stream: StreamSection):
+    """Nodes and hub: paper-calibrated link, the preset's T1/T2 memories, ideal gates."""
+    model = _stream_model(stream)
     nodes, hub = calibrated_hardware(model, stream.n_qpus)
     mem = load_preset(stream.memory_preset).memory
     nodes = [

@@ -16,14 +16,16 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
+from hardware_models.bsm import BsmParams, double_click_success_probability
+from hardware_models.detector import DetectorParams
 from modenhub_net.aggregate import AggregateModel, run_study
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
@@ -37,6 +39,10 @@ __all__ = ["CalibratedScenario", "calibrated_hardware", "simulate_point", "agree
            "evaluate_point", "run_scenario"]
 
 
+#: the calibrated link's BSM station: ideal detectors, no dark counts, V = 1
+_IDEAL_BSM = BsmParams(detector=DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=0.0))
+
+
 class CalibratedScenario(StrictModel):
     """A ``kind = "calibrated_hub"`` scenario."""
 
@@ -47,8 +53,61 @@ class CalibratedScenario(StrictModel):
     model: AggregateModel = Field(default_factory=AggregateModel)
     n_qpus: tuple[int, ...] = Field((2, 4, 8, 16, 32, 64, 128), min_length=1)
     trials: int = Field(2500, ge=1, strict=True)
-    policies: tuple[Literal["naive", "orchestrated"], ...] = ("naive", "orchestrated")
+    policies: tuple[Literal["naive", "orchestrated"], ...] = Field(("naive", "orchestrated"), min_length=1)
     link_mode: Literal["sampled", "detailed"] = "sampled"
+
+    @field_validator("policies")
+    @classmethod
+    def _distinct_policies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("policies must be distinct")
+        return value
+
+    @field_validator("n_qpus")
+    @classmethod
+    def _n(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(isinstance(n, bool) or n < 2 or n > 4096 for n in value) or len(set(value)) != len(value):
+            raise ValueError("N values must be distinct integers in [2, 4096]")
+        return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _reachable(self) -> CalibratedScenario:
+        check_calibration_reachable(self.model, self.n_qpus, prefix="model.")
+        return self
+
+
+def max_calibrated_probability() -> float:
+    """Largest per-attempt success of the calibrated link: a lossless double-click attempt.
+
+    ``P = eta_A eta_B eta_d^2 / 2`` at unit transmissions and detector efficiency, no dark
+    counts (Barrett & Kok, PRA 71, 060310 (2005)): 1/2, from
+    :func:`hardware_models.bsm.double_click_success_probability`.
+    """
+    return double_click_success_probability(eta_a=1.0, eta_b=1.0, bsm=_IDEAL_BSM)
+
+
+def check_calibration_reachable(model: AggregateModel, n_qpus: Sequence[int], *, prefix: str) -> None:
+    """Refuse ``(p0, beta)`` whose ``p_eff(N)`` a lossless double-click link cannot reach.
+
+    The calibration removes switch loss until ``p = p_eff(N)``; above
+    :func:`max_calibrated_probability` it would need a switch with gain (a negative loss).
+
+    Raises
+    ------
+    ValueError
+        Naming ``<prefix>p0`` (and ``<prefix>beta``), the value and the allowed range.
+    """
+    p_max = max_calibrated_probability()
+    n_min = min(n_qpus)
+    p = model.p_eff(n_min)
+    if p > p_max:
+        bound = p_max * (1.0 + model.beta * math.log2(n_min))
+        raise ValueError(
+            f"{prefix}p0 = {model.p0!r} with {prefix}beta = {model.beta!r} gives p_eff({n_min}) = "
+            f"{p:.4g}, above {p_max:g}, the per-attempt success of a lossless double-click link "
+            f"(Barrett & Kok 2005) the hub is calibrated with; allowed: {prefix}p0 <= {bound:.6g} "
+            f"for N >= {n_min}"
+        )
 
 
 def calibrated_hardware(model: AggregateModel, n: int) -> tuple[list[NodeHardware], HubHardware]:

@@ -101,7 +101,7 @@ class HardwareScenariosScenario(StrictModel):
     seed: int = Field(ge=0, le=2**63 - 1, strict=True)
     presets: tuple[str, ...] = Field(min_length=1)
     n_qpus: tuple[int, ...] = Field((4, 8, 16, 32, 64, 128), min_length=1)
-    policies: tuple[Policy, ...] = ("naive", "orchestrated", "adaptive")
+    policies: tuple[Policy, ...] = Field(("naive", "orchestrated", "adaptive"), min_length=1)
     path: PathModel = Field(default_factory=PathModel)
     workload: WorkloadSection = Field(default_factory=WorkloadSection)
     sensitivity: SensitivitySection = Field(default_factory=SensitivitySection)
@@ -113,6 +113,15 @@ class HardwareScenariosScenario(StrictModel):
         bad = [v for v in value if v not in available_presets()]
         if bad:
             raise ValueError(f"unknown preset(s) {bad} (available: {', '.join(available_presets())})")
+        if len(set(value)) != len(value):
+            raise ValueError("presets must be distinct")
+        return value
+
+    @field_validator("policies")
+    @classmethod
+    def _policies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("policies must be distinct")
         return value
 
     @field_validator("n_qpus")
@@ -343,12 +352,17 @@ def sensitivity(scenario: HardwareScenariosScenario) -> pd.DataFrame:
     frame["limiting"] = False
     frame["limiting_by"] = ""
     for _, g in frame.groupby("preset"):
-        best = g["product_gain"].idxmax()
-        if g.loc[best, "product_gain"] > 2 * max(g.loc[best, "product_se"], 1e-12):
-            frame.loc[best, ["limiting", "limiting_by"]] = (True, "simulation")
-        else:  # nothing resolvable in the simulation: the closed-form per-attempt gain decides
-            best = g["p_attempt_factor"].idxmax()
-            if g.loc[best, "p_attempt_factor"] > 1.0 + 1e-9:
+        gains = g["product_gain"]  # NaN when the workload has no teleportation
+        if gains.notna().any():
+            best = gains.idxmax()
+            if gains[best] > 2 * max(g.loc[best, "product_se"], 1e-12):
+                frame.loc[best, ["limiting", "limiting_by"]] = (True, "simulation")
+                continue
+        # nothing resolvable in the simulation: the closed-form per-attempt gain decides
+        factors = g["p_attempt_factor"]
+        if factors.notna().any():
+            best = factors.idxmax()
+            if factors[best] > 1.0 + 1e-9:
                 frame.loc[best, ["limiting", "limiting_by"]] = (True, "closed-form p")
     return frame
 
@@ -377,13 +391,17 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
     styles = {"naive": ("-", "o"), "orchestrated": ("--", "s"), "adaptive": (":", "^")}
     presets = list(dict.fromkeys(table["preset"]))
     for ax, (col, label, log) in zip(axes.flat, panels, strict=True):
+        drawn = zeros = 0
         for i, preset in enumerate(presets):
             for policy, (ls, mk) in styles.items():
                 g = table[(table.preset == preset) & (table.policy == policy)].sort_values("n_qpus")
                 if g.empty:
                     continue
                 if col == "teleport_fidelity":
-                    g = g[g["teleport_successes"] >= MIN_FIDELITY_SAMPLES]
+                    g = g[(g["teleport_successes"] >= MIN_FIDELITY_SAMPLES) & g[col].notna()]
+                    if g.empty:
+                        continue
+                    drawn += len(g)
                     ax.errorbar(
                         g["n_qpus"],
                         g[col],
@@ -398,27 +416,59 @@ def _plots(table: pd.DataFrame, sens: pd.DataFrame, out: Path) -> None:
                     continue
                 y = g[col] / 1e6 if col == "mean_latency_ns" else g[col]
                 if log:
-                    y = y.where(y > 0)  # zeros (no success) cannot be drawn on a log axis
+                    zero = g["n_qpus"][y.fillna(-1.0) == 0.0]
+                    if len(zero):  # no success: a log axis cannot show 0; marked at the floor
+                        zeros += len(zero)
+                        ax.plot(
+                            zero,
+                            np.zeros(len(zero)),
+                            ls="none",
+                            marker="v",
+                            ms=5,
+                            mfc="none",
+                            color=f"C{i}",
+                            transform=ax.get_xaxis_transform(),
+                            clip_on=False,
+                        )
+                    y = y.where(y > 0)
+                drawn += int(y.notna().sum())
                 ax.plot(
                     g["n_qpus"], y, ls=ls, marker=mk, ms=3, color=f"C{i}", lw=1, label=f"{preset} / {policy}"
                 )
         ax.set_xscale("log", base=2)
-        if log:
+        if drawn == 0:
+            what = (
+                f"fewer than {MIN_FIDELITY_SAMPLES} successful\nteleportations at every point"
+                if col == "teleport_fidelity"
+                else "no successes at any point"
+            )
+            ax.text(0.5, 0.5, what, transform=ax.transAxes, ha="center", va="center", fontsize=9)
+        elif log:
             ax.set_yscale("log")
+        if zeros and drawn:
+            ax.text(
+                0.02,
+                0.02,
+                "v: no successes (0)",
+                transform=ax.transAxes,
+                ha="left",
+                va="bottom",
+                fontsize=7,
+            )
         ax.set_xlabel("N (QPUs)")
         ax.set_ylabel(label)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center right", fontsize=7, frameon=False)
     fig.suptitle(
         "naive (-), orchestrated (--), adaptive (:) on the hardware presets "
-        "(points with no success are not drawn on log axes)",
+        "(open triangles at the bottom: points with no success, which a log axis cannot show)",
         fontsize=10,
     )
     fig.tight_layout(rect=(0.0, 0.0, 0.84, 1.0))
     fig.savefig(out / "policies.png", dpi=120)
     plt.close(fig)
 
-    if sens.empty:
+    if sens.empty or sens["product_gain"].isna().all():
         return
     pivot = sens.pivot(index="preset", columns="parameter", values="product_gain").reindex(presets)
     se = sens.pivot(index="preset", columns="parameter", values="product_se").reindex(presets)
@@ -603,6 +653,12 @@ def _report(
 def _findings(s: HardwareScenariosScenario, table: pd.DataFrame) -> list[str]:
     out = []
     w = s.workload
+    if w.cnot_fraction == 1.0:
+        out.append(
+            "- workload.cnot_fraction = 1: no teleportations, so the teleportation fidelity and the "
+            "product success x mean F_tel are undefined (NaN); the sensitivity falls back to the "
+            "closed-form per-attempt p, and `cnot_fidelity` reports the fidelity at use."
+        )
     naive = table[(table.policy == "naive") & table.success_closed.notna()]
     if len(naive):
         se = np.sqrt(naive.success_closed * (1 - naive.success_closed) / naive.requests).replace(0, np.nan)
