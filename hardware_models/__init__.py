@@ -41,6 +41,7 @@ from hardware_models.memory import (
     QuantumMemory,
     SlotEmptyError,
     SlotOccupiedError,
+    emitter_attempt_period_ns,
     stored_pair_fidelity,
 )
 from hardware_models.presets import HardwarePreset, available_presets, load_preset
@@ -71,7 +72,8 @@ __all__ = [
     "SpdcParams", "SpdcSource", "SwitchParams", "available_presets", "bell_preparation_fidelity",
     "click_probability", "dark_count_probability", "depolar_prob_from_gate_fidelity",
     "detection_in_hub_budget", "double_click_fidelity", "double_click_heralded_state",
-    "double_click_success_probability", "fibre_delay_ns", "fibre_depolar_probability",
+    "double_click_success_probability", "emitter_attempt_period_ns", "fibre_delay_ns",
+    "fibre_depolar_probability",
     "fibre_transmission", "herald_success_probability", "heralded_state", "load_preset",
     "pair_number_distribution", "registered_click_fraction", "single_click_fidelity",
     "single_click_heralded_state", "single_click_success_probability", "source_in_hub_budget",

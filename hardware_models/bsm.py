@@ -427,8 +427,46 @@ class BsmStation(Component):
         self._pending: dict[str, tuple[Message, float] | None] = {"a": None, "b": None}
         self.attempts = 0
         self.successes = 0
+        self._n_by_label: dict[str, int] = dict.fromkeys(HERALD_LABELS, 0)
+        self._n_false = 0
         self.ports["a"].bind_input_handler(lambda m: self._arrive("a", m))
         self.ports["b"].bind_input_handler(lambda m: self._arrive("b", m))
+
+    # -- counters (read-only) ---------------------------------------------------------
+    @property
+    def n_attempts(self) -> int:
+        """Attempts resolved (pairs of photon messages, or one side timed out)."""
+        return self.attempts
+
+    @property
+    def n_heralds(self) -> int:
+        """Heralds of any label (successful attempts)."""
+        return self.successes
+
+    @property
+    def n_heralds_by_label(self) -> dict[str, int]:
+        """Heralds per label, ``{"Psi+": k, "Psi-": k'}`` (a copy)."""
+        return dict(self._n_by_label)
+
+    @property
+    def n_failures(self) -> int:
+        """Attempts that did not herald."""
+        return self.attempts - self.successes
+
+    @property
+    def n_false_heralds(self) -> int:
+        """Heralds in which fewer photons were registered than the scheme needs, so a dark
+        count completed the pattern: double click, fewer than two registered photons;
+        single click, no registered photon. Counted when the memory state is known to the
+        station (sampled from the instrument's decomposition, no extra random draw)."""
+        return self._n_false
+
+    def counters(self) -> dict[str, int]:
+        """All counters of this station as a plain dict (names as the properties)."""
+        out = {"n_attempts": self.attempts, "n_heralds": self.successes,
+               "n_failures": self.n_failures, "n_false_heralds": self._n_false}
+        out.update({f"n_heralds_{label}": k for label, k in self._n_by_label.items()})
+        return out
 
     # -- pairing ----------------------------------------------------------------------
     def _arrive(self, side: str, message: Message) -> None:
@@ -484,21 +522,28 @@ class BsmStation(Component):
         if mem_a is None or mem_b is None:
             weights = self._weights_without_memories(ph_a, ph_b)
             rho_mem = None
+            false_probs = list(weights)
         else:
-            weights, rho_mem = self._weights(mem_a, ph_a, mem_b, ph_b)
+            weights, rho_mem, false_w = self._weights(mem_a, ph_a, mem_b, ph_b)
+            false_probs = [float(np.real(np.trace(w))) for w in false_w]
         probs = [float(np.real(np.trace(w))) if rho_mem is not None else w for w in weights]
         u = rng.random()
         label, index, chosen = "failure", None, None
         if u < probs[0]:
             label, index, chosen = "Psi+", 2, 0
+            is_false = u < false_probs[0]
         elif u < probs[0] + probs[1]:
             label, index, chosen = "Psi-", 3, 1
+            # u - probs[0] is uniform on [0, probs[1]): the same draw picks the component
+            is_false = u - probs[0] < false_probs[1]
         for photon in (ph_a, ph_b):
             if photon is not None and getattr(photon, "state", None) is not None:
                 discard(photon)
         post_state = None
         if chosen is not None:
             self.successes += 1
+            self._n_by_label[label] += 1
+            self._n_false += int(is_false)
             if rho_mem is not None:
                 state = weights[chosen] / probs[chosen]
                 post_state = (state + state.conj().T) / 2
@@ -517,8 +562,15 @@ class BsmStation(Component):
     def _detected(self, photon: Any) -> bool:
         return photon is not None and self.rng.random() < self.params.detector.efficiency
 
-    def _weights(self, mem_a: Any, ph_a: Any, mem_b: Any, ph_b: Any) -> tuple[list, np.ndarray]:
-        """Unnormalised memory states for outcomes (Psi+, Psi-)."""
+    def _weights(
+        self, mem_a: Any, ph_a: Any, mem_b: Any, ph_b: Any
+    ) -> tuple[list, np.ndarray, list]:
+        """Unnormalised memory states for outcomes (Psi+, Psi-), and their false-herald parts.
+
+        The false-herald part of each outcome is the term of its instrument in which a dark
+        count completed the pattern (see :attr:`n_false_heralds`); it is a summand of the
+        weight, so it has a smaller trace.
+        """
         from modenhub_net.qubits import amplitude_damp, reduced_dm
 
         z0, o0, o1, o2 = self._oz
@@ -535,7 +587,8 @@ class BsmStation(Component):
             base = o0 * z0 * t[0, 0] + (1 + v) / 4 * o2 * z0 * t[3, 3]
             w_c = base + o1 * z0 * (one + cross)
             w_d = base + o1 * z0 * (one - cross)
-            return [w_c, w_d], rho
+            dark = o0 * z0 * t[0, 0]
+            return [w_c, w_d], rho, [dark, dark]
         # double click: sample which present photons are registered, then the instrument
         det_a, det_b = self._detected(ph_a), self._detected(ph_b)
         k = int(det_a) + int(det_b)
@@ -548,10 +601,11 @@ class BsmStation(Component):
             bunch = (1 + v) / 2 * o2 * o0 * z0 * z0 * (m_hh + m_vv)
             w_p = true_w * ((1 + v) / 2 * m[2] + (1 - v) / 2 * m[3]) + bunch
             w_m = true_w * ((1 + v) / 2 * m[3] + (1 - v) / 2 * m[2]) + bunch
-            return [w_p, w_m], rho
+            return [w_p, w_m], rho, [bunch, bunch]
         rho_mem = reduced_dm([mem_a, mem_b])
         factor = o1 * o0 * z0 * z0 if k == 1 else 2.0 * o0 * o0 * z0 * z0
-        return [factor * rho_mem, factor * rho_mem], rho_mem
+        w = factor * rho_mem
+        return [w, w], rho_mem, [w, w]
 
     def _weights_without_memories(self, ph_a: Any, ph_b: Any) -> list[float]:
         """Outcome probabilities when a memory handle is missing: dark-count heralds only."""

@@ -177,7 +177,53 @@ class Detector(Component):
         self._last_click_ns = -math.inf
         self.clicks = 0
         self.windows = 0
+        self._n_dark = 0
+        self._n_dead = 0
+        self._n_photons_in = 0
+        self._n_photons_registered = 0
         self.ports["in"].bind_input_handler(self._on_input)
+
+    # -- counters (read-only) ---------------------------------------------------------
+    @property
+    def n_windows(self) -> int:
+        """Detection windows opened."""
+        return self.windows
+
+    @property
+    def n_clicks(self) -> int:
+        """Windows with a registered click (>= 1 count, outside the dead time)."""
+        return self.clicks
+
+    @property
+    def n_dark_clicks(self) -> int:
+        """Registered clicks in windows where no photon was registered (dark counts only)."""
+        return self._n_dark
+
+    @property
+    def n_dead_time_misses(self) -> int:
+        """Windows that would have clicked but fell within ``dead_time_ns`` of the last click."""
+        return self._n_dead
+
+    @property
+    def n_photons_in(self) -> int:
+        """Photons incident on the detector, summed over windows."""
+        return self._n_photons_in
+
+    @property
+    def n_photons_registered(self) -> int:
+        """Incident photons registered (each with probability ``efficiency``)."""
+        return self._n_photons_registered
+
+    def counters(self) -> dict[str, int]:
+        """All counters of this detector as a plain dict (names as the properties)."""
+        return {
+            "n_windows": self.windows,
+            "n_clicks": self.clicks,
+            "n_dark_clicks": self._n_dark,
+            "n_dead_time_misses": self._n_dead,
+            "n_photons_in": self._n_photons_in,
+            "n_photons_registered": self._n_photons_registered,
+        }
 
     def detect(self, n_photons: int, *, now_ns: float | None = None) -> int:
         """Register one window with ``n_photons`` incident photons; return the counts (0 if dead).
@@ -189,6 +235,8 @@ class Detector(Component):
         rng = self.rng
         eta = self.params.efficiency
         registered = int(rng.binomial(n_photons, eta)) if n_photons else 0
+        self._n_photons_in += n_photons
+        self._n_photons_registered += registered
         if self.params.number_resolving:
             counts = registered + (int(rng.poisson(self._lam)) if self._lam > 0 else 0)
         else:
@@ -196,9 +244,12 @@ class Detector(Component):
         if counts == 0:
             return 0
         if now - self._last_click_ns < self.params.dead_time_ns:
+            self._n_dead += 1
             return -1
         self._last_click_ns = now
         self.clicks += 1
+        if registered == 0:
+            self._n_dark += 1
         return counts
 
     def _on_input(self, message: Message) -> None:

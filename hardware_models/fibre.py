@@ -198,11 +198,51 @@ class Fibre(QuantumChannel):
         self.params = params
         self.transmission = eta
         self.delay_ns = delay
+        self._n_sent = 0
+        self._n_modes = 0
+
+    # -- counters (read-only) ---------------------------------------------------------
+    @property
+    def n_sent(self) -> int:
+        """Photons (non-``None`` items) that entered ``send``, presence-encoded modes included."""
+        return self._n_sent
+
+    @property
+    def n_lost(self) -> int:
+        """Photons removed by the fibre's loss (sampled per photon)."""
+        return self.qubits_lost
+
+    @property
+    def n_delivered(self) -> int:
+        """Photons that survived and leave ``recv`` after the delay (``n_sent - n_lost``).
+
+        A presence-encoded photon-number mode (single click) always travels on: its loss is
+        the coherent amplitude damping of its ``|1>`` amplitude, so it counts as delivered.
+        """
+        return self._n_sent - self.qubits_lost
+
+    @property
+    def n_presence_modes(self) -> int:
+        """Presence-encoded photon-number modes among :attr:`n_sent` (damped, never dropped)."""
+        return self._n_modes
+
+    def counters(self) -> dict[str, int]:
+        """All counters of this fibre as a plain dict (names as the properties)."""
+        return {
+            "n_sent": self.n_sent,
+            "n_lost": self.n_lost,
+            "n_delivered": self.n_delivered,
+            "n_presence_modes": self._n_modes,
+        }
 
     def _transmit(self, message: Message, delay_ns: float) -> Message | None:
+        n_in = sum(1 for q in message.items if q is not None)
+        self._n_sent += n_in
         if message.meta.get("encoding") != "presence":
             return super()._transmit(message, delay_ns)
         from modenhub_net.qubits import amplitude_damp
+
+        self._n_modes += n_in
 
         gamma = 1.0 - self.transmission
         for qubit in message.items:

@@ -54,6 +54,7 @@ __all__ = [
     "QuantumMemory",
     "SlotEmptyError",
     "SlotOccupiedError",
+    "emitter_attempt_period_ns",
     "joint_noise_kraus",
     "memory_channel_params",
     "stored_pair_fidelity",
@@ -96,6 +97,22 @@ class MemoryParams(ParamsModel):
         the single-click state with the memory depolarised to the same Werner parameter
         ``(4F - 1)/3`` (see :meth:`QuantumMemory.emit`). Default 1 (ideal; platform values
         in ``scenarios/hardware/*.toml``).
+    emitter_initialisation_ns : float
+        Time in ns, finite and >= 0, to prepare the communication qubit before an emission
+        attempt: optical spin pumping / charge-state check into the bright-state-ready spin
+        state (e.g. NV: ~2-6 us of spin reset and charge-resonance check per attempt,
+        Humphreys et al., Nature 558, 268 (2018), Methods; Pompili et al., Science 372, 259
+        (2021)). Default 0 (ideal; platform values belong in the presets).
+    emitter_emission_ns : float
+        Time in ns, finite and >= 0, of the emission step itself: the microwave/optical
+        rotation that sets the spin state, the optical excitation pulse and the photon's
+        emission (a few excited-state lifetimes; e.g. NV optical lifetime ~12 ns, Bernien
+        et al., Nature 497, 86 (2013)). Default 0 (ideal).
+    emitter_reset_ns : float
+        Time in ns, finite and >= 0, to re-prepare the emitter after a *failed* attempt
+        (e.g. dynamical-decoupling to protect a stored nuclear-spin state, or re-cooling of
+        an ion before the next attempt; Krutyanskiy et al., PRL 130, 050803 (2023)).
+        Default 0 (ideal). :func:`emitter_attempt_period_ns` sums the three.
 
     Examples
     --------
@@ -114,6 +131,9 @@ class MemoryParams(ParamsModel):
     read_efficiency: float = Field(1.0, ge=0.0, le=1.0)
     emission_efficiency: float = Field(1.0, ge=0.0, le=1.0)
     emission_fidelity: float = Field(1.0, ge=0.25, le=1.0)
+    emitter_initialisation_ns: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    emitter_emission_ns: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    emitter_reset_ns: float = Field(0.0, ge=0.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _t2_within_2t1(self) -> MemoryParams:
@@ -128,6 +148,24 @@ class MemoryParams(ParamsModel):
     def is_noiseless(self) -> bool:
         """True if storage adds no noise at all (all three times infinite)."""
         return math.isinf(self.t1_ns) and math.isinf(self.t2_ns) and math.isinf(self.depolar_time_ns)
+
+
+def emitter_attempt_period_ns(params: MemoryParams) -> float:
+    """Duration in ns of one emitter attempt that fails: initialisation + emission + reset.
+
+    ``T = emitter_initialisation_ns + emitter_emission_ns + emitter_reset_ns``: the emitter
+    cannot start the next attempt before it is re-initialised, has emitted and (after a failed
+    attempt) been reset (Humphreys et al., Nature 558, 268 (2018), Methods: the attempt
+    duration of the NV single-click link is set by these steps plus the herald's return).
+    The fibre flight and herald message times of a link are added by the link budget.
+
+    Examples
+    --------
+    >>> emitter_attempt_period_ns(MemoryParams(emitter_initialisation_ns=5000.0,
+    ...                                        emitter_emission_ns=100.0, emitter_reset_ns=400.0))
+    5500.0
+    """
+    return params.emitter_initialisation_ns + params.emitter_emission_ns + params.emitter_reset_ns
 
 
 def memory_channel_params(elapsed_ns: float, params: MemoryParams) -> tuple[float, float, float]:
@@ -309,7 +347,68 @@ class QuantumMemory(Component):
         self.dropped_full = 0
         self.write_failures = 0
         self.read_failures = 0
+        self._n_emitted = 0
+        self._n_photons_collected = 0
+        self._n_stored = 0
+        self._n_read = 0
+        self._n_discarded = 0
         self.ports["qin"].bind_input_handler(self._on_qin)
+
+    # -- counters (read-only) ---------------------------------------------------------
+    @property
+    def n_emitted(self) -> int:
+        """Emission attempts (:meth:`emit` calls), each creating a memory-photon pair."""
+        return self._n_emitted
+
+    @property
+    def n_photons_collected(self) -> int:
+        """Photons handed on by :meth:`emit`: double click, photons collected into the
+        fibre mode (lost ones are not counted); single click, every photon-number mode
+        (its collection loss is coherent amplitude damping, not a discrete loss)."""
+        return self._n_photons_collected
+
+    @property
+    def n_stored(self) -> int:
+        """Successful writes by :meth:`store` (also via port ``qin``)."""
+        return self._n_stored
+
+    @property
+    def n_store_failed(self) -> int:
+        """Writes that failed with probability ``1 - write_efficiency`` (qubit lost)."""
+        return self.write_failures
+
+    @property
+    def n_dropped_full(self) -> int:
+        """Photons arriving at ``qin`` that found no free slot (lost)."""
+        return self.dropped_full
+
+    @property
+    def n_read(self) -> int:
+        """Successful retrievals by :meth:`read`."""
+        return self._n_read
+
+    @property
+    def n_read_failed(self) -> int:
+        """Retrievals that failed with probability ``1 - read_efficiency`` (qubit lost)."""
+        return self.read_failures
+
+    @property
+    def n_discarded(self) -> int:
+        """Qubits thrown away by :meth:`discard`."""
+        return self._n_discarded
+
+    def counters(self) -> dict[str, int]:
+        """All counters of this memory as a plain dict (names as the properties)."""
+        return {
+            "n_emitted": self._n_emitted,
+            "n_photons_collected": self._n_photons_collected,
+            "n_stored": self._n_stored,
+            "n_store_failed": self.write_failures,
+            "n_dropped_full": self.dropped_full,
+            "n_read": self._n_read,
+            "n_read_failed": self.read_failures,
+            "n_discarded": self._n_discarded,
+        }
 
     # -- inspection -------------------------------------------------------------------
     def free_slots(self) -> list[int]:
@@ -373,6 +472,7 @@ class QuantumMemory(Component):
         self._qubits[slot] = qubit
         self._stored_ns[slot] = now
         self._last_ns[slot] = now
+        self._n_stored += 1
         return True
 
     def emit(
@@ -454,6 +554,9 @@ class QuantumMemory(Component):
         self._qubits[slot] = mem_q
         self._stored_ns[slot] = now
         self._last_ns[slot] = now
+        self._n_emitted += 1
+        if photon is not None:
+            self._n_photons_collected += 1
         if send:
             meta.update(memory_qubit=mem_q, time_ns=now)
             self.ports["qout"].tx_output(Message((photon,), meta))
@@ -497,6 +600,7 @@ class QuantumMemory(Component):
             lose(qubit)
             self.read_failures += 1
             return None
+        self._n_read += 1
         return qubit
 
     def discard(self, slot: int) -> None:
@@ -507,6 +611,7 @@ class QuantumMemory(Component):
         if qubit is None:
             raise SlotEmptyError(f"{self.full_name}: slot {slot} is empty")
         self._qubits[slot] = None
+        self._n_discarded += 1
         discard(qubit)
 
     def release(self, slot: int) -> None:

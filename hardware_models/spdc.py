@@ -401,6 +401,38 @@ class SpdcSource(Component):
         self.period_ns = spdc_attempt_period_ns(params)
         self._bell = BELL_INDEX[params.bell_state]
         self.pulses = 0
+        self._n_pairs = 0
+        self._n_lost = 0
+
+    # -- counters (read-only) ---------------------------------------------------------
+    @property
+    def n_pulses(self) -> int:
+        """Pump pulses emitted (:meth:`emit` calls)."""
+        return self.pulses
+
+    @property
+    def n_pairs(self) -> int:
+        """Photon pairs created, summed over pulses (before coupling loss)."""
+        return self._n_pairs
+
+    @property
+    def n_photons_sent(self) -> int:
+        """Photons coupled into the two output fibres (``2 n_pairs - n_photons_lost``)."""
+        return 2 * self._n_pairs - self._n_lost
+
+    @property
+    def n_photons_lost(self) -> int:
+        """Photons lost to the coupling efficiencies of arms a and b."""
+        return self._n_lost
+
+    def counters(self) -> dict[str, int]:
+        """All counters of this source as a plain dict (names as the properties)."""
+        return {
+            "n_pulses": self.pulses,
+            "n_pairs": self._n_pairs,
+            "n_photons_sent": self.n_photons_sent,
+            "n_photons_lost": self._n_lost,
+        }
 
     def emit(self) -> int:
         """Emit one pulse now; returns the number of pairs ``n``."""
@@ -410,6 +442,7 @@ class SpdcSource(Component):
         n = sample_pair_number(self.params, rng)
         index = self.pulses
         self.pulses += 1
+        self._n_pairs += n
         meta = {"header": "photons", "pulse": index, "n_pairs": n, "time_ns": self.sim.now_ns}
         if n == 0:
             items_a: tuple = (None,)
@@ -423,9 +456,11 @@ class SpdcSource(Component):
                 if ca < 1.0 and rng.random() >= ca:
                     lose(qa)
                     qa = None
+                    self._n_lost += 1
                 if cb < 1.0 and rng.random() >= cb:
                     lose(qb)
                     qb = None
+                    self._n_lost += 1
                 list_a.append(qa)
                 list_b.append(qb)
             items_a, items_b = tuple(list_a), tuple(list_b)

@@ -223,8 +223,64 @@ class OpticalSwitch(Component):
         self.photons_in = 0
         self.photons_passed = 0
         self.photons_lost_insertion = 0
+        self._n_granted = 0
+        self._n_blocked = 0
+        self._n_released = 0
         for i in range(n):
             self.ports[f"p{i}"].bind_input_handler(self._make_handler(i))
+
+    # -- counters (read-only) ---------------------------------------------------------
+    @property
+    def n_photons_in(self) -> int:
+        """Photons (non-``None`` items) that entered any port."""
+        return self.photons_in
+
+    @property
+    def n_photons_passed(self) -> int:
+        """Photons that left through the other port of a ready circuit."""
+        return self.photons_passed
+
+    @property
+    def n_photons_lost(self) -> int:
+        """Photons that entered and did not leave: insertion loss plus drops (no circuit,
+        circuit reconfiguring). Presence-encoded modes are damped, never lost, and pass."""
+        return self.photons_lost_insertion + sum(self.drop_reasons.values())
+
+    @property
+    def n_photons_lost_insertion(self) -> int:
+        """Photons lost to the insertion loss of a ready circuit."""
+        return self.photons_lost_insertion
+
+    @property
+    def n_photons_dropped(self) -> int:
+        """Photons dropped at a port with no ready circuit (reasons in :attr:`drop_reasons`)."""
+        return sum(self.drop_reasons.values())
+
+    @property
+    def n_circuits_granted(self) -> int:
+        """Circuits granted (configured), at once or later from the queue."""
+        return self._n_granted
+
+    @property
+    def n_circuits_blocked(self) -> int:
+        """Circuit requests blocked on arrival (refused or queued)."""
+        return self._n_blocked
+
+    @property
+    def n_circuits_released(self) -> int:
+        """Granted circuits torn down by :meth:`release`."""
+        return self._n_released
+
+    def counters(self) -> dict[str, int]:
+        """All counters of this switch as a plain dict (names as the properties)."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "n_photons_in", "n_photons_passed", "n_photons_lost", "n_photons_lost_insertion",
+                "n_photons_dropped", "n_circuits_granted", "n_circuits_blocked",
+                "n_circuits_released",
+            )
+        }
 
     # -- circuits ---------------------------------------------------------------------
     @property
@@ -273,6 +329,7 @@ class OpticalSwitch(Component):
             self._grant(circuit)
             return CircuitRequest(True, False, circuit.ready_at_ns, "", circuit)
         self.sim.record(self.full_name, f"circuit {a}-{b} blocked: {reason}")
+        self._n_blocked += 1
         if mode == "refuse":
             circuit.state = "cancelled"
             return CircuitRequest(False, False, None, reason, None)
@@ -296,6 +353,7 @@ class OpticalSwitch(Component):
         self._port_circuit[circuit.port_a] = None
         self._port_circuit[circuit.port_b] = None
         circuit.state = "released"
+        self._n_released += 1
         self._serve_queue()
 
     # -- internals --------------------------------------------------------------------
@@ -313,6 +371,7 @@ class OpticalSwitch(Component):
         circuit.granted_ns = now
         circuit.ready_at_ns = now + delay
         circuit.state = "configuring"
+        self._n_granted += 1
         self._active[circuit.circuit_id] = circuit
         self._port_circuit[circuit.port_a] = circuit
         self._port_circuit[circuit.port_b] = circuit
