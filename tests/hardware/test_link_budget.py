@@ -229,7 +229,8 @@ def test_detection_in_hub_budget_matches_event_simulation(
                      for h in good])
     _check_rate(len(good), trials, budget.p_success)
     _check_mean(fids, budget.fidelity)
-    assert budget.scheme == scheme and budget.target == "Psi+"
+    assert budget.scheme == "detection_in_hub" and budget.heralding == scheme
+    assert budget.target == "Psi+"
     assert budget.attempt_period_ns == pytest.approx(2 * 25_000.0 + 100.0)
 
 
