@@ -29,7 +29,8 @@ Printed: per run, pairs per wall second of each side and their ratio project / p
 configuration the median ratio; a physics check per simulator (pooled over its runs): the
 measured per-attempt success ``p_hat`` against ``p = 0.1612`` as ``z = (p_hat - p) / SE`` with
 the binomial ``SE = sqrt(p (1 - p) / attempts)``, and the mean fidelity of the delivered
-states with Phi+; then one PASS/FAIL line per target of issue 16.
+states with Phi+, pairs per network second and events per pair; then one PASS/FAIL line per
+target of issue 16.
 
 Exit status: 0 when every peer is skipped (no interpreter given or the package is missing: a
 ``SKIP`` line says which and how to install it, so ``make bench`` passes on a machine without
@@ -173,8 +174,10 @@ def physics_line(label: str, runs: list[dict[str, Any]]) -> tuple[str, bool]:
     else:
         ok = True
         p_text = f"attempts not reported ({pairs:,} pairs)"
-    return (f"  {label:<34} {p_text}  mean F {mean_f:.6f}  "
-            f"pairs per network second {per_net_s:,.0f}"), ok
+    events = sum(r.get("events") or 0 for r in runs)
+    return (f"  {label:<22} {p_text}  mean F {mean_f:.6f}  "
+            f"pairs per network s {per_net_s:,.0f}  events per pair "
+            f"{events / pairs if pairs else float('nan'):.1f}"), ok
 
 
 def main(argv: list[str] | None = None) -> int:
