@@ -2,9 +2,20 @@
 
 An independent check of :func:`hardware_models.spdc.spdc_heralded_state`: nothing here uses
 the closed form. For each pulse it samples the number of pairs ``n``
-(:func:`hardware_models.spdc.sample_pair_number`), the measurement outcome of *each pair*
-in the chosen analyser bases (Born rule on the target Bell state, so ``n`` pairs give
-multinomial counts over the four joint outcomes), loses/registers each photon independently
+(:func:`hardware_models.spdc.sample_pair_number`) and the photon numbers reaching the four
+detectors in the chosen analyser bases:
+
+* distinguishable pairs (``"thermal"``, ``"poisson"``): the outcome of *each pair* by the Born
+  rule on the target Bell state, so ``n`` pairs give multinomial counts over the four joint
+  outcomes;
+* the two-mode source (``"two_mode_thermal"``): the Born rule on the whole ``n``-pair Fock
+  state in the analyser frames, ``|amp[p, q]|^2`` of
+  :func:`hardware_models.spdc.two_mode_pair_amplitudes` (``p`` photons at arm a's outcome-0
+  detector, ``n - p`` at its outcome-1 detector, ``q`` / ``n - q`` at arm b), which carries the
+  bosonic interference of indistinguishable pairs that the closed form accounts for by
+  symmetry;
+
+then loses/registers each photon independently
 with its arm efficiency ``coupling * eta * eta_d``, adds dark counts per detector
 (threshold: Bernoulli ``p_dc``; PNR: Poisson ``lambda``), and keeps pulses where each arm has
 exactly one detector reporting "one" (a click, or exactly one count) and the other nothing.
@@ -21,7 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from hardware_models.detector import DetectorParams, dark_count_mean, dark_count_probability
-from hardware_models.spdc import BELL_INDEX, SpdcParams, sample_pair_number
+from hardware_models.spdc import (
+    BELL_INDEX,
+    SpdcParams,
+    sample_pair_number,
+    two_mode_pair_amplitudes,
+)
 
 __all__ = ["PhotonMcResult", "simulate_spdc_coincidences"]
 
@@ -97,6 +113,26 @@ def _arm_outcome(
     return ok, one1.astype(np.int8)
 
 
+def _two_mode_counts(
+    bell_state: str, n: np.ndarray, basis_a: str, basis_b: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Photons at the outcome-0 detectors of arms a and b for pulses of ``n`` pairs (Born rule)."""
+    a0 = np.zeros_like(n)
+    b0 = np.zeros_like(n)
+    for value in np.unique(n):
+        if value == 0:
+            continue
+        idx = np.flatnonzero(n == value)
+        probs = np.abs(
+            two_mode_pair_amplitudes(bell_state, int(value), frame_a=_BASES[basis_a],
+                                     frame_b=_BASES[basis_b])
+        ) ** 2
+        flat = probs.ravel() / probs.sum()
+        draw = rng.choice(flat.size, size=idx.size, p=flat)
+        a0[idx], b0[idx] = np.divmod(draw, int(value) + 1)
+    return a0, b0
+
+
 def simulate_spdc_coincidences(
     params: SpdcParams,
     *,
@@ -132,13 +168,17 @@ def simulate_spdc_coincidences(
     for ba in "XYZ":
         for bb in "XYZ":
             # joint outcome probabilities of one pair: |(<u_i| (x) <v_j|) |B>|^2, order 00,01,10,11
-            amps = np.kron(_BASES[ba].conj(), _BASES[bb].conj()) @ target
-            probs = np.abs(amps) ** 2
-            probs = probs / probs.sum()
             n = sample_pair_number(params, rng, size=pulses_per_setting)
-            c = rng.multinomial(n, probs)
-            a0, a1 = c[:, 0] + c[:, 1], c[:, 2] + c[:, 3]
-            b0, b1 = c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]
+            if params.pair_statistics == "two_mode_thermal":
+                a0, b0 = _two_mode_counts(params.bell_state, n, ba, bb, rng)
+                a1, b1 = n - a0, n - b0
+            else:
+                amps = np.kron(_BASES[ba].conj(), _BASES[bb].conj()) @ target
+                probs = np.abs(amps) ** 2
+                probs = probs / probs.sum()
+                c = rng.multinomial(n, probs)
+                a0, a1 = c[:, 0] + c[:, 1], c[:, 2] + c[:, 3]
+                b0, b1 = c[:, 0] + c[:, 2], c[:, 1] + c[:, 3]
             ok_a, bit_a = _arm_outcome(a0, a1, ta, detector, rng)
             ok_b, bit_b = _arm_outcome(b0, b1, tb, detector, rng)
             ok = ok_a & ok_b
