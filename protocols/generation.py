@@ -1,42 +1,61 @@
-"""Heralded entanglement generation: one round of K parallel attempts, two link modes.
+"""Heralded entanglement generation: one round of K multiplexed attempts, two link modes.
 
 Both modes implement ``round(a, b, k)`` (a generator for ``yield from``) returning a
-:class:`~protocols.orchestrator.RoundOutcome`, and both draw on the same physics: the link
-budget of the pair (:func:`modenhub_net.network.hardware.link_budget`) and its round timing.
+:class:`~protocols.orchestrator.RoundOutcome`. They act on the device components the network
+is built from (``net``: :class:`modenhub_net.network.builder.HubNetwork`) and draw their
+physics from those components or from the components' closed forms (``net.budget(a, b)``,
+:mod:`hardware_models.link_budget`); nothing here computes a transmission, a herald
+probability or a heralded state.
 
-Round timeline (ns from the round start t0): switch reconfiguration (only if the circuits
-change), photon flight over the longer fibre, detection window, herald message back over the
-longer fibre. Communication memories of both QPUs hold one qubit per attempt from emission
-(detection in the hub) or storage (source in the hub) on; failed attempts are freed at the
-herald.
+A round first joins QPUs ``a`` and ``b`` to a lane of the hub's switch (circuits are reused;
+a change of circuits waits for the switch's reconfiguration). Then, per scheme:
+
+``detection_in_hub``
+    Each QPU's communication memory emits ``k`` photons entangled with memory qubits
+    (:meth:`hardware_models.QuantumMemory.emit`; bright-state superposition for single
+    click). The emitters are timed so that the photons of both QPUs reach the hub together
+    (the QPU with the shorter fibre emits later). The photons cross the QPU's
+    :class:`~hardware_models.Fibre` and the :class:`~hardware_models.OpticalSwitch` as one
+    message (one photon per mode), the hub fabric hands mode ``j`` to BSM station ``j``
+    (:class:`~hardware_models.BsmStation`), whose herald is known at the end of the
+    detection window; the hub sends the heralds to both QPUs over their classical fibres,
+    and each QPU frees the memory qubits of failed attempts when its herald message arrives.
+``source_in_hub``
+    SPDC source ``j`` (:class:`~hardware_models.SpdcSource`) emits one pulse per round; its
+    arm-a and arm-b photons go through the switch and the fibres to the QPUs, where mode
+    ``j`` is offered to communication slot ``j``: a single-excitation memory stores one
+    photon, the first one its write succeeds for in a random order (one uniformly among the
+    absorbable photons, :mod:`hardware_models.spdc` "heralded storage"), and the slot's herald
+    :class:`~hardware_models.Detector` detects the herald photon (its efficiency, dark counts,
+    threshold or number resolving, dead time). Each QPU reports its heralds to the hub, which
+    decides (both stored) and sends the result back.
+``hub_memory_swap``
+    The hub memory (``net.hub_memory``, a :class:`~hardware_models.QPU`) emits ``k`` photons
+    towards each QPU, entangled with hub memory qubits (the legs); the QPUs store them as
+    above and report. Heralded legs wait in the hub memory (across the rounds of a request,
+    discarded after ``net.leg_cutoff_ns`` from their emission and at the end of the request);
+    matched legs are swapped by the hub memory's Bell measurement (its gate and readout
+    errors and durations, :meth:`hardware_models.QPU.bell_measure`).
 
 ``detailed``
-    every attempt is simulated as events through components: memory emission
-    (:meth:`hardware_models.memory.QuantumMemory.emit`) or SPDC emission, photons in
-    :class:`~modenhub_net.components.QuantumChannel` fibres whose loss is the path loss
-    (fibre, switch, coupling, storage), a linear-optics BSM on the photon qubits (detector
-    efficiency, HOM visibility as dephasing of one photon, only Psi+- identified) or heralded
-    storage at the QPUs, and the herald as a classical message;
-``sampled``
-    the number of heralds is drawn as ``Binomial(k, p)`` with ``p`` the budget's closed-form
-    per-attempt probability (the law the detailed mode realises attempt by attempt), time
-    jumps to the herald, and only the heralded pairs' states are built (the budget's heralded
-    state, put in the uncorrected Bell frame the BSM outcome implies).
-
-For ``hub_memory_swap`` (sampled only in this version): each attempt is one leg attempt per
-side; heralded legs wait in the hub memory across the rounds of a request, matched legs are
-swapped at the hub at the end of a round (:func:`protocols.swapping.swap_legs`).
+    every attempt as messages through the components above; each loss happens in the
+    component that causes it and each component counts what passed.
+``sampled`` ("skip failed attempts")
+    the number of heralds is ``Binomial(k, p)`` with ``p`` the budget's closed-form
+    per-attempt probability, time jumps to the same instants as in the detailed mode, and
+    only the heralded pairs are built, in the budget's heralded state; the components'
+    counters of attempts, emitted photons and heralds are updated in bulk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from modenhub_net.components import Message
-from modenhub_net.network import quantum as qops
+from modenhub_net.errors import UserInputError
+from protocols import qops
 from protocols.orchestrator import RoundOutcome
 from protocols.pair import PairHandle
 
@@ -44,18 +63,71 @@ __all__ = ["SampledGeneration", "DetailedGeneration", "LINK_MODES", "make_genera
 
 LINK_MODES: tuple[str, ...] = ("sampled", "detailed")
 
+#: Bell index of the BSM herald labels (0 Phi+, 1 Phi-, 2 Psi+, 3 Psi-)
+_PSI_PLUS, _PSI_MINUS = 2, 3
 
-def _thermal_pairs(rng: np.random.Generator, mu: float) -> int:
-    """Pair number of an SPDC pulse, ``P(n) = mu^n / (1+mu)^(n+1)`` (geometric from 0)."""
-    return int(rng.geometric(1.0 / (1.0 + mu))) - 1
+
+def _bump(component: Any, attribute: str, n: int) -> None:
+    """Add ``n`` to a component counter (bulk update of the sampled mode)."""
+    if n:
+        setattr(component, attribute, getattr(component, attribute) + n)
+
+
+@dataclass
+class _Round:
+    """Book-keeping of one detailed round (classical: which slot/station holds what)."""
+
+    a: int
+    b: int
+    k: int
+    lane: int
+    slots: dict[int, list[int]]
+    done: Any
+    heralds: dict[int, Message] = field(default_factory=dict)
+    reports: dict[int, tuple[bool, ...]] = field(default_factory=dict)
+    hub_slots: dict[int, list[int]] = field(default_factory=dict)
+    photons: dict[str, dict[int, tuple[Any, ...]]] = field(default_factory=dict)
+    arrived: set[int] = field(default_factory=set)
+    emitted_ns: float = 0.0
+
+
+@dataclass
+class _Leg:
+    """A heralded hub-QPU leg (``hub_memory_swap``)."""
+
+    hub_slot: int
+    slot: int
+    emitted_ns: float
 
 
 class _Base:
+    mode = ""
+
     def __init__(self, net: Any) -> None:
         self.net = net
         self.sim = net.sim
         self.attempts_total = 0
         self.heralds_total = 0
+        self.rounds_total = 0
+        self._legs: dict[tuple[int, int], dict[int, list[_Leg]]] = {}
+        self._round: _Round | None = None
+        net.qpu_message_handlers["herald"] = self._on_qpu_herald
+        net.qpu_message_handlers["result"] = self._on_qpu_herald
+        net.hub_message_handlers["storage"] = self._on_storage_report
+        net.photon_handler = self._on_photons
+        net.fabric.on_lane_input = self._on_lane_input
+        net.fabric.on_device_output = self._on_device_output
+
+    # -- shared ------------------------------------------------------------------------
+    def p_success(self, a: int, b: int) -> float:
+        """Per-attempt herald probability of the pair (closed form of the devices)."""
+        if self.net.scheme == "hub_memory_swap":
+            try:
+                pa, pb = (self.net.leg_budget(x).p_success for x in (a, b))
+            except UserInputError:
+                return float("nan")  # no closed form yet: only fixed-K policies can plan
+            return pa * pb
+        return self.net.budget(a, b).p_success
 
     def _new_pair(self, a: int, b: int, slot_a: int, slot_b: int, bell_index: int,
                   fidelity: float) -> PairHandle:
@@ -64,8 +136,330 @@ class _Base:
             fidelity_estimate=fidelity, bell_index=bell_index,
         )
 
+    def round(self, a: int, b: int, k: int) -> Generator[Any, Any, RoundOutcome]:
+        """One round of ``k`` multiplexed attempts between QPUs ``a`` and ``b``."""
+        key = (a, b) if a < b else (b, a)
+        lane = yield from self.net.lane(*key)
+        self.attempts_total += k
+        self.rounds_total += 1
+        scheme = self.net.scheme
+        if scheme == "detection_in_hub":
+            pairs = yield from self._detection(key[0], key[1], k, lane)
+        elif scheme == "source_in_hub":
+            pairs = yield from self._source(key[0], key[1], k, lane)
+        else:
+            pairs = yield from self._swap(key[0], key[1], k, lane)
+        self.heralds_total += len(pairs)
+        return RoundOutcome(pairs=pairs, attempts=k)
+
+    def _arrival_plan(self, a: int, b: int) -> tuple[float, dict[int, float]]:
+        """Photon arrival time at the hub after the round start, and each QPU's emission time.
+
+        Both emitters initialise and emit (lead time, the longer one counts) and are timed so
+        that both photons reach the hub together, after the longer fibre's delay: the QPU
+        with the shorter fibre emits later.
+        """
+        net = self.net
+        arrive = max(net.emitter_lead_ns(x) for x in (a, b)) + max(net.flight_ns(x) for x in (a, b))
+        return arrive, {x: arrive - net.flight_ns(x) for x in (a, b)}
+
+    def _finish(self, t0: float, resets: tuple[float, ...], dead_time_ns: float,
+                source_period_ns: float = 0.0) -> Generator[Any, Any, None]:
+        """Emitters / memories reset; the next round cannot start before the detectors' dead
+        time or the source's period have passed since the round start."""
+        reset = max(resets)
+        if reset > 0.0:
+            yield self.sim.timeout(reset)
+        yield self._wait_until(t0 + max(dead_time_ns, source_period_ns))
+
+    def _wait_until(self, t_ns: float) -> Any:
+        return self.sim.timeout(max(0.0, t_ns - self.sim.now_ns))
+
     def release_request(self, a: int, b: int) -> None:
-        """End of a request: nothing is kept between requests by these schemes."""
+        """End of a request: legs left unmatched are discarded (memories freed)."""
+        legs = self._legs.pop((a, b) if a < b else (b, a), None)
+        if legs:
+            for x, items in legs.items():
+                for leg in items:
+                    self._drop_leg(x, leg)
+
+    def _drop_leg(self, x: int, leg: _Leg) -> None:
+        self.net.hub_memory.comm.discard(leg.hub_slot)
+        self.net.free(x, leg.slot)
+
+    def _expire_legs(self, key: tuple[int, int]) -> dict[int, list[_Leg]]:
+        legs = self._legs.setdefault(key, {key[0]: [], key[1]: []})
+        cutoff = self.net.leg_cutoff_ns
+        now = self.sim.now_ns
+        for x, items in legs.items():
+            keep = []
+            for leg in items:
+                if now - leg.emitted_ns >= cutoff:
+                    self._drop_leg(x, leg)
+                else:
+                    keep.append(leg)
+            legs[x] = keep
+        return legs
+
+    def _swap_lead(self, a: int, b: int) -> float:
+        """Time from the round start to the hub memory's emission: its initialisation and
+        emission, and the QPU memories' initialisation (prepared in parallel)."""
+        hub = self.net.hub_memory.comm.params
+        qpu = max(self.net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
+        return max(hub.emitter_initialisation_ns + hub.emitter_emission_ns, qpu)
+
+    def _swap_resets(self, a: int, b: int) -> tuple[float, ...]:
+        return (self.net.hub_memory.comm.params.emitter_reset_ns,
+                *(self.net.emitter_reset_ns(x) for x in (a, b)))
+
+    def _swap_dead_time(self, a: int, b: int) -> float:
+        return max(self.net.specs[x].detector.dead_time_ns for x in (a, b))
+
+    def _swap_matched(
+        self, a: int, b: int, legs: dict[int, list[_Leg]]
+    ) -> Generator[Any, Any, list[PairHandle]]:
+        """Swap matched legs, oldest first, with the hub memory's Bell measurement."""
+        net = self.net
+        hub = net.hub_memory
+        pairs = []
+        duration = 0.0
+        while legs[a] and legs[b]:
+            la, lb = legs[a].pop(0), legs[b].pop(0)
+            result = hub.bell_measure(("comm", la.hub_slot), ("comm", lb.hub_slot))
+            duration = max(duration, result.duration_ns)
+            pairs.append((la, lb, result.outcome))
+        if duration > 0.0:
+            yield self.sim.timeout(duration)
+        out = []
+        for la, lb, outcome in pairs:
+            pair = self._new_pair(a, b, la.slot, lb.slot, outcome, 1.0)
+            net.corrections.send(pair, kind="swap")
+            out.append(pair)
+        return out
+
+    # -- message handlers (used by the detailed mode) ------------------------------------
+    def _on_lane_input(self, lane: int, side: int, message: Message) -> None:
+        state = self._round
+        if state is None or self.net.scheme != "detection_in_hub":
+            return
+        fabric = self.net.fabric
+        label = "ab"[side]
+        single = message.meta.get("encoding") == "presence"
+        for j, photon in enumerate(message.items):
+            meta = {"header": "photon", "memory_qubit": message.meta["memory_qubits"][j],
+                    "attempt": j}
+            if single:
+                meta["encoding"] = "presence"
+            fabric.ports[f"to{j}{label}"].tx_output(Message((photon,), meta))
+
+    def _on_device_output(self, kind: str, j: int, message: Message) -> None:
+        state = self._round
+        if state is None:
+            return
+        if kind == "herald":
+            state.heralds[j] = message
+            if len(state.heralds) == state.k and not state.done.triggered:
+                state.done.succeed()
+        else:
+            state.photons.setdefault(kind, {})[j] = message.items
+
+    def _on_photons(self, node: int, message: Message) -> None:
+        """Heralded storage at QPU ``node``: mode ``j`` is offered to slot ``j`` of the round."""
+        state = self._round
+        if state is None:
+            return
+        net = self.net
+        memory = net.qpus[node].comm
+        rng = net.rng(f"qpu{node}.storage")
+        heralds = []
+        start = 0
+        for j, count in enumerate(message.meta["modes"]):
+            photons = [q for q in message.items[start:start + count] if q is not None]
+            start += count
+            slot = state.slots[node][j]
+            stored = False
+            for index in rng.permutation(len(photons)) if len(photons) > 1 else range(len(photons)):
+                photon = photons[int(index)]
+                if stored:
+                    qops.lose(photon)  # the memory holds one excitation: the others are lost
+                else:
+                    stored = memory.store(slot, photon)
+            detector = net.herald_detector(node, slot)
+            counts = detector.detect(1 if stored else 0)
+            herald = counts == 1 if detector.params.number_resolving else counts > 0
+            if herald and not stored:  # a dark count heralds an empty memory: state unknown
+                memory.store(slot, qops.make_mixed(), apply_efficiency=False)
+            elif stored and not herald:
+                memory.discard(slot)
+            heralds.append(herald)
+        window = net.specs[node].detector.window_ns
+        report = Message(("storage",), {"header": "storage", "heralds": tuple(heralds)})
+        timer = self.sim.timeout(window)
+        timer.callbacks.append(lambda _e: net.qpus[node].ports["c"].tx_output(report))
+
+    def _on_storage_report(self, node: int, message: Message) -> None:
+        state = self._round
+        if state is None:
+            return
+        state.reports[node] = message.meta["heralds"]
+        if len(state.reports) == 2 and not state.done.triggered:
+            state.done.succeed()
+
+    def _on_qpu_herald(self, node: int, message: Message) -> None:
+        """A herald / storage result reaches QPU ``node``: free the slots of failed modes."""
+        state = self._round
+        for slot in message.meta["free"][node]:
+            self.net.free(node, slot)
+        if state is not None:
+            state.arrived.add(node)
+            if len(state.arrived) == 2 and not state.done.triggered:
+                state.done.succeed()
+
+    def _send_results(
+        self, state: _Round, free: dict[int, list[int]], header: str
+    ) -> Generator[Any, Any, None]:
+        """Send each QPU the list of its slots to free; wait until both have it."""
+        net = self.net
+        state.arrived = set()
+        state.done = self.sim.event()
+        message = Message((header,), {"header": header, "free": free})
+        for x in (state.a, state.b):
+            net.hub_node.ports[f"c{x}"].tx_output(message)
+        yield state.done
+
+    # scheme implementations: in the subclasses
+    def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        raise NotImplementedError
+
+    def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        raise NotImplementedError
+
+    def _swap(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        raise NotImplementedError
+
+
+class DetailedGeneration(_Base):
+    """Detailed link mode: every attempt as messages through the components."""
+
+    mode = "detailed"
+
+    def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        net, sim = self.net, self.sim
+        bsm = net.hub.bsm
+        alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
+        t0 = sim.now_ns
+        slots = {x: net.free_slots(x)[:k] for x in (a, b)}
+        state = _Round(a, b, k, lane, slots, sim.event())
+        self._round = state
+        arrive, emit_at = self._arrival_plan(a, b)
+
+        def emit(x: int, side: int) -> None:
+            memory = net.qpus[x].comm
+            photons, qubits = [], []
+            for slot in slots[x]:
+                mem_q, photon = memory.emit(slot, bright_state_alpha=alpha)
+                photons.append(photon)
+                qubits.append(mem_q)
+            meta: dict[str, Any] = {"header": "photons", "memory_qubits": tuple(qubits)}
+            if alpha is not None:
+                meta["encoding"] = "presence"
+            net.qpus[x].ports["optical"].tx_output(Message(tuple(photons), meta))
+
+        for side, x in enumerate((a, b)):
+            timer = sim.timeout(emit_at[x])
+            timer.callbacks.append(lambda _e, x=x, side=side: emit(x, side))
+        yield state.done
+        # the stations' detectors report at the end of their detection window
+        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
+        yield self._wait_until(t0 + arrive + window + net.hub.processing_ns)
+        pairs = []
+        free: dict[int, list[int]] = {a: [], b: []}
+        for j in range(k):
+            index = state.heralds[j].meta["bell_index"]
+            if index is None:
+                free[a].append(slots[a][j])
+                free[b].append(slots[b][j])
+                continue
+            pair = self._new_pair(a, b, slots[a][j], slots[b][j], index,
+                                  net.budget(a, b).fidelity)
+            net.corrections.send(pair)
+            pairs.append(pair)
+        yield from self._send_results(state, free, "herald")
+        self._round = None
+        yield from self._finish(t0, (net.emitter_reset_ns(a), net.emitter_reset_ns(b)),
+                                bsm.detector.dead_time_ns)
+        return pairs
+
+    def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        net, sim = self.net, self.sim
+        t0 = sim.now_ns
+        slots = {x: net.free_slots(x)[:k] for x in (a, b)}
+        state = _Round(a, b, k, lane, slots, sim.event())
+        self._round = state
+        prepare = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
+        if prepare > 0.0:  # the storing memories are initialised before the pulse
+            yield sim.timeout(prepare)
+        for j in range(k):
+            net.sources[j].emit()
+        for side, arm in enumerate(("source_a", "source_b")):
+            per_mode = [state.photons[arm][j] for j in range(k)]
+            items = tuple(q for mode in per_mode for q in mode)
+            meta = {"header": "photons", "modes": tuple(len(mode) for mode in per_mode)}
+            net.fabric.ports[f"l{lane}{'ab'[side]}"].tx_output(Message(items, meta))
+        yield state.done  # both storage reports at the hub
+        if net.hub.processing_ns > 0.0:
+            yield sim.timeout(net.hub.processing_ns)
+        pairs = []
+        free: dict[int, list[int]] = {a: [], b: []}
+        index = _bell_index(net.hub.source.bell_state)
+        for j in range(k):
+            ha, hb = state.reports[a][j], state.reports[b][j]
+            if ha and hb:
+                pair = self._new_pair(a, b, slots[a][j], slots[b][j], index, net.budget(a, b).fidelity)
+                net.corrections.send(pair)
+                pairs.append(pair)
+            else:
+                if ha:
+                    free[a].append(slots[a][j])
+                if hb:
+                    free[b].append(slots[b][j])
+        yield from self._send_results(state, free, "result")
+        self._round = None
+        yield from self._finish(
+            t0, tuple(net.emitter_reset_ns(x) for x in (a, b)),
+            max(net.specs[x].detector.dead_time_ns for x in (a, b)), net.sources[0].period_ns,
+        )
+        return pairs
+
+    def _swap(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        net, sim = self.net, self.sim
+        hub = net.hub_memory
+        t0 = sim.now_ns
+        legs = self._expire_legs((a, b))
+        slots = {x: net.free_slots(x)[:k] for x in (a, b)}
+        state = _Round(a, b, k, lane, slots, sim.event())
+        self._round = state
+        yield sim.timeout(self._swap_lead(a, b))
+        free_hub = hub.comm.free_slots()
+        for side, x in enumerate((a, b)):
+            state.hub_slots[x] = free_hub[side * k:(side + 1) * k]
+            photons = tuple(hub.comm.emit(s)[1] for s in state.hub_slots[x])
+            meta = {"header": "photons", "modes": (1,) * k}
+            net.fabric.ports[f"l{lane}{'ab'[side]}"].tx_output(Message(photons, meta))
+        emitted = sim.now_ns
+        yield state.done  # both QPUs' storage reports at the hub
+        if net.hub.processing_ns > 0.0:
+            yield sim.timeout(net.hub.processing_ns)
+        self._round = None
+        for x in (a, b):
+            for j in range(k):
+                if state.reports[x][j]:
+                    legs[x].append(_Leg(state.hub_slots[x][j], slots[x][j], emitted))
+                else:  # the QPU freed its slot when its herald detector stayed dark
+                    hub.comm.discard(state.hub_slots[x][j])
+        pairs = yield from self._swap_matched(a, b, legs)
+        yield from self._finish(t0, self._swap_resets(a, b), self._swap_dead_time(a, b))
+        return pairs
 
 
 class SampledGeneration(_Base):
@@ -73,221 +467,116 @@ class SampledGeneration(_Base):
 
     mode = "sampled"
 
-    def __init__(self, net: Any) -> None:
-        super().__init__(net)
-        self._legs: dict[tuple[int, int], dict[int, list[tuple[int, int]]]] = {}
+    def _store(self, memory: Any, qubits: list[Any]) -> list[int]:
+        slots = memory.free_slots()[: len(qubits)]
+        for slot, qubit in zip(slots, qubits, strict=True):
+            memory.store(slot, qubit, apply_efficiency=False)
+        return slots
 
-    def round(self, a: int, b: int, k: int) -> Generator[Any, Any, RoundOutcome]:
+    def _count_photons(self, x: int, k: int, *, up: bool) -> None:
+        """Bulk counters: ``k`` attempt modes sent through QPU ``x``'s fibre and the switch."""
+        link = self.net.links[x]
+        _bump(link.channel_ab if up else link.channel_ba, "_n_sent", k)
+        _bump(self.net.switch, "photons_in", k)
+
+    def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         net, sim = self.net, self.sim
-        scheme = net.scheme
-        timing = net.timing(a, b)
-        reconf = net.reconfigure(a, b)
-        if reconf > 0:
-            yield sim.timeout(reconf)
-        rng = net.rng(f"link[{min(a, b)}-{max(a, b)}]")
-        self.attempts_total += k
-        if scheme == "hub_memory_swap":
-            pairs = yield from self._swap_round(a, b, k, rng, timing)
-            return RoundOutcome(pairs=pairs, attempts=k)
+        t0 = sim.now_ns
         budget = net.budget(a, b)
+        rng = net.rng(f"link[{a}-{b}]")
         n = int(rng.binomial(k, budget.p_success))
-        built = []
-        if scheme == "detection_in_hub":
-            # memory qubits exist from emission on: store now, herald after flight + window
-            built = [self._store_pair(a, b, budget, rng) for _ in range(n)]
-            yield sim.timeout(timing.flight_ns + timing.window_ns)
-        else:
-            # photons fly from the hub source and are stored on arrival
-            yield sim.timeout(timing.flight_ns)
-            built = [self._store_pair(a, b, budget, rng) for _ in range(n)]
-            yield sim.timeout(timing.window_ns)
+        arrive, emit_at = self._arrival_plan(a, b)
+        built = [qops.make_pair(budget.heralded_state) for _ in range(n)]
+        labels = [_PSI_PLUS if u < 0.5 else _PSI_MINUS for u in rng.random(n)]
+        for (qa, _), label in zip(built, labels, strict=True):
+            if label == _PSI_MINUS:  # the Psi- herald gives the Z-conjugate state
+                qops.apply_gate(qops.qb_module.Z, [qa])
+        slots: dict[int, list[int]] = {}
+        for x in sorted((a, b), key=lambda y: emit_at[y]):
+            yield self._wait_until(t0 + emit_at[x])
+            memory = net.qpus[x].comm
+            slots[x] = self._store(memory, [pair[0 if x == a else 1] for pair in built])
+            _bump(memory, "_n_emitted", k)
+            self._count_photons(x, k, up=True)
+        bsm = net.hub.bsm
+        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
+        yield self._wait_until(t0 + arrive + window + net.hub.processing_ns)
+        for j in range(k):
+            _bump(net.stations[j], "attempts", 1)
         pairs = []
-        for slot_a, slot_b, index in built:
-            pair = self._new_pair(a, b, slot_a, slot_b, index, budget.fidelity)
+        for i, label in enumerate(labels):
+            station = net.stations[i]
+            _bump(station, "successes", 1)
+            station._n_by_label["Psi+" if label == _PSI_PLUS else "Psi-"] += 1
+            pair = self._new_pair(a, b, slots[a][i], slots[b][i], label, budget.fidelity)
             net.corrections.send(pair)
             pairs.append(pair)
-        self.heralds_total += n
-        yield sim.timeout(timing.herald_ns)
-        return RoundOutcome(pairs=pairs, attempts=k)
-
-    def _store_pair(self, a: int, b: int, budget: Any, rng: np.random.Generator) -> tuple[int, int, int]:
-        net = self.net
-        qa, qb_ = qops.make_pair(budget.heralded_state)
-        index = 0
-        if net.scheme == "detection_in_hub":
-            index = 2 + int(rng.random() < 0.5)  # linear optics identifies Psi+ or Psi-
-            qops.apply_pauli_frame(qb_, index)  # the uncorrected frame the herald reports
-        return net.store(a, qa), net.store(b, qb_), index
-
-    # -- hub memory and swapping ----------------------------------------------------------
-    def _swap_round(self, a: int, b: int, k: int, rng: np.random.Generator, timing: Any
-                    ) -> Generator[Any, Any, list[PairHandle]]:
-        net, sim = self.net, self.sim
-        legs = self._legs.setdefault((a, b), {a: [], b: []})
-        p = {x: net.leg_success(x) for x in (a, b)}
-        yield sim.timeout(timing.flight_ns)
-        for x in (a, b):
-            for _ in range(int(rng.binomial(k, p[x]))):
-                hub_q, remote_q = qops.make_pair(qops.PHI_PLUS_DM)
-                legs[x].append((net.store_hub(hub_q), net.store(x, remote_q)))
-        yield sim.timeout(timing.window_ns + timing.herald_ns)
-        pairs = []
-        while legs[a] and legs[b]:
-            hub_a, slot_a = legs[a].pop(0)
-            hub_b, slot_b = legs[b].pop(0)
-            qa_hub, qb_hub = net.hub_access(hub_a), net.hub_access(hub_b)
-            net.hub_release(hub_a)
-            net.hub_release(hub_b)
-            from protocols.swapping import swap_legs
-
-            outcome = swap_legs(qa_hub, qb_hub, net.rng("hub.swap"), gate_error=net.hub.swap_gate_error)
-            pair = self._new_pair(a, b, slot_a, slot_b, outcome, 1.0)
-            net.corrections.send(pair, kind="swap")
-            pairs.append(pair)
-        self.heralds_total += len(pairs)
+        yield self._wait_until(t0 + budget.attempt_period_ns)
         return pairs
 
-    def release_request(self, a: int, b: int) -> None:
-        """Discard legs left unmatched at the end of a request (memory freed)."""
-        legs = self._legs.pop((a, b), None)
-        if not legs:
-            return
-        for x, items in legs.items():
-            for hub_slot, slot in items:
-                self.net.hub_discard(hub_slot)
-                self.net.free(x, slot)
-
-
-class DetailedGeneration(_Base):
-    """Detailed link mode: every attempt as events through the components."""
-
-    mode = "detailed"
-
-    def round(self, a: int, b: int, k: int) -> Generator[Any, Any, RoundOutcome]:
+    def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         net, sim = self.net, self.sim
-        if net.scheme == "hub_memory_swap":
-            from modenhub_net.errors import UserInputError
-
-            raise UserInputError("link.mode = 'detailed' is not available for scheme = 'hub_memory_swap'")
-        timing = net.timing(a, b)
-        reconf = net.reconfigure(a, b)
-        if reconf > 0:
-            yield sim.timeout(reconf)
-        self.attempts_total += k
         t0 = sim.now_ns
-        done = sim.event()
-        results: list[tuple[int, int, int] | None] = [None] * k
-        pending = {"n": k}
-
-        def finish(j: int, result: tuple[int, int, int] | None) -> None:
-            results[j] = result
-            pending["n"] -= 1
-            if pending["n"] == 0:
-                done.succeed()
-
-        for j in range(k):
-            if net.scheme == "detection_in_hub":
-                self._bsm_attempt(a, b, j, timing, finish)
-            else:
-                self._source_attempt(a, b, j, timing, finish)
-        yield done
-        # every attempt decides at t0 + flight + window (the BSM/herald time)
-        t_det = t0 + timing.flight_ns + timing.window_ns
-        if sim.now_ns < t_det:
-            yield sim.timeout(t_det - sim.now_ns)
         budget = net.budget(a, b)
+        rng = net.rng(f"link[{a}-{b}]")
+        n = int(rng.binomial(k, budget.p_success))
+        built = [qops.make_pair(budget.heralded_state) for _ in range(n)]
+        start = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
+        for j in range(k):
+            _bump(net.sources[j], "pulses", 1)
+        slots: dict[int, list[int]] = {}
+        for x in sorted((a, b), key=net.flight_ns):
+            yield self._wait_until(t0 + start + net.flight_ns(x))
+            slots[x] = self._store(net.qpus[x].comm, [pair[0 if x == a else 1] for pair in built])
+            self._count_photons(x, k, up=False)
+        decide = start + net.hub.processing_ns + max(
+            net.flight_ns(x) + net.specs[x].detector.window_ns + net.report_ns(x) for x in (a, b)
+        )
+        yield self._wait_until(t0 + decide)
+        index = _bell_index(net.hub.source.bell_state)
         pairs = []
-        for result in results:
-            if result is None:
-                continue
-            slot_a, slot_b, index = result
-            pair = self._new_pair(a, b, slot_a, slot_b, index, budget.fidelity)
+        for i in range(n):
+            pair = self._new_pair(a, b, slots[a][i], slots[b][i], index, budget.fidelity)
             net.corrections.send(pair)
             pairs.append(pair)
-        self.heralds_total += len(pairs)
-        yield sim.timeout(timing.herald_ns)
-        return RoundOutcome(pairs=pairs, attempts=k)
+        yield self._wait_until(t0 + budget.attempt_period_ns)
+        return pairs
 
-    # -- detection in the hub -------------------------------------------------------------
-    def _bsm_attempt(self, a: int, b: int, j: int, timing: Any, finish: Any) -> None:
+    def _swap(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         net, sim = self.net, self.sim
-        slots: dict[int, int] = {}
-        photons: dict[int, Any] = {}
-        arrived = {"n": 0}
-
-        def on_photon(x: int, message: Message) -> None:
-            photons[x] = message.items[0]
-            arrived["n"] += 1
-            if arrived["n"] == 2:
-                timer = sim.timeout(timing.window_ns)
-                timer.callbacks.append(lambda _e: measure())
-
-        def measure() -> None:
-            rng = net.rng(f"hub.bsm[{j}]")
-            pa, pb = photons[a], photons[b]
-            ok = pa is not None and pb is not None
-            if ok:
-                v = net.hub.hom_visibility
-                if v < 1.0 and rng.random() < (1.0 - v) / 2.0:
-                    qops.apply_gate(qops.qb_module.Z, [pa])  # distinguishability: which-path dephasing
-                eta_d = net.hub.detector_efficiency
-                detected = eta_d >= 1.0 or (rng.random() < eta_d and rng.random() < eta_d)
-                outcome = qops.noisy_bell_measure(pa, pb, rng)
-                ok = detected and outcome in (2, 3)  # linear optics identifies only Psi+-
-            else:
-                for photon in (pa, pb):
-                    if photon is not None:
-                        qops.discard(photon)
-            if ok:
-                finish(j, (slots[a], slots[b], outcome))
-            else:
-                net.free(a, slots[a])
-                net.free(b, slots[b])
-                finish(j, None)
-
+        hub = net.hub_memory
+        t0 = sim.now_ns
+        legs = self._expire_legs((a, b))
+        rng = net.rng(f"link[{a}-{b}]")
+        leg_budgets = {x: net.leg_budget(x) for x in (a, b)}
+        built = {x: [qops.make_pair(leg_budgets[x].heralded_state)
+                     for _ in range(int(rng.binomial(k, leg_budgets[x].p_success)))] for x in (a, b)}
+        yield sim.timeout(self._swap_lead(a, b))
+        emitted = sim.now_ns
+        hub_slots = {}
+        for x in (a, b):  # hub halves exist from the emission on
+            hub_slots[x] = self._store(hub.comm, [pair[0] for pair in built[x]])
+            _bump(hub.comm, "_n_emitted", k)
+        slots: dict[int, list[int]] = {}
+        for x in sorted((a, b), key=net.flight_ns):
+            yield self._wait_until(emitted + net.flight_ns(x))
+            slots[x] = self._store(net.qpus[x].comm, [pair[1] for pair in built[x]])
+            self._count_photons(x, k, up=False)
+        decide = net.hub.processing_ns + max(
+            net.flight_ns(x) + net.specs[x].detector.window_ns + net.report_ns(x) for x in (a, b)
+        )
+        yield self._wait_until(emitted + decide)
         for x in (a, b):
-            slot, photon = net.emit(x)
-            slots[x] = slot
-            net.send_photon_up(x, photon, lambda message, x=x: on_photon(x, message))
+            legs[x].extend(_Leg(h, q, emitted) for h, q in zip(hub_slots[x], slots[x], strict=True))
+        pairs = yield from self._swap_matched(a, b, legs)
+        yield self._wait_until(t0 + net.budget(a, b).attempt_period_ns)
+        return pairs
 
-    # -- source in the hub ----------------------------------------------------------------
-    def _source_attempt(self, a: int, b: int, j: int, timing: Any, finish: Any) -> None:
-        net, sim = self.net, self.sim
-        rng = net.rng(f"hub.source[{j}]")
-        n = _thermal_pairs(rng, net.hub.spdc_mean_pairs)
-        stored: dict[int, int | None] = {}
 
-        def on_arrival(x: int, message: Message) -> None:
-            slot = None
-            for photon in message.items:
-                if photon is not None and slot is None:
-                    slot = net.store(x, photon)
-                elif photon is not None:
-                    qops.discard(photon)
-            stored[x] = slot
-            if len(stored) == 2:
-                decide()
+def _bell_index(label: str) -> int:
+    from hardware_models.spdc import BELL_INDEX
 
-        def decide() -> None:
-            if stored[a] is not None and stored[b] is not None:
-                finish(j, (stored[a], stored[b], 0))
-                return
-            for x in (a, b):
-                if stored[x] is not None:
-                    net.free(x, stored[x])
-            finish(j, None)
-
-        if n == 0:
-            timer = sim.timeout(0.0)
-            timer.callbacks.append(lambda _e: finish(j, None))
-            return
-        if n == 1:
-            qa, qb_ = qops.make_pair(qops.PHI_PLUS_DM)
-            items = {a: (qa,), b: (qb_,)}
-        else:  # multi-pair approximation (see modenhub_net.network.hardware): mixed photons
-            items = {x: tuple(qops.make_mixed() for _ in range(n)) for x in (a, b)}
-        for x in (a, b):
-            net.send_photon_down(x, items[x], lambda message, x=x: on_arrival(x, message))
+    return BELL_INDEX[label]
 
 
 def make_generation(net: Any, mode: str) -> SampledGeneration | DetailedGeneration:
@@ -296,6 +585,4 @@ def make_generation(net: Any, mode: str) -> SampledGeneration | DetailedGenerati
         return SampledGeneration(net)
     if mode == "detailed":
         return DetailedGeneration(net)
-    from modenhub_net.errors import UserInputError
-
-    raise UserInputError(f"link.mode = {mode!r}: unknown (allowed: {', '.join(LINK_MODES)})")
+    raise UserInputError(f"link_mode = {mode!r}: unknown (allowed: {', '.join(LINK_MODES)})")

@@ -3,8 +3,10 @@
 Two things a heralded pair may need before use:
 
 1. *Swapping* (``hub_memory_swap``): the hub holds legs hub–A and hub–B in its shared memory
-   and Bell-measures the two hub qubits (:func:`swap_legs`); the outcome turns the A–B pair
-   into a known Bell state.
+   and Bell-measures the two hub qubits (:meth:`hardware_models.QPU.bell_measure` of the hub
+   memory, with its gate and readout errors; :mod:`protocols.generation`); the outcome turns
+   the A–B pair into a known Bell state. Werner check: two Werner legs F1, F2 give
+   ``F1 F2 + (1 - F1)(1 - F2)/3`` (DESIGN.md §3).
 2. *Correction*: the Bell index of the heralded pair (from the swap, or from the optical BSM
    of ``detection_in_hub``) is sent as a classical message from the hub to B. B applies the
    Pauli that maps it back to Phi+ **when the message arrives**: the memory noise for the
@@ -12,8 +14,10 @@ Two things a heralded pair may need before use:
    so the waiting counts as storage time.
 
 :class:`CorrectionService` is the node-side handler: ``send`` puts a correction message on
-the hub's classical channel to B; on arrival it accesses B's half, applies the Pauli (with the
-node's single-qubit gate error) and fires the pair's ``ready`` event.
+the hub's classical channel to B; on arrival it applies the Pauli gates to B's half with B's
+:class:`hardware_models.QPU` (its single-qubit gate error and duration; the memory noise up to
+then is applied at that access) and, after the gates' duration, fires the pair's ``ready``
+event.
 """
 
 from __future__ import annotations
@@ -21,27 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from modenhub_net.components import Message
-from modenhub_net.network import quantum as qops
 from modenhub_net.simulation import Simulation
+from protocols import qops
 from protocols.pair import PairHandle
 
-__all__ = ["CorrectionService", "swap_legs"]
-
-
-def swap_legs(
-    hub_qubit_a: Any, hub_qubit_b: Any, rng: np.random.Generator, *, gate_error: float = 0.0
-) -> int:
-    """Entanglement swapping: Bell-measure the hub halves of legs hub–A and hub–B.
-
-    If the legs are Phi+ (hub qubit first), the remaining A–B pair is in Bell state
-    ``outcome`` (0..3: Phi+, Phi-, Psi+, Psi-), corrected by :func:`qops.apply_correction`
-    on B. Both hub qubits are consumed. Werner check: two Werner legs F1, F2 give
-    ``F1 F2 + (1 - F1)(1 - F2)/3`` (DESIGN.md §3).
-    """
-    return qops.noisy_bell_measure(hub_qubit_a, hub_qubit_b, rng, gate_error=gate_error)
+__all__ = ["CorrectionService"]
 
 
 class CorrectionService:
@@ -52,10 +41,9 @@ class CorrectionService:
     sim : Simulation
     send_to_node : callable
         ``send_to_node(node, message)``: puts a message on the hub's channel to ``node``.
-    access_half : callable
-        ``access_half(node, slot) -> qubit``: memory access at the node (applies storage noise).
-    gate_error_1q : callable
-        ``gate_error_1q(node) -> float``: the node's single-qubit gate error.
+    qpu_of : callable
+        ``qpu_of(node) -> hardware_models.QPU``: the QPU that holds the half to correct
+        (communication memory location ``("comm", pair.slot_b)``).
     """
 
     def __init__(
@@ -63,13 +51,11 @@ class CorrectionService:
         sim: Simulation,
         *,
         send_to_node: Callable[[int, Message], None],
-        access_half: Callable[[int, Any], Any],
-        gate_error_1q: Callable[[int], float],
+        qpu_of: Callable[[int], Any],
     ) -> None:
         self.sim = sim
         self._send = send_to_node
-        self._access = access_half
-        self._error = gate_error_1q
+        self._qpu_of = qpu_of
         self.ready: dict[int, Any] = {}
         self.applied = 0
 
@@ -91,13 +77,24 @@ class CorrectionService:
         """Handle a correction arriving at ``node`` (bound by the builder)."""
         pair: PairHandle = message.meta["pair"]
         event = self.ready.pop(pair.pair_id, None)
+        duration = 0.0
         if pair.status != "discarded":
-            qubit = self._access(node, pair.slot_b)
+            qpu = self._qpu_of(node)
+            location = ("comm", pair.slot_b)
             if message.meta["kind"] == "swap":
-                qops.apply_correction(qubit, pair.bell_index, error=self._error(node))
+                gates = qops.qb_module.bell_correction(pair.bell_index)
             else:
-                qops.apply_pauli_frame(qubit, pair.bell_index, error=self._error(node))
+                gates = qops.pauli_frame_gates(pair.bell_index)
+            for gate in gates:
+                duration += qpu.apply_gate(gate, [location])
             self.applied += 1
+        if duration > 0.0:
+            timer = self.sim.timeout(duration)
+            timer.callbacks.append(lambda _e: self._done(pair, event))
+        else:
+            self._done(pair, event)
+
+    def _done(self, pair: PairHandle, event: Any) -> None:
         if pair.status == "pending":
             pair.status = "ready"
         pair.ready_ns = self.sim.now_ns

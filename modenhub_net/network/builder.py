@@ -1,56 +1,55 @@
-"""Build a hub-and-spoke network of N QPUs round one photonic hub, and serve it.
+"""Build the hub-and-spoke network of N QPUs round one photonic hub from device components.
 
-:class:`HubNetwork` assembles, on one :class:`~modenhub_net.simulation.Simulation`:
+:class:`HubNetwork` assembles, on one :class:`~modenhub_net.simulation.Simulation`, component
+instances of :mod:`hardware_models` (no physics is computed here):
 
-- N QPU nodes ``qpu{i}``, each with a communication memory
-  (:class:`hardware_models.memory.SlotMemory`, ``comm_qubits`` slots, the QPU's T1/T2) and
-  exactly one photonic link (quantum channels ``fibre_up{i}`` / ``fibre_down{i}`` whose loss is
-  the path loss: fibre, switch, coupling and — per scheme — emission or storage efficiency)
-  and one classical connection ``cc{i}`` (two :class:`ClassicalChannel` of length ``L_i``) to
-  the hub;
-- the hub node with a bank of ``sources`` SPDC sources / memory emitters, ``bsm_stations``
-  BSM stations, a shared quantum memory (``memory_slots``) and the optical switch (its loss is
-  in the path loss, its circuit limit in :meth:`attempt_cap`, its reconfiguration time paid
-  when a round needs circuits for a different QPU pair).
+- per QPU ``i``: a :class:`hardware_models.QPU` node ``qpu{i}`` (its ``comm``
+  :class:`~hardware_models.QuantumMemory` is the emitter / storing memory, its ``data`` memory
+  holds data qubits, gates and measurements are the QPU's), one herald
+  :class:`~hardware_models.Detector` ``qpu{i}.herald{slot}`` per communication slot (heralded
+  storage: ``source_in_hub``, ``hub_memory_swap``), a photonic link
+  ``link{i}`` (a :class:`~modenhub_net.components.Connection` of two
+  :class:`~hardware_models.Fibre`, QPU -> hub and hub -> QPU) to port ``p{i}`` of the switch,
+  and a classical link ``cc{i}`` (two :class:`~hardware_models.ClassicalFibre`) to the hub;
+- the hub node ``hub``: one :class:`~hardware_models.OpticalSwitch` ``hub.switch`` (ports:
+  one per QPU plus two per *lane*; a lane is a pair of hub-side ports joined by circuits to
+  the two QPUs of a link), a bank of :class:`~hardware_models.BsmStation` ``hub.bsm{j}``, a bank
+  of :class:`~hardware_models.SpdcSource` ``hub.source{j}``, a hub memory node ``hub.memory``
+  (a :class:`~hardware_models.QPU` whose ``comm`` memory has ``memory_slots`` slots and whose
+  gates perform the swap), and the passive, lossless mode (de)multiplexer ``hub.fabric`` that
+  hands mode ``j`` of a lane to station / source ``j``.
 
-It implements :class:`protocols.orchestrator.HubServices`, so an
-:class:`~protocols.orchestrator.Orchestrator` drives it; :func:`run_policy` runs one policy
-over one workload and returns the records.
+Each circuit carries all attempt modes of a round (one photon per mode in one message).
+The per-attempt physics of a QPU pair comes from the closed forms of the *same* devices
+(:meth:`HubNetwork.budget`, :mod:`hardware_models.link_budget`). :class:`HubNetwork` offers the
+narrow interface the orchestrator uses (:class:`protocols.orchestrator.HubServices`);
+:func:`run_policy` runs one policy over one workload and returns the records.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from modenhub_net.components import (
-    ClassicalChannel,
-    Connection,
-    FixedLossModel,
-    LengthDelayModel,
-    Message,
-    Node,
-    QuantumChannel,
-)
-from modenhub_net.errors import UserInputError
-from modenhub_net.network import quantum as qops
-from modenhub_net.network.hardware import (
-    FIBRE_NS_PER_KM,
-    SCHEMES,
-    HubHardware,
+from hardware_models import (
+    QPU,
+    BsmStation,
+    ClassicalFibre,
+    Detector,
+    Fibre,
     LinkBudget,
-    NodeHardware,
-    RoundTiming,
-    fibre_transmission,
-    link_budget,
-    round_timing,
-    switch_transmission,
+    OpticalSwitch,
+    SpdcSource,
 )
-from modenhub_net.network.memory import SlotMemory
+from hardware_models.link_budget import LegBudget, pair_link_budget
+from hardware_models.spdc import BELL_INDEX
+from modenhub_net.components import Component, Connection, Message, Node
+from modenhub_net.errors import UserInputError
 from modenhub_net.network.records import RequestRecord
+from modenhub_net.network.spec import LINK_MODES, SCHEMES, HubSpec, QpuSpec
 from modenhub_net.simulation import Simulation
 from protocols.cache import EbitCache
 from protocols.generation import make_generation
@@ -60,26 +59,41 @@ from protocols.swapping import CorrectionService
 from protocols.teleportation import teleport_state, teleported_cnot
 from protocols.workload import Request
 
-__all__ = ["HubNetwork", "build_hub_network", "run_policy"]
+__all__ = ["HubNetwork", "build_hub_network", "run_policy", "OperationOutcome", "RoundOutcome"]
 
 
-class PhotonChannel(QuantumChannel):
-    """A fibre for photon qubits: each photon survives independently with the path transmission.
+class HubFabric(Component):
+    """The hub's passive mode (de)multiplexer between the switch's lane ports and the devices.
 
-    Adapter: same behaviour as :class:`~modenhub_net.components.QuantumChannel`, but a lost
-    photon is traced out through :mod:`modenhub_net.network.quantum` (works with either
-    qubit backend).
+    Lossless and instantaneous: a message arriving on lane port ``l{lane}{side}`` (one photon
+    per attempt mode) is handed, mode by mode, to :attr:`on_lane_input`; device outputs
+    (station heralds ``h{j}``, source photons ``s{j}a`` / ``s{j}b``) go to
+    :attr:`on_device_output`. Ports ``to{j}a`` / ``to{j}b`` feed station ``j``.
     """
 
-    def _transmit(self, message: Message, delay_ns: float) -> Message | None:
-        items: list[Any] = []
-        for qubit in message.items:
-            if qubit is not None and not self.loss_model.survives(rng=self.rng, item=qubit):
-                qops.discard(qubit)
-                self.qubits_lost += 1
-                qubit = None
-            items.append(qubit)
-        return Message(tuple(items), dict(message.meta))
+    def __init__(self, name: str, *, sim: Simulation, lanes: int, stations: int, sources: int) -> None:
+        super().__init__(name, sim=sim)
+        self.on_lane_input: Callable[[int, int, Message], None] | None = None
+        self.on_device_output: Callable[[str, int, Message], None] | None = None
+        for lane in range(lanes):
+            for side in (0, 1):
+                port = self.add_ports([f"l{lane}{'ab'[side]}"])[0]
+                port.bind_input_handler(lambda m, lane=lane, side=side: self._lane(lane, side, m))
+        for j in range(stations):
+            self.add_ports([f"to{j}a", f"to{j}b"])
+            self.add_ports([f"h{j}"])[0].bind_input_handler(lambda m, j=j: self._device("herald", j, m))
+        for j in range(sources):
+            for side in "ab":
+                port = self.add_ports([f"s{j}{side}"])[0]
+                port.bind_input_handler(lambda m, j=j, side=side: self._device(f"source_{side}", j, m))
+
+    def _lane(self, lane: int, side: int, message: Message) -> None:
+        if self.on_lane_input is not None:
+            self.on_lane_input(lane, side, message)
+
+    def _device(self, kind: str, j: int, message: Message) -> None:
+        if self.on_device_output is not None:
+            self.on_device_output(kind, j, message)
 
 
 class HubNetwork:
@@ -88,108 +102,204 @@ class HubNetwork:
     Parameters
     ----------
     sim : Simulation
-    nodes : sequence of NodeHardware
-        One per QPU (N >= 2), heterogeneous allowed.
-    hub : HubHardware
+    nodes : sequence of QpuSpec
+        One per QPU (N >= 2), heterogeneous allowed; each needs >= 1 data qubit.
+    hub : HubSpec
     scheme : {"source_in_hub", "detection_in_hub", "hub_memory_swap"}
     link_mode : {"sampled", "detailed"}
-    budget_override : callable, optional
-        ``budget_override(a, b, budget) -> LinkBudget`` (calibration studies).
+    leg_cutoff_ns : float
+        ``hub_memory_swap``: a heralded leg older than this (ns, > 0; counted from the hub
+        memory's emission) is discarded and its memories freed; default inf.
     """
 
     def __init__(
         self,
         sim: Simulation,
         *,
-        nodes: Sequence[NodeHardware],
-        hub: HubHardware,
+        nodes: Sequence[QpuSpec],
+        hub: HubSpec,
         scheme: str = "detection_in_hub",
         link_mode: str = "sampled",
+        leg_cutoff_ns: float = math.inf,
     ) -> None:
         if len(nodes) < 2:
             raise UserInputError(f"n_qpus = {len(nodes)}: a hub network needs at least 2 QPUs")
         if scheme not in SCHEMES:
             raise UserInputError(f"scheme = {scheme!r}: unknown (allowed: {', '.join(SCHEMES)})")
+        if link_mode not in LINK_MODES:
+            raise UserInputError(f"link_mode = {link_mode!r}: unknown (allowed: {', '.join(LINK_MODES)})")
+        if not leg_cutoff_ns > 0:
+            raise UserInputError(f"leg_cutoff_ns = {leg_cutoff_ns!r} must be > 0 (ns)")
+        for i, spec in enumerate(nodes):
+            if spec.qpu.n_data_qubits < 1:
+                raise UserInputError(
+                    f"qpus[{i}].qpu.n_data_qubits = {spec.qpu.n_data_qubits}: teleportation and "
+                    "teleported CNOTs need >= 1 data qubit per QPU"
+                )
+        if scheme == "hub_memory_swap" and hub.memory_slots < 2:
+            raise UserInputError(
+                f"hub.memory_slots = {hub.memory_slots}: scheme 'hub_memory_swap' needs >= 2"
+            )
         self.sim = sim
-        self.nodes = list(nodes)
+        self.specs = list(nodes)
         self.hub = hub
         self.scheme = scheme
-        self.n_qpus = len(nodes)
+        self.link_mode = link_mode
+        self.leg_cutoff_ns = float(leg_cutoff_ns)
+        self.n_qpus = n = len(nodes)
         self._pair_ids = 0
         self._budgets: dict[tuple[int, int], LinkBudget] = {}
-        self._timings: dict[tuple[int, int], RoundTiming] = {}
-        self._circuits: tuple[int, int] | None = None
-        self.hub_node = Node("hub", sim=sim, port_names=[f"c{i}" for i in range(self.n_qpus)])
-        self.hub_memory: SlotMemory | None = None
+        self._legs: dict[int, LegBudget] = {}
+
+        # -- hub --------------------------------------------------------------------------
+        self.hub_node = Node("hub", sim=sim, port_names=[f"c{i}" for i in range(n)])
+        self.n_lanes = hub.lanes(n)
+        self.n_switch_ports = hub.n_switch_ports(n)
+        self.switch = OpticalSwitch("switch", sim=sim, params=hub.switch_params(),
+                                    n_ports=self.n_switch_ports)
+        self.hub_node.add_subcomponent(self.switch)
+        self.fabric = HubFabric("fabric", sim=sim, lanes=self.n_lanes, stations=hub.bsm_stations,
+                                sources=hub.sources)
+        self.hub_node.add_subcomponent(self.fabric)
+        for lane in range(self.n_lanes):
+            for side in (0, 1):
+                self.switch.ports[f"p{self.lane_port(lane, side)}"].connect(
+                    self.fabric.ports[f"l{lane}{'ab'[side]}"]
+                )
+        self.stations: list[BsmStation] = []
+        for j in range(hub.bsm_stations):
+            station = BsmStation(f"bsm{j}", sim=sim, params=hub.bsm)
+            self.hub_node.add_subcomponent(station)
+            self.fabric.ports[f"to{j}a"].connect(station.ports["a"])
+            self.fabric.ports[f"to{j}b"].connect(station.ports["b"])
+            station.ports["herald"].connect(self.fabric.ports[f"h{j}"])
+            self.stations.append(station)
+        self.sources: list[SpdcSource] = []
+        for j in range(hub.sources):
+            source = SpdcSource(f"source{j}", sim=sim, params=hub.source)
+            self.hub_node.add_subcomponent(source)
+            source.ports["a"].connect(self.fabric.ports[f"s{j}a"])
+            source.ports["b"].connect(self.fabric.ports[f"s{j}b"])
+            self.sources.append(source)
+        self.hub_memory: QPU | None = None
         if hub.memory_slots > 0:
-            self.hub_memory = SlotMemory(
-                "memory", sim=sim, n_slots=hub.memory_slots,
-                t1_ns=hub.memory_t1_ns, t2_ns=hub.memory_t2_ns,
-            )
+            self.hub_memory = QPU("memory", sim=sim, params=hub.hub_qpu_params(), memory=hub.memory)
             self.hub_node.add_subcomponent(self.hub_memory)
-        self.qpus: list[Node] = []
-        self.memories: list[SlotMemory] = []
-        self.fibres_up: list[QuantumChannel] = []
-        self.fibres_down: list[QuantumChannel] = []
-        eta_switch = switch_transmission(hub, self.n_qpus)
-        for i, hw in enumerate(self.nodes):
-            qpu = Node(f"qpu{i}", sim=sim, port_names=("c",))
-            memory = SlotMemory(
-                "comm", sim=sim, n_slots=int(hw.comm_qubits), t1_ns=hw.memory_t1_ns,
-                t2_ns=hw.memory_t2_ns, emission_efficiency=hw.emission_efficiency,
+
+        # -- QPUs and their links -----------------------------------------------------------
+        self.qpus: list[QPU] = []
+        self.herald_detectors: list[list[Detector]] = []
+        self.links: list[Connection] = []
+        self.classical: list[Connection] = []
+        for i, spec in enumerate(nodes):
+            qpu = QPU(f"qpu{i}", sim=sim, params=spec.qpu, memory=spec.comm_memory(),
+                      data_memory=spec.data_memory_params)
+            detectors = []
+            if scheme != "detection_in_hub":  # heralded storage: one herald detector per slot
+                for slot in range(spec.comm_qubits):
+                    detector = Detector(f"herald{slot}", sim=sim, params=spec.detector)
+                    qpu.add_subcomponent(detector)
+                    detectors.append(detector)
+            qpu.add_ports(["optical", "c"])
+            link = Connection(
+                f"link{i}", sim=sim,
+                channel_ab=Fibre("up", sim=sim, params=spec.fibre),
+                channel_ba=Fibre("down", sim=sim, params=spec.fibre),
             )
-            qpu.add_subcomponent(memory)
-            eta_path = fibre_transmission(hw) * eta_switch
-            up = PhotonChannel(
-                f"fibre_up{i}", sim=sim, delay_model=LengthDelayModel(hw.fibre_length_km),
-                loss_model=FixedLossModel(1.0 - eta_path),
-            )
-            # photons coming down are also stored with the QPU's storage efficiency
-            down_eta = eta_path * hw.emission_efficiency
-            if scheme == "hub_memory_swap":
-                down_eta *= hub.memory_efficiency
-            down = PhotonChannel(
-                f"fibre_down{i}", sim=sim, delay_model=LengthDelayModel(hw.fibre_length_km),
-                loss_model=FixedLossModel(1.0 - down_eta),
-            )
-            delay = LengthDelayModel(hw.fibre_length_km)
-            conn = Connection(
+            qpu.ports["optical"].connect(link.ports["A"])
+            link.ports["B"].connect(self.switch.ports[f"p{i}"])
+            cc = Connection(
                 f"cc{i}", sim=sim,
-                channel_ab=ClassicalChannel("up", sim=sim, delay_model=delay),
-                channel_ba=ClassicalChannel("down", sim=sim, delay_model=delay),
+                channel_ab=ClassicalFibre("up", sim=sim, params=spec.fibre),
+                channel_ba=ClassicalFibre("down", sim=sim, params=spec.fibre),
             )
-            qpu.ports["c"].connect(conn.ports["A"])
-            self.hub_node.ports[f"c{i}"].connect(conn.ports["B"])
+            qpu.ports["c"].connect(cc.ports["A"])
+            self.hub_node.ports[f"c{i}"].connect(cc.ports["B"])
             qpu.ports["c"].bind_input_handler(lambda message, i=i: self._on_qpu_message(i, message))
+            qpu.ports["optical"].bind_input_handler(lambda message, i=i: self._on_qpu_photons(i, message))
             self.hub_node.ports[f"c{i}"].bind_input_handler(
                 lambda message, i=i: self._on_hub_message(i, message)
             )
             self.qpus.append(qpu)
-            self.memories.append(memory)
-            self.fibres_up.append(up)
-            self.fibres_down.append(down)
+            self.herald_detectors.append(detectors)
+            self.links.append(link)
+            self.classical.append(cc)
+        self._lane_of: dict[tuple[int, int], int] = {}
+        self._lane_pair: list[tuple[int, int] | None] = [None] * self.n_lanes
+        self._lane_circuits: list[tuple[Any, Any] | None] = [None] * self.n_lanes
+        self.qpu_message_handlers: dict[str, Callable[[int, Message], None]] = {}
+        self.hub_message_handlers: dict[str, Callable[[int, Message], None]] = {}
+        self.photon_handler: Callable[[int, Message], None] | None = None
         self.corrections = CorrectionService(
             sim,
             send_to_node=lambda node, message: self.hub_node.ports[f"c{node}"].tx_output(message),
-            access_half=self.access,
-            gate_error_1q=lambda node: self.nodes[node].gate_error_1q,
+            qpu_of=lambda node: self.qpus[node],
         )
+        self.qpu_message_handlers["correction"] = self.corrections.on_message
         self.generation = make_generation(self, link_mode)
-        self.link_mode = link_mode
 
-    # -- classical plane ----------------------------------------------------------------
+    # -- wiring helpers -------------------------------------------------------------------
+    def lane_port(self, lane: int, side: int) -> int:
+        """Switch port index of side ``side`` (0 or 1) of lane ``lane``."""
+        return self.n_qpus + 2 * lane + side
+
     def _on_qpu_message(self, node: int, message: Message) -> None:
-        if message.meta.get("header") == "correction":
-            self.corrections.on_message(node, message)
+        handler = self.qpu_message_handlers.get(message.meta.get("header", ""))
+        if handler is not None:
+            handler(node, message)
 
     def _on_hub_message(self, node: int, message: Message) -> None:
-        """Messages from QPUs to the hub (relays are modelled by their delays)."""
+        handler = self.hub_message_handlers.get(message.meta.get("header", ""))
+        if handler is not None:
+            handler(node, message)
+
+    def _on_qpu_photons(self, node: int, message: Message) -> None:
+        if self.photon_handler is not None:
+            self.photon_handler(node, message)
+
+    # -- delays (from the components) ------------------------------------------------------
+    def flight_ns(self, node: int) -> float:
+        """Photon flight time QPU <-> switch port of ``node`` (its :class:`Fibre`), ns."""
+        return self.links[node].channel_ab.delay_ns
+
+    def herald_ns(self, node: int) -> float:
+        """Classical latency hub -> QPU ``node`` (its :class:`ClassicalFibre`), ns."""
+        return self.classical[node].channel_ba.latency_ns
+
+    def report_ns(self, node: int) -> float:
+        """Classical latency QPU ``node`` -> hub, ns."""
+        return self.classical[node].channel_ab.latency_ns
 
     def relay_delay_ns(self, s: int, d: int) -> float:
         """Classical delay from QPU ``s`` to QPU ``d`` through the hub, ns."""
-        return (self.nodes[s].fibre_length_km + self.nodes[d].fibre_length_km) * FIBRE_NS_PER_KM
+        return self.report_ns(s) + self.herald_ns(d)
 
-    # -- random streams -----------------------------------------------------------------
+    def emitter_lead_ns(self, node: int) -> float:
+        """Initialisation + emission time of QPU ``node``'s emitter before its photon leaves, ns."""
+        p = self.qpus[node].comm.params
+        return p.emitter_initialisation_ns + p.emitter_emission_ns
+
+    def emitter_reset_ns(self, node: int) -> float:
+        """Re-preparation time of QPU ``node``'s emitter after an attempt, ns."""
+        return self.qpus[node].comm.params.emitter_reset_ns
+
+    def herald_detector(self, node: int, slot: int) -> Detector:
+        """The herald detector of communication slot ``slot`` of QPU ``node``."""
+        return self.herald_detectors[node][slot]
+
+    def leg_budget(self, node: int) -> LegBudget:
+        """``hub_memory_swap``: closed-form budget of one hub-QPU leg to ``node`` (cached)."""
+        budget = self._legs.get(node)
+        if budget is None:
+            other = 1 if node == 0 else 0
+            a, b = sorted((node, other))
+            legs = self.budget(a, b).legs
+            assert legs is not None
+            budget = legs[0] if node == a else legs[1]
+            self._legs[node] = budget
+        return budget
+
+    # -- random streams -------------------------------------------------------------------
     def rng(self, name: str) -> np.random.Generator:
         """The simulation's named stream (stable names, so same seed => same records)."""
         return self.sim.rng(name)
@@ -198,132 +308,134 @@ class HubNetwork:
         self._pair_ids += 1
         return self._pair_ids
 
-    # -- physics ------------------------------------------------------------------------
+    # -- closed forms of the same devices ---------------------------------------------------
     def budget(self, a: int, b: int) -> LinkBudget:
-        """Closed-form link budget of the pair (cached)."""
+        """Closed-form budget of one attempt between QPUs ``a`` and ``b`` (cached).
+
+        :func:`hardware_models.link_budget.pair_link_budget` with the parameters of the very
+        components this network is built from: the QPUs' fibres and communication memories
+        (transducer included, :meth:`QpuSpec.comm_memory`), the switch (``n_ports`` of this
+        switch), the BSM stations (``detection_in_hub``), the source (``source_in_hub``), the
+        hub memory and its gates (``hub_memory_swap``), the QPUs' herald detectors and the
+        hub's processing time.
+        """
         key = (a, b) if a < b else (b, a)
         budget = self._budgets.get(key)
         if budget is None:
-            budget = link_budget(self.nodes[key[0]], self.nodes[key[1]], self.hub,
-                                 n_qpus=self.n_qpus, scheme=self.scheme)
+            budget = self._pair_budget(*key)
             self._budgets[key] = budget
         return budget
 
-    def leg_success(self, x: int) -> float:
-        """``hub_memory_swap``: probability that one leg attempt to QPU ``x`` heralds."""
-        from modenhub_net.network.hardware import path_transmission
+    def _pair_budget(self, a: int, b: int) -> LinkBudget:
+        sa, sb = self.specs[a], self.specs[b]
+        if self.scheme != "detection_in_hub" and sa.detector != sb.detector:
+            raise UserInputError(
+                f"scheme = {self.scheme!r}: the closed form takes one herald detector model; QPUs "
+                f"{a} and {b} have different detector parameters"
+            )
+        return pair_link_budget(
+            self.scheme,
+            memory_a=self.qpus[a].comm.params, memory_b=self.qpus[b].comm.params,
+            fibre_a=sa.fibre, fibre_b=sb.fibre, switch=self.switch.params,
+            n_ports=self.n_switch_ports, bsm=self.hub.bsm, source=self.hub.source,
+            detector=sa.detector,
+            hub_memory=self.hub_memory.comm.params if self.hub_memory is not None else None,
+            hub_qpu=self.hub_memory.params if self.hub_memory is not None else None,
+            classical_processing_ns=self.hub.processing_ns,
+        )
 
-        return path_transmission(self.nodes[x], self.hub, self.n_qpus, self.scheme)
+    # -- switch circuits --------------------------------------------------------------------
+    def lane(self, a: int, b: int):
+        """Circuits joining QPUs ``a`` and ``b`` to a lane (a generator; returns the lane).
 
-    def timing(self, a: int, b: int) -> RoundTiming:
+        Reuses the lane already joined to this pair; otherwise tears down the least recently
+        set lane's circuits and requests new ones from the switch, waiting for their
+        reconfiguration (:class:`hardware_models.OpticalSwitch`).
+        """
         key = (a, b) if a < b else (b, a)
-        timing = self._timings.get(key)
-        if timing is None:
-            timing = round_timing(self.nodes[key[0]], self.nodes[key[1]], self.hub)
-            self._timings[key] = timing
-        return timing
+        lane = self._lane_of.get(key)
+        if lane is not None:
+            return lane
+        # a QPU's port joins one lane at a time: first free the lanes that use a or b
+        for i, pair in enumerate(self._lane_pair):
+            if pair is not None and (a in pair or b in pair):
+                self._release_lane(i)
+        lane = next((i for i, p in enumerate(self._lane_pair) if p is None), None)
+        if lane is None:
+            lane = 0
+            self._release_lane(lane)
+        circuits = []
+        for side, x in enumerate(key):
+            request = self.switch.connect(x, self.lane_port(lane, side))
+            if not request.granted:
+                raise RuntimeError(f"switch refused circuit {x}-lane{lane}: {request.reason}")
+            circuits.append(request.circuit)
+        self._lane_pair[lane] = key
+        self._lane_circuits[lane] = tuple(circuits)
+        self._lane_of[key] = lane
+        for circuit in circuits:
+            if circuit.state != "ready":
+                yield circuit.ready_event
+        return lane
 
-    def reconfigure(self, a: int, b: int) -> float:
-        """Set the switch circuits for ``(a, b)``; returns the reconfiguration time paid (ns)."""
-        key = (a, b) if a < b else (b, a)
-        if self._circuits == key:
-            return 0.0
-        self._circuits = key
-        return self.hub.switch_reconfiguration_ns
+    def _release_lane(self, lane: int) -> None:
+        pair = self._lane_pair[lane]
+        if pair is None:
+            return
+        for circuit in self._lane_circuits[lane] or ():
+            self.switch.release(circuit)
+        self._lane_pair[lane] = None
+        self._lane_circuits[lane] = None
+        del self._lane_of[pair]
 
-    # -- memories -----------------------------------------------------------------------
-    def store(self, node: int, qubit: Any) -> int:
-        """Store a qubit in a free communication slot of ``node``; returns the slot."""
-        memory = self.memories[node]
-        free = memory._free
-        if not free:
-            raise RuntimeError(f"qpu{node}: no free communication slot (attempt cap violated)")
-        slot = free[0]
-        if not memory.store(slot, qubit):
-            raise RuntimeError("write_efficiency < 1 is not used by the hub network")
-        return slot
+    def free_lanes(self) -> int:
+        """Lanes the switch can give a new QPU pair now (circuits are reused lazily)."""
+        return self.n_lanes
 
-    def emit(self, node: int) -> tuple[int, Any]:
-        """Emit a photon entangled with a new memory qubit of ``node``; returns (slot, photon)."""
-        memory = self.memories[node]
-        slot = memory.free_slots()[0]
-        _, photon = memory.emit(slot)
-        return slot, photon
-
-    def send_photon_up(self, node: int, photon: Any, on_arrival: Any) -> None:
-        self._send_through(self.fibres_up[node], (photon,), on_arrival)
-
-    def send_photon_down(self, node: int, photons: tuple[Any, ...], on_arrival: Any) -> None:
-        self._send_through(self.fibres_down[node], photons, on_arrival)
-
-    def _send_through(self, channel: QuantumChannel, items: tuple[Any, ...], on_arrival: Any) -> None:
-        # one handler per message: the channel's recv port calls back the attempt that sent it
-        message = Message(items, {"header": "photon", "callback": on_arrival})
-        channel.ports["send"].tx_input(message)
+    # -- memories ---------------------------------------------------------------------------
+    def free_slots(self, node: int) -> list[int]:
+        return self.qpus[node].comm.free_slots()
 
     def access(self, node: int, slot: int) -> Any:
-        return self.memories[node].access(slot)
-
-    def release(self, node: int, slot: int) -> None:
-        self.memories[node].release(slot)
+        return self.qpus[node].comm.access(slot)
 
     def free(self, node: int, slot: int) -> None:
-        memory = self.memories[node]
+        """Discard the communication qubit in ``slot`` of ``node`` if there is one."""
+        memory = self.qpus[node].comm
         if memory.is_occupied(slot):
             memory.discard(slot)
 
-    def idle_noise(self, node: int, qubit: Any, elapsed_ns: float) -> None:
-        """Storage noise of a data qubit of ``node`` waiting ``elapsed_ns``."""
-        hw = self.nodes[node]
-        if elapsed_ns > 0 and not (math.isinf(hw.memory_t1_ns) and math.isinf(hw.memory_t2_ns)):
-            qops.qb_module.t1t2_noise(qubit, elapsed_ns, t1_ns=hw.memory_t1_ns, t2_ns=hw.memory_t2_ns)
-
-    def store_hub(self, qubit: Any) -> int:
-        assert self.hub_memory is not None
-        slot = self.hub_memory.free_slots()[0]
-        self.hub_memory.store(slot, qubit)
-        return slot
-
-    def hub_access(self, slot: int) -> Any:
-        assert self.hub_memory is not None
-        return self.hub_memory.access(slot)
-
-    def hub_release(self, slot: int) -> None:
-        assert self.hub_memory is not None
-        self.hub_memory.release(slot)
-
-    def hub_discard(self, slot: int) -> None:
-        assert self.hub_memory is not None
-        self.hub_memory.discard(slot)
-
     def held_qubits(self) -> int:
         """Occupied slots in all memories (for invariant checks)."""
-        total = sum(len(m.occupied_slots()) for m in self.memories)
+        total = 0
+        for qpu in self.qpus:
+            total += len(qpu.comm.occupied_slots())
+            if qpu.data is not None:
+                total += len(qpu.data.occupied_slots())
         if self.hub_memory is not None:
-            total += len(self.hub_memory.occupied_slots())
+            total += len(self.hub_memory.comm.occupied_slots())
         return total
 
-    # -- HubServices ----------------------------------------------------------------------
+    # -- HubServices -------------------------------------------------------------------------
     def attempt_cap(self, a: int, b: int) -> tuple[int, str]:
         """Parallel attempts the free resources allow, and the first binding resource."""
-        hub = self.hub
-        # (value, name) pairs in priority order; on a tie the first listed resource binds
-        best_value, best_name = min(self.memories[a].n_free(), self.memories[b].n_free()), "comm_qubits"
+        best_value = min(len(self.free_slots(a)), len(self.free_slots(b)))
+        best_name = "comm_qubits"
+        others: list[tuple[str, int]] = [("switch_circuits", 10**9 if self.free_lanes() else 0)]
         if self.scheme == "detection_in_hub":
-            others = (("switch_circuits", hub.switch_max_circuits // 2), ("bsm_stations", hub.bsm_stations))
+            others.append(("bsm_stations", len(self.stations)))
         elif self.scheme == "source_in_hub":
-            others = (("switch_circuits", hub.switch_max_circuits // 2), ("sources", hub.sources))
+            others.append(("sources", len(self.sources)))
         else:
-            free_hub = len(self.hub_memory.free_slots()) if self.hub_memory is not None else 0
-            others = (("switch_circuits", hub.switch_max_circuits // 2), ("sources", hub.sources // 2),
-                      ("hub_memory_slots", free_hub // 2))
+            free_hub = len(self.hub_memory.comm.free_slots()) if self.hub_memory is not None else 0
+            others.append(("hub_memory_slots", free_hub // 2))
         for name, value in others:
             if value < best_value:
                 best_value, best_name = value, name
         return best_value, best_name
 
     def p_success(self, a: int, b: int) -> float:
-        return self.budget(a, b).p_success
+        return self.generation.p_success(a, b)
 
     def link_round(self, a: int, b: int, k: int):
         return self.generation.round(a, b, k)
@@ -341,43 +453,53 @@ class HubNetwork:
         return teleport_state(self, request, pair)
 
     def fidelity_estimate(self, pair: PairHandle, now_ns: float) -> float:
-        """Classical estimate ``1/4 + (F0 - 1/4) exp(-age (1/T2_a + 1/T2_b))``."""
-        rate = 1.0 / self.nodes[pair.node_a].memory_t2_ns + 1.0 / self.nodes[pair.node_b].memory_t2_ns
+        """Classical estimate ``1/4 + (F0 - 1/4) exp(-age (1/T2_a + 1/T2_b))`` (eviction ranking)."""
+        rate = (1.0 / self.qpus[pair.node_a].comm.params.t2_ns
+                + 1.0 / self.qpus[pair.node_b].comm.params.t2_ns)
         return 0.25 + (pair.fidelity_estimate - 0.25) * math.exp(-pair.age_ns(now_ns) * rate)
 
+    # -- inspection ---------------------------------------------------------------------------
+    def components(self) -> dict[str, Any]:
+        """Every device instance by full name (QPUs, memories, fibres, switch, stations, ...)."""
+        out: dict[str, Any] = {}
 
-def _patch_channel_callbacks(net: HubNetwork) -> None:
-    """Connect each fibre's output to a photon port (hub side for up, QPU side for down)."""
-    for i, (up, down) in enumerate(zip(net.fibres_up, net.fibres_down, strict=True)):
-        for channel, owner, port_name in ((up, net.hub_node, f"q{i}"), (down, net.qpus[i], "q")):
-            port = owner.add_ports([port_name])[0]
-            channel.ports["recv"].connect(port)
-            port.bind_input_handler(lambda message: message.meta["callback"](message))
+        def walk(component: Any) -> None:
+            out[component.full_name] = component
+            for child in component.subcomponents.values():
+                walk(child)
+
+        for top in (self.hub_node, *self.qpus, *self.links, *self.classical):
+            walk(top)
+        return out
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """``counters()`` of every device that has them, by full name."""
+        return {name: c.counters() for name, c in self.components().items() if hasattr(c, "counters")}
 
 
 def build_hub_network(
     sim: Simulation,
     *,
-    nodes: Sequence[NodeHardware],
-    hub: HubHardware,
+    nodes: Sequence[QpuSpec],
+    hub: HubSpec,
     scheme: str = "detection_in_hub",
     link_mode: str = "sampled",
+    leg_cutoff_ns: float = math.inf,
 ) -> HubNetwork:
-    """A ready-to-use :class:`HubNetwork` on ``sim`` (photon channels wired to their ports).
+    """A ready-to-use :class:`HubNetwork` on ``sim``.
 
-    The network is what :func:`run_policy` serves with an orchestrator; use this to drive it
-    with your own protocol instead (e.g. continuous pair generation with
-    ``yield from net.link_round(a, b, k)``, ``benchmarks/bench_two_node_link.py``).
+    Drive it with an orchestrator (:func:`run_policy`) or with your own protocol (e.g.
+    continuous generation with ``yield from net.link_round(a, b, k)``,
+    ``benchmarks/bench_two_node_link.py``).
     """
-    net = HubNetwork(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode)
-    _patch_channel_callbacks(net)
-    return net
+    return HubNetwork(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode,
+                      leg_cutoff_ns=leg_cutoff_ns)
 
 
 def run_policy(
     *,
-    nodes: Sequence[NodeHardware],
-    hub: HubHardware,
+    nodes: Sequence[QpuSpec],
+    hub: HubSpec,
     scheme: str,
     link_mode: str,
     policy: str,
@@ -390,14 +512,20 @@ def run_policy(
     cutoff_ns: float = math.inf,
     eviction: str = "oldest",
     cache: bool | None = None,
+    leg_cutoff_ns: float = math.inf,
 ) -> tuple[list[RequestRecord], HubNetwork, Orchestrator]:
     """Build the network, run one policy over ``requests`` and return the records.
 
     The network's random streams are children of ``seed`` by stable names, so the same
     arguments give identical records.
     """
+    if nodes and not isinstance(nodes[0], QpuSpec):  # transitional: legacy hardware tables
+        from modenhub_net.network.hardware import to_specs
+
+        nodes, hub = to_specs(list(nodes), hub)
     sim = Simulation(seed=seed)
-    net = build_hub_network(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode)
+    net = build_hub_network(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode,
+                            leg_cutoff_ns=leg_cutoff_ns)
     round_policy = make_policy(policy, n_qpus=net.n_qpus, rounds=rounds, kappa=kappa,
                                k_min=k_min, cache=cache)
     ebit_cache = EbitCache(
@@ -411,4 +539,5 @@ def run_policy(
     return orchestrator.records, net, orchestrator
 
 
-__all__ += ["OperationOutcome", "RoundOutcome"]
+# the BSM outcome labels' Bell indices, re-exported for the protocols
+BELL_INDICES = BELL_INDEX

@@ -1,13 +1,19 @@
 """Validated scenario configuration of the hub simulation (``kind = "hub"``).
 
 A scenario (see ``scenarios/hub4_case_study.toml``) has the sections ``[network]`` (QPUs,
-fibres, presets, link scheme and mode), ``[hub]`` (sources, BSM stations, memory, switch,
-detectors), ``[orchestrator]`` (policies, round budget, K(N)), ``[cache]`` and
+fibres, hardware presets, link scheme and mode), ``[hub]`` (sources, BSM stations, heralding,
+detectors, memory, switch), ``[orchestrator]`` (policies, round budget, K(N)), ``[cache]`` and
 ``[workload]``. Unknown keys are rejected; every bad value raises
 :class:`~modenhub_net.errors.UserInputError` naming the field and value, before anything runs.
 
-Presets name QPU hardware (:func:`node_preset`); a per-QPU table may override the preset
-and the fibre length (heterogeneous networks).
+Hardware comes from presets (:func:`hardware_models.load_preset`: a shipped name or a TOML
+path): ``network.preset`` (per QPU ``qpus[i].preset``) gives each QPU its fibre type,
+memories, gates and herald detector (:meth:`~modenhub_net.network.spec.QpuSpec.from_preset`),
+``hub.preset`` (default: the network's preset) the hub's switch, BSM stations, SPDC source
+and memory (:meth:`~modenhub_net.network.spec.HubSpec.from_preset`). Every other key of
+``[network]`` / ``[hub]`` that is given overrides the preset's value (None = keep the
+preset's); :meth:`HubScenario.specs` returns the resolved
+:class:`~modenhub_net.network.spec.QpuSpec` list and :class:`~modenhub_net.network.spec.HubSpec`.
 """
 
 from __future__ import annotations
@@ -18,11 +24,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from modenhub_net.config import StrictModel
-from modenhub_net.network.hardware import HubHardware, NodeHardware
+from modenhub_net.errors import UserInputError
+from modenhub_net.network.spec import HubSpec, QpuSpec, _with
 
 __all__ = [
-    "NODE_PRESETS",
-    "node_preset",
     "QpuConfig",
     "NetworkConfig",
     "HubConfig",
@@ -35,71 +40,9 @@ __all__ = [
 
 _INF = math.inf
 
-#: QPU presets (node-side parameters). Values are order-of-magnitude figures of published
-#: platforms, rounded: trapped ions (Krutyanskiy et al., PRL 130, 050803 (2023): photon
-#: collection + conversion ~0.1-0.5, memory T2 ~ 0.1-1 s with decoupling, two-qubit gate errors
-#: ~1e-3 - 1e-2), NV centres (Hermans et al., Nature 605, 663 (2022): ZPL emission and collection
-#: ~few %, T2 ~ 10 ms - 1 s for 13C memories), transduced superconducting qubits (emission ~1%
-#: with transduction, T2 ~ 100 us). ``ideal``: lossless emission, no noise.
-NODE_PRESETS: dict[str, dict[str, float]] = {
-    "ideal": dict(emission_efficiency=1.0, memory_t1_ns=_INF, memory_t2_ns=_INF,
-                  gate_error_2q=0.0, gate_error_1q=0.0, measurement_error=0.0),
-    "near_term_trapped_ion": dict(emission_efficiency=0.5, memory_t1_ns=1e10, memory_t2_ns=5e8,
-                                  gate_error_2q=5e-3, gate_error_1q=1e-3, measurement_error=2e-3),
-    "near_term_nv": dict(emission_efficiency=0.1, memory_t1_ns=3.6e12, memory_t2_ns=1e7,
-                         gate_error_2q=1e-2, gate_error_1q=1e-3, measurement_error=1e-2),
-    "superconducting_transduced": dict(emission_efficiency=0.05, memory_t1_ns=2e5,
-                                       memory_t2_ns=1e5, gate_error_2q=5e-3, gate_error_1q=5e-4,
-                                       measurement_error=1e-2),
-    "future": dict(emission_efficiency=0.9, memory_t1_ns=_INF, memory_t2_ns=1e10,
-                   gate_error_2q=1e-4, gate_error_1q=1e-5, measurement_error=1e-4),
-}
-
-
-def node_preset(name: str) -> dict[str, float]:
-    """Node parameters of a preset (``hardware_models.presets`` if present, else the table).
-
-    Raises
-    ------
-    ValueError
-        On an unknown preset name (turned into a ``UserInputError`` naming the field).
-    """
-    try:  # adapter: prefer the shared presets when they exist
-        from hardware_models.presets import load_preset  # type: ignore[import-not-found]
-    except ImportError:
-        load_preset = None
-    if load_preset is not None:
-        try:
-            preset = load_preset(name)
-        except Exception as exc:  # noqa: BLE001 - any failure is a bad preset name/value
-            raise ValueError(f"preset {name!r}: {exc}") from None
-        mapped = _map_shared_preset(preset)
-        if mapped is not None:
-            return mapped
-    if name not in NODE_PRESETS:
-        raise ValueError(f"unknown preset {name!r} (allowed: {', '.join(NODE_PRESETS)})")
-    return dict(NODE_PRESETS[name])
-
-
-def _map_shared_preset(preset: Any) -> dict[str, float] | None:
-    """Map a ``hardware_models.presets.HardwarePreset`` to node parameters (None if unknown shape)."""
-    try:
-        qpu = preset.qpu
-        memory = qpu.comm_memory if hasattr(qpu, "comm_memory") else preset.memory
-        return dict(
-            emission_efficiency=float(memory.emission_efficiency),
-            memory_t1_ns=float(memory.t1_ns),
-            memory_t2_ns=float(memory.t2_ns),
-            gate_error_2q=float(getattr(qpu, "two_qubit_gate_error", 0.0)),
-            gate_error_1q=float(getattr(qpu, "single_qubit_gate_error", 0.0)),
-            measurement_error=float(getattr(qpu, "measurement_error", 0.0)),
-        )
-    except AttributeError:
-        return None
-
 
 class QpuConfig(StrictModel):
-    """One QPU of a heterogeneous network."""
+    """One QPU of a heterogeneous network (preset and counts default to ``[network]``'s)."""
 
     fibre_length_km: float = Field(ge=0.0, le=1e4, allow_inf_nan=False)
     preset: str | None = None
@@ -111,15 +54,29 @@ class NetworkConfig(StrictModel):
 
     Give either ``n_qpus`` (identical QPUs with ``fibre_length_km`` and ``preset``) or a
     ``qpus`` list (per-QPU fibre length and optional preset / comm_qubits).
+
+    Parameters
+    ----------
+    preset : str
+        Hardware preset of the QPUs (name or TOML path), default "ideal".
+    comm_qubits, data_qubits : int or None
+        Communication / data qubits per QPU (None: the preset's ``qpu.n_comm_qubits`` /
+        ``n_data_qubits``).
+    attenuation_db_per_km, coupling_loss_db : float or None
+        Override the preset fibre's attenuation (dB/km, [0, 10]) and insertion loss (dB,
+        [0, 100]).
+    scheme, link_mode : str
+        Link scheme (DESIGN.md §4) and link mode (detailed / sampled).
     """
 
     n_qpus: int | None = Field(None, ge=2, le=4096, strict=True)
     fibre_length_km: float = Field(1.0, ge=0.0, le=1e4, allow_inf_nan=False)
     preset: str = "ideal"
-    comm_qubits: int = Field(16, ge=1, le=10_000, strict=True)
+    comm_qubits: int | None = Field(None, ge=1, le=10_000, strict=True)
+    data_qubits: int | None = Field(None, ge=1, le=10_000, strict=True)
     qpus: tuple[QpuConfig, ...] | None = Field(None, min_length=2)
-    attenuation_db_per_km: float = Field(0.2, ge=0.0, allow_inf_nan=False)
-    coupling_loss_db: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    attenuation_db_per_km: float | None = Field(None, ge=0.0, le=10.0, allow_inf_nan=False)
+    coupling_loss_db: float | None = Field(None, ge=0.0, le=100.0, allow_inf_nan=False)
     scheme: Literal["source_in_hub", "detection_in_hub", "hub_memory_swap"] = "detection_in_hub"
     link_mode: Literal["sampled", "detailed"] = "sampled"
 
@@ -131,15 +88,10 @@ class NetworkConfig(StrictModel):
             raise ValueError(f"n_qpus = {self.n_qpus} but {len(self.qpus)} qpus are listed")
         for i, name in enumerate(self._preset_names()):
             try:
-                params = node_preset(name)
-            except ValueError as exc:
+                _preset(name)
+            except UserInputError as exc:
                 where = "preset" if self.qpus is None or self.qpus[i].preset is None else f"qpus[{i}].preset"
                 raise ValueError(f"{where} = {name!r}: {exc}") from None
-            if params["memory_t2_ns"] > 2 * params["memory_t1_ns"]:
-                raise ValueError(
-                    f"preset {name!r}: memory T2 = {params['memory_t2_ns']} ns > 2 T1 = "
-                    f"{2 * params['memory_t1_ns']} ns (T2 <= 2 T1)"
-                )
         return self
 
     def _preset_names(self) -> list[str]:
@@ -147,22 +99,22 @@ class NetworkConfig(StrictModel):
             return [self.preset]
         return [q.preset or self.preset for q in self.qpus]
 
-    def node_hardware(self) -> list[NodeHardware]:
-        """Resolved per-QPU hardware."""
-        specs = self.qpus or tuple(
+    def qpu_specs(self) -> list[QpuSpec]:
+        """Resolved per-QPU specs (preset + overrides)."""
+        entries = self.qpus or tuple(
             QpuConfig(fibre_length_km=self.fibre_length_km) for _ in range(self.n_qpus or 0)
         )
         out = []
-        for spec in specs:
-            name = spec.preset or self.preset
-            out.append(NodeHardware(
-                fibre_length_km=spec.fibre_length_km,
-                attenuation_db_per_km=self.attenuation_db_per_km,
-                coupling_loss_db=self.coupling_loss_db,
-                comm_qubits=spec.comm_qubits or self.comm_qubits,
-                preset=name,
-                **node_preset(name),
-            ))
+        for entry in entries:
+            spec = QpuSpec.from_preset(
+                _preset(entry.preset or self.preset), fibre_length_km=entry.fibre_length_km,
+                comm_qubits=entry.comm_qubits or self.comm_qubits, data_qubits=self.data_qubits,
+            )
+            changes = {k: v for k, v in (("attenuation_db_per_km", self.attenuation_db_per_km),
+                                         ("loss_db", self.coupling_loss_db)) if v is not None}
+            if changes:
+                spec = _with(spec, fibre=_with(spec.fibre, **changes))
+            out.append(spec)
         return out
 
     @property
@@ -171,34 +123,124 @@ class NetworkConfig(StrictModel):
 
 
 class HubConfig(StrictModel):
-    """Hub hardware; see :class:`modenhub_net.network.hardware.HubHardware` for meanings."""
+    """Hub hardware: a preset (default: the network's) and overrides of its values.
 
+    Every override defaults to None (keep the preset's value); ranges are those of the
+    device parameter models of :mod:`hardware_models` (their docstrings give units,
+    defaults and sources).
+
+    Parameters
+    ----------
+    preset : str or None
+        Hardware preset of the hub devices (switch, BSM stations, SPDC source, memory).
+    sources, bsm_stations, memory_slots : int
+        Bank sizes and hub memory slots (:class:`~modenhub_net.network.spec.HubSpec`).
+    switch_max_circuits, switch_ports : int
+        Simultaneous circuits (a QPU pair uses two) and ports of the switch.
+    switch_architecture, switch_loss_db_per_stage, switch_fixed_loss_db, switch_reconfiguration_ns
+        :class:`hardware_models.SwitchParams` ``architecture``, ``loss_per_stage_db``,
+        ``fixed_loss_db``, ``reconfiguration_time_ns``.
+    heralding, hom_visibility, bright_state_alpha, coincidence_window_ns
+        :class:`hardware_models.BsmParams` ``scheme`` ("double_click" / "single_click"),
+        ``visibility``, ``bright_state_alpha``, ``coincidence_window_ns``.
+    detector_efficiency, dark_count_rate_hz, detection_window_ns, dead_time_ns, number_resolving
+        :class:`hardware_models.DetectorParams` of the BSM stations' detectors *and* the
+        QPUs' herald detectors.
+    spdc_mean_pairs, spdc_repetition_rate_hz, spdc_pair_statistics
+        :class:`hardware_models.SpdcParams` ``mu``, ``repetition_rate_hz``,
+        ``pair_statistics``.
+    memory_t1_ns, memory_t2_ns, memory_efficiency
+        Hub memory :class:`hardware_models.MemoryParams` ``t1_ns``, ``t2_ns``,
+        ``emission_efficiency`` (``T2 <= 2 T1``).
+    swap_gate_error
+        Hub memory two-qubit depolarising probability of the swap's Bell measurement.
+    leg_cutoff_ns
+        ``hub_memory_swap``: heralded legs older than this (ns, from emission) are freed.
+    processing_ns
+        Classical processing of each herald at the hub, ns.
+    """
+
+    preset: str | None = None
     sources: int = Field(8, ge=1, le=100_000, strict=True)
     bsm_stations: int = Field(8, ge=1, le=100_000, strict=True)
     memory_slots: int = Field(16, ge=0, le=100_000, strict=True)
-    memory_t1_ns: float = Field(_INF, gt=0.0)
-    memory_t2_ns: float = Field(_INF, gt=0.0)
-    memory_efficiency: float = Field(1.0, gt=0.0, le=1.0)
-    swap_gate_error: float = Field(0.0, ge=0.0, le=1.0)
-    switch_ports: int | None = Field(None, ge=2, strict=True)
-    switch_max_circuits: int = Field(64, ge=1, strict=True)
-    switch_reconfiguration_ns: float = Field(0.0, ge=0.0, allow_inf_nan=False)
-    switch_loss_db_per_stage: float = Field(0.0, ge=0.0, allow_inf_nan=False)
-    switch_stages: int | None = Field(None, ge=0, strict=True)
-    detector_efficiency: float = Field(1.0, gt=0.0, le=1.0)
-    dark_count_probability: float = Field(0.0, ge=0.0, le=0.0)
-    detection_window_ns: float = Field(10.0, gt=0.0, allow_inf_nan=False)
-    hom_visibility: float = Field(1.0, ge=0.0, le=1.0)
-    spdc_mean_pairs: float = Field(0.1, gt=0.0, allow_inf_nan=False)
+    switch_max_circuits: int = Field(64, ge=2, le=1_000_000, strict=True)
+    switch_ports: int | None = Field(None, ge=2, le=1_000_000, strict=True)
+    switch_architecture: Literal["crossbar", "multistage"] | None = None
+    switch_loss_db_per_stage: float | None = Field(None, ge=0.0, le=30.0, allow_inf_nan=False)
+    switch_fixed_loss_db: float | None = Field(None, ge=0.0, le=30.0, allow_inf_nan=False)
+    switch_reconfiguration_ns: float | None = Field(None, ge=0.0, le=1e12, allow_inf_nan=False)
+    heralding: Literal["double_click", "single_click"] | None = None
+    hom_visibility: float | None = Field(None, ge=0.0, le=1.0)
+    bright_state_alpha: float | None = Field(None, gt=0.0, lt=1.0)
+    coincidence_window_ns: float | None = Field(None, gt=0.0, le=1e9, allow_inf_nan=False)
+    detector_efficiency: float | None = Field(None, ge=0.0, le=1.0)
+    dark_count_rate_hz: float | None = Field(None, ge=0.0, le=1e9, allow_inf_nan=False)
+    detection_window_ns: float | None = Field(None, gt=0.0, le=1e9, allow_inf_nan=False)
+    dead_time_ns: float | None = Field(None, ge=0.0, le=1e9, allow_inf_nan=False)
+    number_resolving: bool | None = None
+    spdc_mean_pairs: float | None = Field(None, ge=0.0, le=1.0)
+    spdc_repetition_rate_hz: float | None = Field(None, gt=0.0, le=1e11, allow_inf_nan=False)
+    spdc_pair_statistics: str | None = None
+    memory_t1_ns: float | None = Field(None, gt=0.0)
+    memory_t2_ns: float | None = Field(None, gt=0.0)
+    memory_efficiency: float | None = Field(None, ge=0.0, le=1.0)
+    swap_gate_error: float | None = Field(None, ge=0.0, le=1.0)
+    leg_cutoff_ns: float = Field(_INF, gt=0.0)
+    processing_ns: float = Field(0.0, ge=0.0, le=1e12, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _t1t2(self) -> HubConfig:
-        if self.memory_t2_ns > 2 * self.memory_t1_ns:
+        t1 = self.memory_t1_ns if self.memory_t1_ns is not None else _INF
+        if self.memory_t2_ns is not None and self.memory_t2_ns > 2 * t1:
             raise ValueError(f"memory_t2_ns = {self.memory_t2_ns} > 2 * memory_t1_ns (T2 <= 2 T1)")
         return self
 
-    def hardware(self) -> HubHardware:
-        return HubHardware(**self.model_dump())
+    def hub_spec(self, default_preset: str) -> HubSpec:
+        """The resolved :class:`HubSpec` (preset + overrides; device models validate)."""
+        spec = HubSpec.from_preset(
+            _preset(self.preset or default_preset), bsm_stations=self.bsm_stations,
+            sources=self.sources, memory_slots=self.memory_slots,
+            max_circuits=self.switch_max_circuits, switch_ports=self.switch_ports,
+        )
+        switch = _override(spec.switch, architecture=self.switch_architecture,
+                           loss_per_stage_db=self.switch_loss_db_per_stage,
+                           fixed_loss_db=self.switch_fixed_loss_db,
+                           reconfiguration_time_ns=self.switch_reconfiguration_ns,
+                           max_circuits=None)
+        bsm = _override(spec.bsm, scheme=self.heralding, visibility=self.hom_visibility,
+                        bright_state_alpha=self.bright_state_alpha,
+                        coincidence_window_ns=self.coincidence_window_ns,
+                        detector=self.detector_overrides(spec.bsm.detector))
+        source = _override(spec.source, mu=self.spdc_mean_pairs,
+                           repetition_rate_hz=self.spdc_repetition_rate_hz,
+                           pair_statistics=self.spdc_pair_statistics)
+        memory = _override(spec.memory, t1_ns=self.memory_t1_ns, t2_ns=self.memory_t2_ns,
+                           emission_efficiency=self.memory_efficiency)
+        qpu = _override(spec.qpu, two_qubit_gate_depolar_prob=self.swap_gate_error)
+        return _with(spec, switch=switch, bsm=bsm, source=source, memory=memory, qpu=qpu,
+                     processing_ns=self.processing_ns)
+
+    def detector_overrides(self, detector: Any) -> Any:
+        """``detector`` with this section's detector overrides."""
+        return _override(detector, efficiency=self.detector_efficiency,
+                         dark_count_rate_hz=self.dark_count_rate_hz, window_ns=self.detection_window_ns,
+                         dead_time_ns=self.dead_time_ns, number_resolving=self.number_resolving)
+
+
+def _override(model: Any, **changes: Any) -> Any:
+    """``model`` with the non-None changes (``max_circuits=None`` is a real value to set)."""
+    keep_none = {"max_circuits"}
+    real = {k: v for k, v in changes.items() if v is not None or k in keep_none}
+    if not real or all(getattr(model, k) == v for k, v in real.items()):
+        return model
+    return _with(model, **real)
+
+
+def _preset(name: str) -> Any:
+    from hardware_models import load_preset
+
+    return load_preset(name)
 
 
 class OrchestratorConfig(StrictModel):
@@ -264,9 +306,23 @@ class HubScenario(StrictModel):
     def _cross(self) -> HubScenario:
         if self.workload.kind == "hotspot" and self.workload.hot_qpu >= self.network.size:
             raise ValueError(f"workload.hot_qpu = {self.workload.hot_qpu} >= n_qpus = {self.network.size}")
-        if self.network.scheme == "hub_memory_swap":
-            if self.hub.memory_slots < 2:
-                raise ValueError("hub.memory_slots must be >= 2 for scheme = 'hub_memory_swap'")
-            if self.network.link_mode == "detailed":
-                raise ValueError("network.link_mode = 'detailed' is not available for hub_memory_swap")
+        if self.network.scheme == "hub_memory_swap" and self.hub.memory_slots < 2:
+            raise ValueError("hub.memory_slots must be >= 2 for scheme = 'hub_memory_swap'")
+        if self.hub.preset is not None:
+            try:
+                _preset(self.hub.preset)
+            except UserInputError as exc:
+                raise ValueError(f"hub.preset = {self.hub.preset!r}: {exc}") from None
+        try:
+            nodes, hub = self.specs()
+            hub.n_switch_ports(len(nodes))
+        except UserInputError as exc:
+            raise ValueError(f"hardware: {exc}") from None
         return self
+
+    def specs(self) -> tuple[list[QpuSpec], HubSpec]:
+        """The resolved QPU specs and hub spec (the QPUs' herald detectors take the
+        ``[hub]`` detector overrides too)."""
+        nodes = self.network.qpu_specs()
+        nodes = [_override(n, detector=self.hub.detector_overrides(n.detector)) for n in nodes]
+        return nodes, self.hub.hub_spec(self.network.preset)

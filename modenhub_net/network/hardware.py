@@ -350,3 +350,59 @@ def round_timing(node_a: NodeHardware, node_b: NodeHardware, hub: HubHardware) -
     """
     longest = max(node_a.fibre_delay_ns, node_b.fibre_delay_ns)
     return RoundTiming(hub.switch_reconfiguration_ns, longest, hub.detection_window_ns, longest)
+
+
+def to_specs(nodes: list[NodeHardware], hub: HubHardware) -> tuple[list, object]:
+    """Transitional adapter: the :mod:`modenhub_net.network.spec` containers of these tables.
+
+    Lets callers that still build :class:`NodeHardware` / :class:`HubHardware` run on the
+    component-built network until they are ported (then this module is deleted). Mapping:
+    fibre length/attenuation/coupling -> ``FibreParams``; emission efficiency -> the memory's
+    emission and write efficiency; T1/T2 -> ``MemoryParams``; gate errors -> ``QpuParams``
+    depolarising probabilities; the switch's total loss ``stages x loss_per_stage`` -> a
+    fixed switch loss (same transmission as these tables); detector efficiency and window,
+    HOM visibility, SPDC mean pair number (one thermal mode) -> the hub's device params.
+    """
+    from hardware_models import (
+        BsmParams,
+        DetectorParams,
+        FibreParams,
+        MemoryParams,
+        QpuParams,
+        SpdcParams,
+        SwitchParams,
+    )
+    from modenhub_net.network.spec import HubSpec, QpuSpec
+
+    n = len(nodes)
+    specs = [
+        QpuSpec(
+            fibre=FibreParams(length_km=h.fibre_length_km, attenuation_db_per_km=h.attenuation_db_per_km,
+                              loss_db=h.coupling_loss_db),
+            memory=MemoryParams(t1_ns=h.memory_t1_ns, t2_ns=h.memory_t2_ns,
+                                emission_efficiency=h.emission_efficiency,
+                                write_efficiency=h.emission_efficiency),
+            qpu=QpuParams(n_comm_qubits=int(h.comm_qubits), n_data_qubits=2,
+                          single_qubit_gate_depolar_prob=h.gate_error_1q,
+                          two_qubit_gate_depolar_prob=h.gate_error_2q,
+                          measure_error_prob=h.measurement_error),
+            label=h.preset,
+        )
+        for h in nodes
+    ]
+    detector = DetectorParams(efficiency=hub.detector_efficiency, dark_count_rate_hz=0.0,
+                              window_ns=hub.detection_window_ns, dead_time_ns=0.0)
+    spec = HubSpec(
+        switch=SwitchParams(fixed_loss_db=switch_stages(hub, n) * hub.switch_loss_db_per_stage,
+                            reconfiguration_time_ns=hub.switch_reconfiguration_ns),
+        bsm=BsmParams(visibility=hub.hom_visibility, detector=detector,
+                      coincidence_window_ns=hub.detection_window_ns),
+        source=SpdcParams(mu=hub.spdc_mean_pairs, pair_statistics="thermal"),
+        memory=MemoryParams(t1_ns=hub.memory_t1_ns, t2_ns=hub.memory_t2_ns,
+                            emission_efficiency=hub.memory_efficiency),
+        qpu=QpuParams(n_comm_qubits=1, n_data_qubits=0,
+                      two_qubit_gate_depolar_prob=hub.swap_gate_error),
+        bsm_stations=hub.bsm_stations, sources=hub.sources, memory_slots=hub.memory_slots,
+        max_circuits=max(2, hub.switch_max_circuits),
+    )
+    return specs, spec

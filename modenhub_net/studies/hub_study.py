@@ -61,8 +61,7 @@ def make_requests(scenario: HubScenario) -> list:
 def simulate(scenario: HubScenario) -> pd.DataFrame:
     """Records of every policy of the scenario (same workload for all: common requests)."""
     requests = make_requests(scenario)
-    nodes = scenario.network.node_hardware()
-    hub = scenario.hub.hardware()
+    nodes, hub = scenario.specs()
     o, c = scenario.orchestrator, scenario.cache
     frames = []
     for policy in o.policies:
@@ -71,6 +70,7 @@ def simulate(scenario: HubScenario) -> pd.DataFrame:
             link_mode=scenario.network.link_mode, policy=policy, requests=requests,
             seed=scenario.seed, rounds=o.rounds, kappa=o.kappa, k_min=o.k_min,
             cache_capacity=c.capacity, cutoff_ns=c.cutoff_ns, eviction=c.eviction,
+            leg_cutoff_ns=scenario.hub.leg_cutoff_ns,
         )
         frames.append(records_frame(records, scheme=scenario.network.scheme,
                                     link_mode=scenario.network.link_mode))
@@ -142,7 +142,7 @@ def _report(scenario: HubScenario, summary: pd.DataFrame, elapsed: float) -> str
         scenario.description.strip(),
         "",
         f"- {net.size} QPUs, scheme {net.scheme}, link mode {net.link_mode}, presets "
-        f"{sorted({n.preset for n in net.node_hardware()})}",
+        f"{sorted({n.label for n in scenario.specs()[0]})}",
         f"- {scenario.workload.requests} {scenario.workload.kind} requests per policy "
         f"(CNOT fraction {scenario.workload.cnot_fraction}), R = {scenario.orchestrator.rounds}, "
         f"seed {scenario.seed}; simulated in {elapsed:.2f} s",

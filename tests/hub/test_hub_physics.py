@@ -7,17 +7,19 @@ import math
 import numpy as np
 import pytest
 
+from hardware_models import BsmParams, DetectorParams, FibreParams, MemoryParams, SwitchParams
 from modenhub_net.errors import UserInputError
 from modenhub_net.network.builder import run_policy
-from modenhub_net.network.hardware import HubHardware, NodeHardware
 from modenhub_net.network.records import records_frame
+from modenhub_net.network.spec import HubSpec, QpuSpec
 from protocols.workload import uniform_requests
 
 
-def _run(mode, *, n=4, count=300, seed=1, policy="orchestrated", hub=None, **node_kw):
-    nodes = [NodeHardware(fibre_length_km=1.0, **node_kw) for _ in range(n)]
+def _run(mode, *, n=4, count=300, seed=1, policy="orchestrated", hub=None, memory=None):
+    fibre = FibreParams(length_km=1.0)
+    nodes = [QpuSpec(fibre=fibre, memory=memory or MemoryParams()) for _ in range(n)]
     reqs = uniform_requests(np.random.default_rng(seed), n_qpus=n, count=count, cnot_fraction=0.3)
-    return run_policy(nodes=nodes, hub=hub or HubHardware(), scheme="detection_in_hub",
+    return run_policy(nodes=nodes, hub=hub or HubSpec(), scheme="detection_in_hub",
                       link_mode=mode, policy=policy, requests=reqs, seed=seed)
 
 
@@ -38,9 +40,12 @@ def test_same_seed_same_records():
 @pytest.mark.validation
 def test_detailed_and_sampled_agree(validation_scale):
     count = max(200, int(1500 * validation_scale))
-    hub = HubHardware(hom_visibility=0.9, detector_efficiency=0.8, switch_loss_db_per_stage=0.5)
-    kw = dict(memory_t1_ns=1e9, memory_t2_ns=1e8, emission_efficiency=0.6)
-    fr = {m: records_frame(_run(m, count=count, seed=7, hub=hub, **kw)[0]) for m in ("sampled", "detailed")}
+    detector = DetectorParams(efficiency=0.8, dark_count_rate_hz=0.0, window_ns=10.0, dead_time_ns=0.0)
+    hub = HubSpec(bsm=BsmParams(visibility=0.9, detector=detector),
+                  switch=SwitchParams(architecture="multistage", loss_per_stage_db=0.5))
+    memory = MemoryParams(t1_ns=1e9, t2_ns=1e8, emission_efficiency=0.6)
+    fr = {m: records_frame(_run(m, count=count, seed=7, hub=hub, memory=memory)[0])
+          for m in ("sampled", "detailed")}
     for col in ("success", "attempts"):
         x, y = fr["sampled"][col].astype(float), fr["detailed"][col].astype(float)
         se = math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))

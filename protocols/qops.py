@@ -1,0 +1,93 @@
+"""The few state operations the protocols need, on :mod:`modenhub_net.qubits`.
+
+A thin adapter: protocols read as physics and a change of the formalism's API touches one
+file. Gates with their errors and durations, measurements with their readout errors, and
+memory noise are *not* here: they belong to the devices (:class:`hardware_models.QPU`,
+:class:`hardware_models.QuantumMemory`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from modenhub_net import qubits as qb
+
+__all__ = [
+    "PHI_PLUS_KET",
+    "apply_gate",
+    "discard",
+    "lose",
+    "make_mixed",
+    "make_pair",
+    "pair_fidelity",
+    "pauli_frame_gates",
+    "prepare",
+    "qb_module",
+    "random_qubit_ket",
+    "state_fidelity",
+]
+
+PHI_PLUS_KET = np.array([1, 0, 0, 1], dtype=complex) / np.sqrt(2)
+#: Bell index (0..3: Phi+, Phi-, Psi+, Psi-) -> Pauli on the second qubit mapping it to Phi+
+_FRAME = ((), (qb.Z,), (qb.X,), (qb.Y,))
+qb_module = qb
+
+
+def make_pair(dm: np.ndarray) -> tuple[Any, Any]:
+    """Two fresh qubits in the 4x4 state ``dm``."""
+    q = qb.create_qubits(2)
+    qb.assign_state(q, dm)
+    return q[0], q[1]
+
+
+def prepare(ket: np.ndarray) -> Any:
+    """One fresh qubit in the pure state ``ket``."""
+    (q,) = qb.create_qubits(1)
+    qb.assign_state([q], ket)
+    return q
+
+
+def make_mixed() -> Any:
+    """One fresh qubit in the maximally mixed state I/2."""
+    (q,) = qb.create_qubits(1)
+    qb.assign_state([q], np.eye(2, dtype=complex) / 2)
+    return q
+
+
+def apply_gate(gate: Any, targets: Sequence[Any]) -> None:
+    """Apply an ideal gate (a frame change of a freshly built state, not a device operation)."""
+    qb.operate(list(targets), gate)
+
+
+def pauli_frame_gates(bell_index: int) -> tuple[np.ndarray, ...]:
+    """The Pauli gate(s) on the second qubit that map Bell state ``bell_index`` to Phi+."""
+    return _FRAME[bell_index]
+
+
+def pair_fidelity(q1: Any, q2: Any) -> float:
+    """Fidelity of the actual state of ``(q1, q2)`` with Phi+."""
+    return float(qb.fidelity([q1, q2], PHI_PLUS_KET))
+
+
+def state_fidelity(qubits: Sequence[Any], ket: np.ndarray) -> float:
+    """Fidelity of the actual state of ``qubits`` with the pure state ``ket``."""
+    return float(qb.fidelity(list(qubits), ket))
+
+
+def random_qubit_ket(rng: np.random.Generator) -> np.ndarray:
+    """A Haar-random single-qubit pure state (normalised complex Gaussian vector)."""
+    v = rng.normal(size=2) + 1j * rng.normal(size=2)
+    return v / np.linalg.norm(v)
+
+
+def discard(qubit: Any) -> None:
+    """Remove a qubit from its state (partners traced out)."""
+    qb.discard(qubit)
+
+
+def lose(qubit: Any) -> None:
+    """A photon is lost (partners traced out)."""
+    qb.lose(qubit)
