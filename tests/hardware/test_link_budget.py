@@ -420,3 +420,249 @@ def test_budget_takes_the_switch_model_and_its_port_count() -> None:
         detection_in_hub_budget(fibre_a=fibre, fibre_b=fibre, switch=sw, **emit)
     with pytest.raises(UserInputError, match="switch_transmission"):
         detection_in_hub_budget(fibre_a=fibre, fibre_b=fibre, **emit)
+
+
+# -- hub memory and swapping -------------------------------------------------------------------
+def _werner(f: float) -> np.ndarray:
+    ket = bell_state(0)
+    proj = np.outer(ket, ket.conj())
+    return f * proj + (1 - f) / 3 * (np.eye(4) - proj)
+
+
+def _threshold_herald(eta_h: float, dark_hz: float, window_ns: float) -> tuple[float, float]:
+    """Hand calculation: a threshold detector heralds with probability (yes, no photon)."""
+    p_dc = 1 - math.exp(-dark_hz * window_ns * 1e-9)
+    return eta_h + (1 - eta_h) * p_dc, p_dc
+
+
+@pytest.mark.parametrize(
+    ("emission", "write", "eta_h", "dark_hz", "fe", "length_km", "depolar"),
+    [(0.3, 0.8, 0.9, 0.0, 0.95, 5.0, 0.0), (0.05, 0.6, 0.7, 2.0e5, 0.9, 20.0, 0.01),
+     (1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0)],
+)
+def test_leg_budget_by_hand(emission, write, eta_h, dark_hz, fe, length_km, depolar) -> None:
+    from hardware_models.link_budget import leg_budget
+
+    det = DetectorParams(efficiency=eta_h, dark_count_rate_hz=dark_hz, window_ns=50.0,
+                         dead_time_ns=0.0)
+    fibre = FibreParams(length_km=length_km, loss_db=0.5, depolar_rate_per_km=depolar)
+    leg = leg_budget(hub_memory=MemoryParams(emission_efficiency=emission, emission_fidelity=fe),
+                     qpu_memory=MemoryParams(write_efficiency=write), fibre=fibre, detector=det,
+                     switch_transmission=0.8)
+    s = emission * 0.8 * 10 ** (-(0.2 * length_km + 0.5) / 10) * write
+    yes, no = _threshold_herald(eta_h, dark_hz, 50.0)
+    p = s * yes + (1 - s) * no
+    assert leg.p_success == pytest.approx(p, rel=1e-12)
+    # stored leg: spin-photon Werner(fe), photon depolarised by the fibre (Werner parameter
+    # times exp(-rate L)); a dark-count herald leaves I/4
+    w = (4 * fe - 1) / 3 * math.exp(-depolar * length_km)
+    f_true = (1 + 3 * w) / 4
+    x = s * yes / p
+    assert leg.fidelity == pytest.approx(x * f_true + (1 - x) / 4, rel=1e-12)
+    assert np.allclose(leg.heralded_state, _werner(leg.fidelity))
+    if length_km == 0.0 and emission == 1.0:  # perfect emitter, memory, detector: only the
+        # switch (0.8) and the connectors (0.5 dB) lose photons; every herald is a true one
+        assert leg.p_success == pytest.approx(0.8 * 10**-0.05) and leg.fidelity == pytest.approx(1.0)
+
+
+def _kron_all(*ops):
+    out = np.array([[1.0 + 0j]])
+    for op in ops:
+        out = np.kron(out, op)
+    return out
+
+
+def _reference_swap(rho_a, rho_b, *, p1, p2, e, kraus_a=(), kraus_b=()):
+    """Independent reference by explicit 4-qubit operators (order h1, A, h2, B): storage Kraus
+    maps, CNOT(h1, h2) + 16-Pauli two-qubit depolarising, H(h1) + one-qubit depolarising,
+    projective Z readout flipped with e, Pauli correction on B, averaged."""
+    eye, x = np.eye(2), np.array([[0, 1], [1, 0]])
+    y, z = np.array([[0, -1j], [1j, 0]]), np.diag([1.0, -1.0])
+    paulis = [eye, x, y, z]
+    rho = np.kron(rho_a, rho_b)
+    for qubit, kraus in list(kraus_a) + [(q + 2, k) for q, k in kraus_b]:
+        ops = [_kron_all(*(k if i == qubit else eye for i in range(4))) for k in kraus]
+        rho = sum(op @ rho @ op.conj().T for op in ops)
+    p0, p1_ = np.diag([1.0, 0.0]), np.diag([0.0, 1.0])
+    cnot = _kron_all(p0, eye, eye, eye) + _kron_all(p1_, eye, x, eye)
+    rho = cnot @ rho @ cnot.conj().T
+    depol = [(1 - 15 * p2 / 16 if (i, j) == (0, 0) else p2 / 16, _kron_all(paulis[i], eye, paulis[j], eye))
+             for i in range(4) for j in range(4)]
+    rho = sum(w * op @ rho @ op.conj().T for w, op in depol)
+    h = _kron_all(np.array([[1, 1], [1, -1]]) / math.sqrt(2), eye, eye, eye)
+    rho = h @ rho @ h.conj().T
+    d1 = [(1 - 3 * p1 / 4 if i == 0 else p1 / 4, _kron_all(paulis[i], eye, eye, eye)) for i in range(4)]
+    rho = sum(w * op @ rho @ op.conj().T for w, op in d1)
+    out = np.zeros((4, 4), dtype=complex)
+    for m1 in (0, 1):
+        for m2 in (0, 1):
+            proj = _kron_all(np.diag([1.0 - m1, m1]), eye, np.diag([1.0 - m2, m2]), eye)
+            post = proj @ rho @ proj
+            t = post.reshape([2] * 8)
+            ab = np.einsum("iajbicjd->abcd", t).reshape(4, 4)  # trace out h1, h2
+            for r1 in (0, 1):
+                for r2 in (0, 1):
+                    w = (e if r1 != m1 else 1 - e) * (e if r2 != m2 else 1 - e)
+                    corr = np.kron(eye, np.linalg.matrix_power(z, r1) @ np.linalg.matrix_power(x, r2))
+                    out += w * corr @ ab @ corr.conj().T
+    return out
+
+
+def _t1t2_kraus(elapsed_ns: float, t1_ns: float, t2_ns: float):
+    """Amplitude damping then pure dephasing, coherence exp(-t/T2) overall (Nielsen & Chuang §8.3)."""
+    gamma = 1 - math.exp(-elapsed_ns / t1_ns)
+    ad = [np.array([[1, 0], [0, math.sqrt(1 - gamma)]]), np.array([[0, math.sqrt(gamma)], [0, 0]])]
+    lam = math.exp(-elapsed_ns / t2_ns) / math.sqrt(1 - gamma)  # remaining coherence factor
+    pz = (1 - lam) / 2
+    dp = [math.sqrt(1 - pz) * np.eye(2), math.sqrt(pz) * np.diag([1.0, -1.0])]
+    return [b @ a for a in ad for b in dp]
+
+
+@pytest.mark.parametrize(
+    ("fa", "fb", "p1", "p2", "e"),
+    [(1.0, 1.0, 0.0, 0.0, 0.0), (0.9, 0.8, 0.0, 0.0, 0.0), (0.95, 0.85, 0.02, 0.05, 0.03),
+     (0.7, 0.99, 0.1, 0.0, 0.2)],
+)
+def test_swap_of_werner_legs_against_reference_and_closed_form(fa, fb, p1, p2, e) -> None:
+    from hardware_models.link_budget import leg_budget, swap_bell_diagonal_fidelity, swapped_state
+    from hardware_models.qpu import QpuParams
+
+    hub_qpu = QpuParams(single_qubit_gate_depolar_prob=p1, two_qubit_gate_depolar_prob=p2,
+                        measure_error_prob=e)
+    ideal = DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=0.0)
+    legs = [leg_budget(hub_memory=MemoryParams(emission_fidelity=f), qpu_memory=MemoryParams(),
+                       fibre=FibreParams(), detector=ideal, switch_transmission=1.0, hub_qpu=hub_qpu)
+            for f in (fa, fb)]
+    rho = swapped_state(*legs)
+    reference = _reference_swap(_werner(fa), _werner(fb), p1=p1, p2=p2, e=e)
+    assert np.allclose(rho, reference, atol=1e-12)
+    f = float(np.real(bell_state(0).conj() @ rho @ bell_state(0)))
+    assert f == pytest.approx(swap_bell_diagonal_fidelity(fa, fb, hub_qpu), abs=1e-12)
+    if p1 == p2 == e == 0.0:  # DESIGN.md §3: F1 F2 + (1-F1)(1-F2)/3
+        assert f == pytest.approx(fa * fb + (1 - fa) * (1 - fb) / 3, abs=1e-12)
+
+
+def test_swapped_state_counts_storage_from_emission() -> None:
+    """Hub qubits decohere for the whole wait since emission, QPU qubits from photon arrival
+    (wait - flight); checked against explicit T1/T2 Kraus maps on the right qubits."""
+    from hardware_models.link_budget import leg_budget, swapped_state
+
+    hub_mem = MemoryParams(t1_ns=4.0e5, t2_ns=2.0e5, emission_fidelity=0.97)
+    qpu_mems = (MemoryParams(t1_ns=1.0e6, t2_ns=1.5e5), MemoryParams(t2_ns=3.0e5))
+    ideal = DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=0.0)
+    fibres = (FibreParams(length_km=4.0), FibreParams(length_km=10.0))  # 20 and 50 us
+    legs = [leg_budget(hub_memory=hub_mem, qpu_memory=m, fibre=f, detector=ideal,
+                       switch_transmission=1.0) for m, f in zip(qpu_mems, fibres, strict=True)]
+    wait_a, wait_b = 80_000.0, 150_000.0
+    rho = swapped_state(legs[0], legs[1], wait_a_ns=wait_a, wait_b_ns=wait_b)
+    kraus_a = [(0, _t1t2_kraus(wait_a, 4.0e5, 2.0e5)), (1, _t1t2_kraus(wait_a - 20_000.0, 1.0e6, 1.5e5))]
+    kraus_b = [(0, _t1t2_kraus(wait_b, 4.0e5, 2.0e5)), (1, _t1t2_kraus(wait_b - 50_000.0, math.inf, 3.0e5))]
+    reference = _reference_swap(_werner(0.97), _werner(0.97), p1=0.0, p2=0.0, e=0.0,
+                                kraus_a=kraus_a, kraus_b=kraus_b)
+    assert np.allclose(rho, reference, atol=1e-12)
+    # the default wait: both legs attempted together, swapped when the later herald is in
+    default = swapped_state(*legs)
+    later = max(2 * 20_000.0, 2 * 50_000.0) + ideal.window_ns
+    assert np.allclose(default, swapped_state(legs[0], legs[1], wait_a_ns=later, wait_b_ns=later))
+    with pytest.raises(UserInputError, match="wait_b_ns"):
+        swapped_state(legs[0], legs[1], wait_a_ns=wait_a, wait_b_ns=10_000.0)  # before arrival
+
+
+class _HeraldedStorage(Component):
+    """A QPU storing the hub's photon in its QuantumMemory (write efficiency) and announcing it
+    on its herald Detector."""
+
+    def __init__(self, name, *, sim, memory: MemoryParams, detector: DetectorParams) -> None:
+        super().__init__(name, sim=sim, port_names=("in",))
+        self.memory = QuantumMemory(f"{name}_mem", sim=sim, params=memory, n_slots=1)
+        self.detector = Detector(f"{name}_det", sim=sim, params=detector)
+        self.add_subcomponent(self.memory)
+        self.add_subcomponent(self.detector)
+        self.heralded: dict[int, bool] = {}
+        self.ports["in"].bind_input_handler(self._on_photon)
+
+    def _on_photon(self, message: Message) -> None:
+        photon = message.items[0]
+        stored = photon is not None and self.memory.store(0, photon)
+        clicked = self.detector.detect(1 if stored else 0) > 0
+        self.heralded[message.meta["attempt"]] = clicked
+
+
+@pytest.mark.parametrize(
+    ("dark_hz", "gate_errors", "t2_ns", "depolar"),
+    [(0.0, (0.0, 0.0, 0.0), math.inf, 0.0), (3.0e5, (0.01, 0.03, 0.02), 4.0e5, 0.005)],
+)
+def test_hub_memory_swap_budget_matches_event_simulation(
+    dark_hz, gate_errors, t2_ns, depolar, validation_scale
+) -> None:
+    """Hub QPU (QuantumMemory emitter, bell_measure) -> Fibre (switch as extra transmission)
+    -> QuantumMemory store + Detector herald at each QPU; swap when both heralds are in."""
+    from hardware_models.link_budget import hub_memory_swap_budget, swapped_state
+    from hardware_models.qpu import QPU, QpuParams
+
+    p1, p2, e = gate_errors
+    hub_qpu = QpuParams(n_comm_qubits=2, n_data_qubits=0, single_qubit_gate_depolar_prob=p1,
+                        two_qubit_gate_depolar_prob=p2, measure_error_prob=e)
+    hub_mem = MemoryParams(emission_efficiency=0.6, emission_fidelity=0.95, t2_ns=t2_ns)
+    qpu_mems = (MemoryParams(write_efficiency=0.9, t2_ns=t2_ns), MemoryParams(write_efficiency=0.7))
+    det = DetectorParams(efficiency=0.8, dark_count_rate_hz=dark_hz, window_ns=100.0, dead_time_ns=0.0)
+    fibres = (FibreParams(length_km=2.0, depolar_rate_per_km=depolar),
+              FibreParams(length_km=6.0, depolar_rate_per_km=depolar))
+    switch = 0.85
+    budget = hub_memory_swap_budget(hub_memory=hub_mem, hub_qpu=hub_qpu, memory_a=qpu_mems[0],
+                                    memory_b=qpu_mems[1], fibre_a=fibres[0], fibre_b=fibres[1],
+                                    detector=det, switch_transmission=switch)
+    leg_a, leg_b = budget.legs
+    sim = Simulation(seed=67)
+    hub = QPU("hub", sim=sim, params=hub_qpu, memory=hub_mem)
+    router = Component("router", sim=sim, port_names=("a", "b"))
+    qpus = []
+    for side, fibre_params, mem in zip("ab", fibres, qpu_mems, strict=True):
+        fibre = Fibre(f"fibre_{side}", sim=sim, params=fibre_params, extra_transmission=switch)
+        qpu = _HeraldedStorage(f"qpu_{side}", sim=sim, memory=mem, detector=det)
+        router.ports[side].connect(fibre.ports["send"])
+        fibre.ports["recv"].connect(qpu.ports["in"])
+        qpus.append(qpu)
+    trials = int(6_000 * validation_scale)
+    wait = budget.attempt_period_ns  # swap when the later herald is in: 2 t_max + window
+    x = np.array([[0, 1], [1, 0]])
+    z = np.diag([1.0, -1.0])
+    both, fids = 0, []
+
+    def drive(sim: Simulation):
+        nonlocal both
+        for attempt in range(trials):
+            for slot, side in enumerate("ab"):
+                _, photon = hub.comm.emit(slot)
+                router.ports[side].tx_output(Message((photon,), {"attempt": attempt}))
+            yield sim.timeout(wait)
+            if qpus[0].heralded[attempt] and qpus[1].heralded[attempt]:
+                both += 1
+                m = hub.bell_measure(("comm", 0), ("comm", 1)).outcome
+                m1, m2 = m % 2, m // 2
+                qa = qpus[0].memory.access(0) if qpus[0].memory.is_occupied(0) else None
+                qb = qpus[1].memory.access(0) if qpus[1].memory.is_occupied(0) else None
+                if qa is None or qb is None:  # a dark-count herald of an empty memory: I/4
+                    fids.append(0.25)
+                else:
+                    from modenhub_net.qubits import operate
+
+                    operate([qb], np.linalg.matrix_power(z, m1) @ np.linalg.matrix_power(x, m2))
+                    fids.append(fidelity([qa, qb], bell_state(0)))
+            else:
+                for slot in (0, 1):
+                    hub.comm.discard(slot)
+            for qpu in qpus:
+                if qpu.memory.is_occupied(0):
+                    qpu.memory.discard(0)
+
+    sim.process(drive(sim))
+    sim.run()
+    heralds_a = sum(qpus[0].heralded.values())
+    heralds_b = sum(qpus[1].heralded.values())
+    _check_rate(heralds_a, trials, leg_a.p_success)
+    _check_rate(heralds_b, trials, leg_b.p_success)
+    _check_rate(both, trials, budget.p_success)
+    _check_mean(np.array(fids), budget.fidelity)
+    assert budget.scheme == "hub_memory_swap" and budget.heralding == "storage"
+    assert np.allclose(budget.heralded_state, swapped_state(leg_a, leg_b, wait_a_ns=wait, wait_b_ns=wait))
