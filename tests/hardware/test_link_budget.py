@@ -15,6 +15,7 @@ from hardware_models.detector import Detector, DetectorParams
 from hardware_models.fibre import Fibre, FibreParams, fibre_delay_ns, fibre_transmission
 from hardware_models.link_budget import LinkBudget, detection_in_hub_budget, source_in_hub_budget
 from hardware_models.memory import MemoryParams, QuantumMemory
+from hardware_models.qpu import QpuParams
 from hardware_models.spdc import BELL_INDEX, SpdcParams, SpdcSource
 from hardware_models.switch import OpticalSwitch, SwitchParams, switch_transmission
 from modenhub_net.components import Component, Message
@@ -666,3 +667,184 @@ def test_hub_memory_swap_budget_matches_event_simulation(
     _check_mean(np.array(fids), budget.fidelity)
     assert budget.scheme == "hub_memory_swap" and budget.heralding == "storage"
     assert np.allclose(budget.heralded_state, swapped_state(leg_a, leg_b, wait_a_ns=wait, wait_b_ns=wait))
+
+
+# -- attempt timing ----------------------------------------------------------------------------
+def test_detection_in_hub_timing_components() -> None:
+    """period = max(emitter + 2 t_max + window + processing, dead time); setup apart."""
+    bsm = BsmParams(detector=DetectorParams(window_ns=30.0, dead_time_ns=50.0, dark_count_rate_hz=0.0),
+                    coincidence_window_ns=20.0)
+    fa, fb = FibreParams(length_km=1.0), FibreParams(length_km=3.0)  # 5 and 15 us
+    sw = SwitchParams(reconfiguration_time_ns=1.0e6)
+    kw = dict(fibre_a=fa, fibre_b=fb, switch=sw, n_ports=8, emission_efficiency_a=0.5,
+              emission_efficiency_b=0.5, emission_fidelity_a=1.0, emission_fidelity_b=1.0, bsm=bsm)
+    budget = detection_in_hub_budget(**kw, emitter_period_ns_a=2_000.0, emitter_period_ns_b=5_500.0,
+                                     classical_processing_ns=300.0)
+    t = budget.timing
+    assert (t.emitter_ns, t.flight_ns, t.window_ns, t.processing_ns) == (5_500.0, 30_000.0, 30.0, 300.0)
+    assert budget.attempt_period_ns == pytest.approx(5_500.0 + 2 * 15_000.0 + 30.0 + 300.0)
+    assert budget.setup_ns == 1.0e6 and t.limited_by == "sequential"  # not in the period
+    assert budget.rate_hz == pytest.approx(budget.p_success / (35_830.0e-9))
+    # a dead time longer than the whole attempt sets the period
+    slow = bsm.model_copy(update={"detector": bsm.detector.model_copy(update={"dead_time_ns": 1.0e5})})
+    budget = detection_in_hub_budget(**{**kw, "bsm": slow})
+    assert budget.attempt_period_ns == 1.0e5 and budget.timing.limited_by == "dead_time"
+    # emitters alone (co-located QPUs, 0 km): the emitter time is the attempt
+    local = detection_in_hub_budget(**{**kw, "fibre_a": FibreParams(), "fibre_b": FibreParams()},
+                                    emitter_period_ns_a=4_000.0)
+    assert local.attempt_period_ns == pytest.approx(4_000.0 + 30.0)
+    with pytest.raises(UserInputError, match="emitter_period_ns_b"):
+        detection_in_hub_budget(**kw, emitter_period_ns_b=-1.0)
+
+
+def test_source_in_hub_timing_components() -> None:
+    det = DetectorParams(window_ns=20.0, dead_time_ns=40.0)
+    kw = dict(fibre_a=FibreParams(length_km=2.0), fibre_b=FibreParams(length_km=1.0),
+              switch_transmission=1.0, write_efficiency_a=1.0, write_efficiency_b=1.0, detector=det)
+    budget = source_in_hub_budget(source=SpdcParams(repetition_rate_hz=1e8), **kw,
+                                  memory_preparation_ns_a=1_000.0, memory_preparation_ns_b=3_000.0)
+    # preparation + photon out, herald in, confirmation back (3 x 10 us) + window
+    assert budget.attempt_period_ns == pytest.approx(3_000.0 + 30_000.0 + 20.0)
+    assert budget.timing.source_period_ns == pytest.approx(10.0) and budget.setup_ns == 0.0
+    slow = source_in_hub_budget(source=SpdcParams(repetition_rate_hz=1e4), **kw)
+    assert slow.attempt_period_ns == pytest.approx(1e5) and slow.timing.limited_by == "source"
+
+
+def test_pair_link_budget_timing_from_preset_numbers() -> None:
+    """The period of each scheme from a preset's own numbers, computed by hand."""
+    from hardware_models.link_budget import preset_link_budget
+    from hardware_models.presets import load_preset
+
+    p = load_preset("near_term_nv")
+    la, lb = 3.0, 7.0
+    t_max = lb / p.fibre.speed_km_per_s * 1e9
+    emitter = p.memory.emitter_initialisation_ns + p.memory.emitter_emission_ns + p.memory.emitter_reset_ns
+    preparation = p.memory.emitter_initialisation_ns + p.memory.emitter_reset_ns
+    det = preset_link_budget(p, "detection_in_hub", fibre_length_a_km=la, fibre_length_b_km=lb, n_ports=16)
+    window = max(p.bsm.detector.window_ns, p.bsm.coincidence_window_ns)
+    assert det.attempt_period_ns == pytest.approx(
+        max(emitter + 2 * t_max + window, p.bsm.detector.dead_time_ns))
+    assert det.setup_ns == p.switch.reconfiguration_time_ns and det.heralding == p.bsm.scheme
+    src = preset_link_budget(p, "source_in_hub", fibre_length_a_km=la, fibre_length_b_km=lb, n_ports=16)
+    assert src.attempt_period_ns == pytest.approx(max(
+        preparation + 3 * t_max + p.detector.window_ns, 1e9 / p.source.repetition_rate_hz,
+        p.detector.dead_time_ns))
+    swap = preset_link_budget(p, "hub_memory_swap", fibre_length_a_km=la, fibre_length_b_km=lb, n_ports=16)
+    assert swap.attempt_period_ns == pytest.approx(
+        max(max(emitter, preparation) + 2 * t_max + p.detector.window_ns, p.detector.dead_time_ns))
+    assert swap.timing.swap_ns == pytest.approx(
+        p.qpu.two_qubit_gate_ns + p.qpu.single_qubit_gate_ns + p.qpu.measure_ns)
+    for budget in (det, src, swap):
+        assert budget.rate_hz == pytest.approx(budget.p_success / budget.attempt_period_ns * 1e9)
+
+
+# -- limits ------------------------------------------------------------------------------------
+def test_lossless_limits_of_every_scheme() -> None:
+    from hardware_models.link_budget import hub_memory_swap_budget
+
+    perfect = DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=0.0)
+    fibre = FibreParams(attenuation_db_per_km=0.0, length_km=10.0)
+    common = dict(fibre_a=fibre, fibre_b=fibre, switch_transmission=1.0)
+    emit = dict(emission_efficiency_a=1.0, emission_efficiency_b=1.0, emission_fidelity_a=1.0,
+                emission_fidelity_b=1.0)
+    # double click: a linear-optics BSM identifies 2 of the 4 Bell states, P = 1/2, F = 1
+    dc = detection_in_hub_budget(**common, **emit, bsm=BsmParams(detector=perfect))
+    assert dc.p_success == pytest.approx(0.5) and dc.fidelity == pytest.approx(1.0)
+    # single click, V = 1, no loss: a herald whenever at least one emitter is bright (two
+    # bright photons bunch into one detector): P = 1 - (1 - alpha)^2
+    alpha = 0.2
+    sc = detection_in_hub_budget(**common, **emit,
+                                 bsm=BsmParams(scheme="single_click", bright_state_alpha=alpha,
+                                               detector=perfect))
+    assert sc.p_success == pytest.approx(1 - (1 - alpha) ** 2)
+    # heralded state: |01>+|10> with weight 2 alpha(1-alpha), |11> with alpha^2 -> F = 2a(1-a)/P
+    assert sc.fidelity == pytest.approx(2 * alpha * (1 - alpha) / (1 - (1 - alpha) ** 2))
+    # hub memory swap: every leg heralded, perfect swap
+    swap = hub_memory_swap_budget(hub_memory=MemoryParams(), hub_qpu=QpuParams(),
+                                  memory_a=MemoryParams(), memory_b=MemoryParams(),
+                                  detector=perfect, **common)
+    assert swap.p_success == pytest.approx(1.0) and swap.fidelity == pytest.approx(1.0)
+    # everything lost: no heralds without dark counts
+    dark = detection_in_hub_budget(**common, **{**emit, "emission_efficiency_a": 0.0},
+                                   bsm=BsmParams(detector=perfect))
+    assert dark.p_success == 0.0
+
+
+@pytest.mark.parametrize(("v", "fe_a", "fe_b", "depolar"), [(0.9, 0.95, 0.9, 0.0), (0.8, 1.0, 0.97, 0.02)])
+def test_double_click_without_dark_counts_by_hand(v, fe_a, fe_b, depolar) -> None:
+    """P = eta_A eta_B eta_d^2 / 2; F = w_A w_B (1+V)/2 + (1 - w_A w_B)/4 with w = (4F_e-1)/3
+    times the fibre's exp(-rate L) (local depolarising scales the Bell-diagonal peak)."""
+    det = DetectorParams(efficiency=0.85, dark_count_rate_hz=0.0)
+    fa = FibreParams(length_km=4.0, depolar_rate_per_km=depolar)
+    fb = FibreParams(length_km=9.0, depolar_rate_per_km=depolar)
+    budget = detection_in_hub_budget(
+        fibre_a=fa, fibre_b=fb, switch_transmission=0.7, emission_efficiency_a=0.4,
+        emission_efficiency_b=0.3, emission_fidelity_a=fe_a, emission_fidelity_b=fe_b,
+        bsm=BsmParams(visibility=v, detector=det))
+    eta_a = 0.4 * 10 ** (-0.08) * 0.7 * 0.85
+    eta_b = 0.3 * 10 ** (-0.18) * 0.7 * 0.85
+    assert budget.p_success == pytest.approx(eta_a * eta_b / 2, rel=1e-12)
+    w = (4 * fe_a - 1) / 3 * (4 * fe_b - 1) / 3 * math.exp(-depolar * 13.0)
+    assert budget.fidelity == pytest.approx(w * (1 + v) / 2 + (1 - w) / 4, rel=1e-12)
+
+
+# -- one entry point for the hub network -------------------------------------------------------
+def test_pair_link_budget_is_the_scheme_functions() -> None:
+    from hardware_models.link_budget import hub_memory_swap_budget, pair_link_budget
+
+    mem_a = MemoryParams(emission_efficiency=0.3, emission_fidelity=0.9, write_efficiency=0.8,
+                         emitter_initialisation_ns=2_000.0, emitter_emission_ns=100.0,
+                         emitter_reset_ns=500.0)
+    mem_b = MemoryParams(emission_efficiency=0.2, emission_fidelity=0.95, write_efficiency=0.6)
+    fa, fb = FibreParams(length_km=2.0), FibreParams(length_km=5.0)
+    sw = SwitchParams(architecture="multistage", loss_per_stage_db=0.4, reconfiguration_time_ns=5e4)
+    det, bsm = DetectorParams(), BsmParams(scheme="single_click", bright_state_alpha=0.05)
+    hub_mem, hub_qpu = MemoryParams(emission_efficiency=0.5), QpuParams(two_qubit_gate_depolar_prob=0.01)
+    kw = dict(memory_a=mem_a, memory_b=mem_b, fibre_a=fa, fibre_b=fb, switch=sw, n_ports=32, bsm=bsm,
+              source=SpdcParams(mu=0.05), detector=det, hub_memory=hub_mem, hub_qpu=hub_qpu,
+              transduction_efficiency_a=0.5)
+    det_budget = pair_link_budget("detection_in_hub", **kw)
+    direct = detection_in_hub_budget(
+        fibre_a=fa, fibre_b=fb, switch=sw, n_ports=32, bsm=bsm, emission_efficiency_a=0.15,
+        emission_efficiency_b=0.2, emission_fidelity_a=0.9, emission_fidelity_b=0.95,
+        emitter_period_ns_a=2_600.0)
+    assert det_budget.p_success == direct.p_success and det_budget.fidelity == direct.fidelity
+    assert det_budget.attempt_period_ns == direct.attempt_period_ns and det_budget.heralding == "single_click"
+    dc = pair_link_budget("detection_in_hub", **kw, heralding="double_click")
+    assert dc.heralding == "double_click" and dc.p_success < det_budget.p_success
+    src = pair_link_budget("source_in_hub", **kw)
+    assert src.p_success == source_in_hub_budget(
+        source=SpdcParams(mu=0.05), fibre_a=fa, fibre_b=fb, switch=sw, n_ports=32,
+        write_efficiency_a=0.4, write_efficiency_b=0.6, detector=det).p_success
+    assert src.attempt_period_ns == pytest.approx(2_500.0 + 3 * 25_000.0 + det.window_ns)
+    swap = pair_link_budget("hub_memory_swap", **kw)
+    same = hub_memory_swap_budget(hub_memory=hub_mem, hub_qpu=hub_qpu, memory_a=mem_a, memory_b=mem_b,
+                                  fibre_a=fa, fibre_b=fb, detector=det, switch=sw, n_ports=32,
+                                  transduction_efficiency_a=0.5)
+    assert swap.p_success == same.p_success and swap.fidelity == same.fidelity
+    for budget in (det_budget, src, swap):
+        assert budget.setup_ns == 5e4 and budget.transmissions
+    with pytest.raises(UserInputError, match="scheme"):
+        pair_link_budget("teleport", **kw)
+    with pytest.raises(UserInputError, match="needs bsm"):
+        pair_link_budget("detection_in_hub", **{**kw, "bsm": None})
+    with pytest.raises(UserInputError, match="needs hub_memory"):
+        pair_link_budget("hub_memory_swap", **{**kw, "hub_memory": None})
+    with pytest.raises(UserInputError, match="heralding"):
+        pair_link_budget("source_in_hub", **kw, heralding="single_click")
+    with pytest.raises(UserInputError, match="transduction_efficiency_b"):
+        pair_link_budget("source_in_hub", **{**kw, "transduction_efficiency_b": 0.0})
+
+
+@pytest.mark.parametrize("scheme", ["source_in_hub", "detection_in_hub", "hub_memory_swap"])
+def test_every_preset_gives_a_valid_budget_for_every_scheme(scheme) -> None:
+    from hardware_models.link_budget import preset_link_budget
+    from hardware_models.presets import available_presets
+
+    for name in available_presets():
+        budget = preset_link_budget(name, scheme, fibre_length_a_km=2.0, fibre_length_b_km=5.0,
+                                    n_ports=16)
+        rho = budget.heralded_state
+        assert 0.0 <= budget.p_success <= 1.0 and budget.attempt_period_ns > 0.0
+        assert np.trace(rho).real == pytest.approx(1.0) and np.linalg.eigvalsh(rho).min() > -1e-12
+        assert budget.scheme == scheme and 0.0 <= budget.fidelity <= 1.0
