@@ -380,17 +380,23 @@ def test_ideal_preset_budgets_against_closed_forms() -> None:
     assert detection.p_success == pytest.approx(0.5, rel=1e-12)
     assert detection.fidelity == pytest.approx(1.0, abs=1e-12)
     assert detection.attempt_period_ns == pytest.approx(2 * 100_000.0 + 1.0)
-    stored = source_in_hub_budget(
-        source=ideal.source, fibre_a=fibre, fibre_b=fibre, switch_transmission=eta_switch,
-        write_efficiency_a=ideal.memory.write_efficiency,
-        write_efficiency_b=ideal.memory.write_efficiency, detector=ideal.detector,
-    )
-    # lossless heralded storage: a herald whenever n >= 1 pairs, P = mu/(1+mu); the two
+    common = dict(fibre_a=fibre, fibre_b=fibre, switch_transmission=eta_switch,
+                  write_efficiency_a=ideal.memory.write_efficiency,
+                  write_efficiency_b=ideal.memory.write_efficiency, detector=ideal.detector)
+    mu = ideal.source.mu
+    # one thermal mode: a herald whenever n >= 1 pairs, P = mu/(1+mu); the two
     # single-excitation memories keep photons of the same pair with probability 1/n, so
     # q = E[1/n | n >= 1] = ln(1+mu)/mu for thermal pairs and F = (1 + 3 q)/4
-    mu = ideal.source.mu
-    assert stored.p_success == pytest.approx(mu / (1 + mu), rel=1e-9)
-    assert stored.fidelity == pytest.approx((1 + 3 * math.log1p(mu) / mu) / 4, rel=1e-9)
+    thermal = source_in_hub_budget(
+        source=ideal.source.model_copy(update={"pair_statistics": "thermal"}), **common)
+    assert thermal.p_success == pytest.approx(mu / (1 + mu), rel=1e-9)
+    assert thermal.fidelity == pytest.approx((1 + 3 * math.log1p(mu) / mu) / 4, rel=1e-9)
+    # the preset's own statistics: two squeezed modes of mean mu/2 each, no pair at all with
+    # probability (1 + mu/2)^-2, so P = 1 - (1 + mu/2)^-2; multi-pair noise is O(mu)
+    stored = source_in_hub_budget(source=ideal.source, **common)
+    if ideal.source.pair_statistics == "two_mode_thermal":
+        assert stored.p_success == pytest.approx(1 - (1 + mu / 2) ** -2, rel=1e-9)
+    assert 1 - 2 * mu <= stored.fidelity <= 1.0
 
 
 def test_budget_takes_the_switch_model_and_its_port_count() -> None:
