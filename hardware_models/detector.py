@@ -5,16 +5,23 @@ Physics (DESIGN.md §3; Hadfield, Nat. Photon. 3, 696 (2009))
 * Each incident photon is registered independently with efficiency ``eta``.
 * Dark counts are a Poisson process of rate ``R``; within a detection window ``tau`` the
   number of dark counts is Poisson with mean ``lambda = R * tau`` and the probability of at
-  least one is ``p_dc = 1 - exp(-R * tau)``.
+  least one is ``p_dc = 1 - exp(-R * tau)`` (``dark_count_statistics = "poisson"``, default).
+  Alternatively (``"at_most_one"``) a window holds at most one dark count, present with
+  probability ``p_dc = 1 - exp(-R * tau)``: the model of the NetSquid physical-layer detectors
+  (netsquid-physlayer, SoftwareQuTech; Coopmans et al., Commun. Phys. 4, 164 (2021)). Both
+  give the same click probability of a threshold detector; they differ for a PNR detector
+  when two or more dark counts (probability ``O(lambda^2)``) fall in one window.
 * A *threshold* (click / no-click) detector clicks with
   ``P(click | n) = 1 - (1 - eta)**n * (1 - p_dc)``.
 * A *number-resolving* (PNR) detector reports ``k`` = registered photons (Binomial(n, eta))
-  plus dark counts (Poisson(lambda)).
+  plus dark counts (Poisson(lambda), or Bernoulli(p_dc) for ``"at_most_one"``).
 * Dead time (non-paralysable): after a registered click the detector is blind for
   ``dead_time_ns``; a click inside that interval is not registered and does not extend it.
   For windows opened every ``T`` ns with click probability ``p`` each, a renewal argument gives
   the registered fraction ``p / (1 + m p)`` with ``m = ceil(dead_time / T) - 1`` blind windows
-  after each click (Müller, Nucl. Instrum. Methods 112, 47 (1973) for non-paralysable dead time).
+  after each click (Müller, Nucl. Instrum. Methods 112, 47 (1973) for non-paralysable dead time):
+  a cycle is ``m`` blind windows plus a Geometric(p) wait ending in the registered click, of mean
+  ``m + 1/p`` windows (renewal-reward theorem; Ross, *Stochastic Processes*, 2nd ed., §3.6).
 
 The *one-count* and *zero-count* functions :func:`one_count_probability` and
 :func:`zero_count_probability` are the building blocks that the BSM and SPDC closed forms use
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 
@@ -39,6 +47,7 @@ __all__ = [
     "click_probability",
     "dark_count_mean",
     "dark_count_probability",
+    "blind_windows",
     "one_count_probability",
     "registered_click_fraction",
     "zero_count_probability",
@@ -65,6 +74,12 @@ class DetectorParams(ParamsModel):
     dead_time_ns : float
         Non-paralysable dead time (reset time) in ns, in [0, 1e9]. Default 40 ns: SNSPD reset
         time (Marsili et al. 2013).
+    dark_count_statistics : {"poisson", "at_most_one"}
+        Number of dark counts in one window: Poisson with mean ``R * tau`` (default; a Poisson
+        dark-count process, Hadfield 2009), or at most one, present with probability
+        ``1 - exp(-R * tau)`` (the NetSquid physical-layer detector model, netsquid-physlayer;
+        Coopmans et al., Commun. Phys. 4, 164 (2021)). Matters only for number-resolving
+        detectors (module docstring).
     """
 
     efficiency: float = Field(0.9, ge=0.0, le=1.0)
@@ -72,10 +87,15 @@ class DetectorParams(ParamsModel):
     window_ns: float = Field(10.0, gt=0.0, le=1.0e9)
     number_resolving: bool = False
     dead_time_ns: float = Field(40.0, ge=0.0, le=1.0e9)
+    dark_count_statistics: Literal["poisson", "at_most_one"] = "poisson"
 
 
 def dark_count_mean(params: DetectorParams) -> float:
-    """Mean number of dark counts per window, ``lambda = R * tau``."""
+    """Mean ``lambda = R * tau`` of the Poisson dark-count number per window.
+
+    With ``dark_count_statistics = "at_most_one"`` the mean number of dark counts per window
+    is :func:`dark_count_probability` instead (at most one count).
+    """
     return params.dark_count_rate_hz * params.window_ns * 1e-9
 
 
@@ -113,10 +133,17 @@ def one_count_probability(k_detected: int, params: DetectorParams) -> float:
 
     Threshold: "one" is a click, ``O(0) = p_dc``, ``O(k >= 1) = 1``.
     PNR: exactly one count, dark counts Poisson(lambda):
-    ``O(0) = lambda e^-lambda``, ``O(1) = e^-lambda``, ``O(k >= 2) = 0``.
+    ``O(0) = lambda e^-lambda``, ``O(1) = e^-lambda``, ``O(k >= 2) = 0``; with at most one dark
+    count per window (``dark_count_statistics = "at_most_one"``):
+    ``O(0) = p_dc``, ``O(1) = 1 - p_dc``, ``O(k >= 2) = 0`` (module docstring).
     """
     if not params.number_resolving:
         return dark_count_probability(params) if k_detected == 0 else 1.0
+    if params.dark_count_statistics == "at_most_one":
+        p_dc = dark_count_probability(params)
+        if k_detected == 0:
+            return p_dc
+        return 1.0 - p_dc if k_detected == 1 else 0.0
     lam = dark_count_mean(params)
     if k_detected == 0:
         return lam * math.exp(-lam)
@@ -138,13 +165,59 @@ def registered_click_fraction(click_prob: float, period_ns: float, params: Detec
     """Fraction of windows with a *registered* click under non-paralysable dead time.
 
     Windows open every ``period_ns``; each would click with ``click_prob``. After a registered
-    click, the ``m = ceil(dead_time_ns / period_ns) - 1`` following windows are blind, so
-    the renewal-reward theorem gives ``p / (1 + m p)``.
+    click, the ``m = ceil(dead_time_ns / period_ns) - 1`` following windows are blind (those
+    at ``k * period_ns < dead_time_ns``, ``k >= 1``, exactly as :class:`Detector` decides), so
+    the renewal-reward theorem gives ``p / (1 + m p)`` (Müller, Nucl. Instrum. Methods 112, 47
+    (1973); module docstring).
+
+    Parameters
+    ----------
+    click_prob : float
+        Click probability of one window in [0, 1] without dead time
+        (e.g. :func:`click_probability`).
+    period_ns : float
+        Time between windows in ns, > 0 and finite.
+    params : DetectorParams
+        Detector (its ``dead_time_ns``).
+
+    Examples
+    --------
+    >>> registered_click_fraction(0.5, 10.0, DetectorParams(dead_time_ns=25.0))  # m = 2
+    0.25
     """
-    if period_ns <= 0:
-        raise UserInputError(f"period_ns = {period_ns!r} must be > 0")
-    m = max(0, math.ceil(params.dead_time_ns / period_ns) - 1)
-    return click_prob / (1.0 + m * click_prob)
+    from modenhub_net.errors import check_range
+
+    p = check_range("click_prob", click_prob, low=0.0, high=1.0)
+    if isinstance(period_ns, bool) or not isinstance(period_ns, (int, float)) or not (
+        0 < period_ns < math.inf
+    ):
+        raise UserInputError(f"period_ns = {period_ns!r} must be a finite number > 0")
+    m = blind_windows(period_ns, params)
+    return p / (1.0 + m * p)
+
+
+#: A click this close (ns) to the end of the dead time counts as after it: time stamps that
+#: are sums of floats (``0.7 - 0.4 = 0.29999999999999993``) must not make a window that ends the
+#: dead time exactly blind on some clicks and not on others. 1e-6 ns is far below any jitter.
+DEAD_TIME_TOLERANCE_NS = 1e-6
+
+
+def blind_windows(period_ns: float, params: DetectorParams) -> int:
+    """Number ``m`` of windows, every ``period_ns``, blinded by one registered click.
+
+    ``m = #{k >= 1 : k * period_ns < dead_time_ns} = ceil(dead_time_ns / period_ns) - 1``; a
+    window within :data:`DEAD_TIME_TOLERANCE_NS` of the end of the dead time is not blind, as
+    in :class:`Detector`, so both agree when the ratio is an integer.
+    """
+    dead = params.dead_time_ns - DEAD_TIME_TOLERANCE_NS
+    if dead <= 0:
+        return 0
+    m = max(0, math.ceil(dead / period_ns) - 1)
+    while (m + 1) * period_ns < dead:
+        m += 1
+    while m > 0 and m * period_ns >= dead:
+        m -= 1
+    return m
 
 
 class Detector(Component):
@@ -157,7 +230,8 @@ class Detector(Component):
     then sends ``Message((clicked,), meta={"header": "detection", "counts": k, "time_ns": t})``
     out of ``click``; ``counts`` is the number of registered counts (photons + dark counts;
     for a threshold detector 0 or 1). A click within ``dead_time_ns`` of the previous
-    registered click is not registered (``clicked`` False, ``meta["dead"]`` True).
+    registered click is not registered (``clicked`` False, ``meta["dead"]`` True; a click at
+    the end of the dead time within :data:`DEAD_TIME_TOLERANCE_NS` is registered).
 
     Parameters
     ----------
@@ -174,6 +248,7 @@ class Detector(Component):
         self.params = params
         self._lam = dark_count_mean(params)
         self._p_dc = dark_count_probability(params)
+        self._at_most_one = params.dark_count_statistics == "at_most_one"
         self._last_click_ns = -math.inf
         self.clicks = 0
         self.windows = 0
@@ -238,12 +313,16 @@ class Detector(Component):
         self._n_photons_in += n_photons
         self._n_photons_registered += registered
         if self.params.number_resolving:
-            counts = registered + (int(rng.poisson(self._lam)) if self._lam > 0 else 0)
+            if self._at_most_one:
+                dark = 1 if self._p_dc > 0 and rng.random() < self._p_dc else 0
+            else:
+                dark = int(rng.poisson(self._lam)) if self._lam > 0 else 0
+            counts = registered + dark
         else:
             counts = 1 if registered or (self._p_dc > 0 and rng.random() < self._p_dc) else 0
         if counts == 0:
             return 0
-        if now - self._last_click_ns < self.params.dead_time_ns:
+        if now - self._last_click_ns < self.params.dead_time_ns - DEAD_TIME_TOLERANCE_NS:
             self._n_dead += 1
             return -1
         self._last_click_ns = now

@@ -17,7 +17,8 @@ detectors in the chosen analyser bases:
 
 then loses/registers each photon independently
 with its arm efficiency ``coupling * eta * eta_d``, adds dark counts per detector
-(threshold: Bernoulli ``p_dc``; PNR: Poisson ``lambda``), and keeps pulses where each arm has
+(threshold: Bernoulli ``p_dc``; PNR: Poisson ``lambda``, or Bernoulli ``p_dc`` with at most
+one dark count per window), and keeps pulses where each arm has
 exactly one detector reporting "one" (a click, or exactly one count) and the other nothing.
 The heralded two-qubit state is reconstructed by linear-inversion Pauli tomography from the
 nine basis settings (X, Y, Z on each arm): ``rho = 1/4 sum T_uv sigma_u (x) sigma_v``
@@ -100,9 +101,14 @@ def _arm_outcome(
     reg1 = rng.binomial(counts1, t)
     size = counts0.shape
     if det.number_resolving:
-        lam = dark_count_mean(det)
-        c0 = reg0 + (rng.poisson(lam, size) if lam > 0 else 0)
-        c1 = reg1 + (rng.poisson(lam, size) if lam > 0 else 0)
+        if det.dark_count_statistics == "at_most_one":
+            p_dc = dark_count_probability(det)
+            c0 = reg0 + (rng.random(size) < p_dc)
+            c1 = reg1 + (rng.random(size) < p_dc)
+        else:
+            lam = dark_count_mean(det)
+            c0 = reg0 + (rng.poisson(lam, size) if lam > 0 else 0)
+            c1 = reg1 + (rng.poisson(lam, size) if lam > 0 else 0)
         one0, one1, zero0, zero1 = c0 == 1, c1 == 1, c0 == 0, c1 == 0
     else:
         p_dc = dark_count_probability(det)

@@ -10,6 +10,7 @@ import pytest
 from hardware_models.detector import (
     Detector,
     DetectorParams,
+    blind_windows,
     click_probability,
     dark_count_mean,
     dark_count_probability,
@@ -46,15 +47,17 @@ def test_click_probability_closed_form() -> None:
 
 @pytest.mark.parametrize("n_photons", [0, 1, 2, 3])
 @pytest.mark.parametrize("number_resolving", [False, True])
+@pytest.mark.parametrize("statistics", ["poisson", "at_most_one"])
 def test_simulated_click_frequency_matches_closed_form(
-    n_photons: int, number_resolving: bool, validation_scale: float
+    n_photons: int, number_resolving: bool, statistics: str, validation_scale: float
 ) -> None:
     params = DetectorParams(
         efficiency=0.55,
-        dark_count_rate_hz=2.0e6,
+        dark_count_rate_hz=5.0e6,
         window_ns=100.0,
         number_resolving=number_resolving,
         dead_time_ns=0.0,
+        dark_count_statistics=statistics,
     )
     detector = Detector("det", sim=Simulation(seed=10 + n_photons), params=params)
     trials = int(40_000 * validation_scale)
@@ -72,6 +75,27 @@ def test_simulated_click_frequency_matches_closed_form(
             for k in range(n_photons + 1)
         )
         assert _within(ones, trials, p_one)
+
+
+def test_at_most_one_dark_count_closed_forms() -> None:
+    """At most one dark count per window with probability p_dc = 1 - exp(-R tau): a threshold
+    detector is unchanged; a PNR detector reports "one" with p_dc (no photon), 1 - p_dc (one
+    photon) and never for two; the Poisson model differs by the O(lambda^2) double dark
+    counts."""
+    base = {"dark_count_rate_hz": 3.0e6, "window_ns": 100.0}
+    lam = 0.3
+    p_dc = 1 - math.exp(-lam)
+    for pnr in (False, True):
+        pois = DetectorParams(number_resolving=pnr, **base)
+        one = DetectorParams(number_resolving=pnr, dark_count_statistics="at_most_one", **base)
+        for n in range(4):
+            assert click_probability(n, one) == pytest.approx(click_probability(n, pois))
+        assert zero_count_probability(0, one) == pytest.approx(1 - p_dc)
+    pnr = DetectorParams(number_resolving=True, dark_count_statistics="at_most_one", **base)
+    assert [one_count_probability(k, pnr) for k in range(3)] == pytest.approx([p_dc, 1 - p_dc, 0])
+    pois = DetectorParams(number_resolving=True, **base)
+    assert [one_count_probability(k, pois) for k in range(3)] == pytest.approx(
+        [lam * math.exp(-lam), math.exp(-lam), 0])
 
 
 def test_zero_and_one_count_functions() -> None:
@@ -96,6 +120,70 @@ def test_dead_time_blocks_clicks_at_renewal_rate(validation_scale: float) -> Non
     expected = registered_click_fraction(0.3, period, params)
     assert expected == pytest.approx(0.3 / (1 + 3 * 0.3))
     assert _within(registered, trials, expected)
+
+
+def _renewal_se(trials: int, p: float, m: int) -> float:
+    """Standard error of the registered-click count in ``trials`` windows: a renewal process
+    with cycle ``m + Y``, ``Y ~ Geometric(p)``, so Var(count) ~ n Var(C) / E[C]^3 (Cox,
+    *Renewal Theory*, 1962, §6.2) with ``E[C] = m + 1/p``, ``Var C = (1-p)/p^2``; ``m = 0``
+    gives the binomial ``n p (1-p)``."""
+    mean_c = m + 1 / p
+    return math.sqrt(trials * (1 - p) / p**2 / mean_c**3)
+
+
+@pytest.mark.parametrize(
+    ("eta", "n_photons", "dark_hz", "period", "dead", "statistics"),
+    [(0.3, 1, 0.0, 10.0, 35.0, "poisson"),     # m = 3
+     (0.6, 2, 2.0e6, 10.0, 30.0, "poisson"),   # integer ratio: m = 2
+     (0.5, 1, 5.0e6, 7.0, 40.0, "at_most_one"),  # m = 5, dark counts
+     (0.8, 0, 2.0e7, 25.0, 10.0, "poisson"),   # dead time shorter than the period: m = 0
+     (0.4, 3, 1.0e6, 0.1, 0.3, "poisson")],    # 0.3 / 0.1 is 2.9999999999999996 in floats
+)
+def test_dead_time_component_against_renewal_closed_form(
+    eta, n_photons, dark_hz, period, dead, statistics, validation_scale
+) -> None:
+    params = DetectorParams(efficiency=eta, dark_count_rate_hz=dark_hz, window_ns=5.0,
+                            dead_time_ns=dead, dark_count_statistics=statistics)
+    detector = Detector("det", sim=Simulation(seed=int(dead * 10) + n_photons), params=params)
+    trials = int(50_000 * validation_scale)
+    registered = sum(detector.detect(n_photons, now_ns=i * period) > 0 for i in range(trials))
+    p = click_probability(n_photons, params)
+    m = blind_windows(period, params)
+    assert m == sum(1 for k in range(1, 100) if k * period < dead)
+    expected = registered_click_fraction(p, period, params)
+    assert expected == pytest.approx(p / (1 + m * p))
+    assert abs(registered - trials * expected) <= K * _renewal_se(trials, p, m)
+    assert detector.n_clicks == registered
+    assert detector.n_windows == trials
+    # every window that would have clicked is either registered or missed for dead time
+    would = registered + detector.n_dead_time_misses
+    assert abs(would - trials * p) <= K * math.sqrt(trials * p * (1 - p))
+
+
+def test_dead_time_through_the_port_in_simulated_time(validation_scale: float) -> None:
+    """A periodic photon train arriving at port ``in`` in simulated time: the component's
+    registered clicks follow the renewal closed form."""
+    params = DetectorParams(efficiency=0.7, dark_count_rate_hz=1.0e6, window_ns=10.0,
+                            dead_time_ns=45.0)
+    sim = Simulation(seed=12)
+    detector = Detector("det", sim=sim, params=params)
+    sink = Sink("sink", sim=sim)
+    detector.ports["click"].connect(sink.ports["in"])
+    trials, period = int(30_000 * validation_scale), 20.0
+
+    def train():
+        for _ in range(trials):
+            detector.ports["in"].tx_input(Message(tuple(create_qubits(1))))
+            yield sim.timeout(period)
+
+    sim.process(train())
+    sim.run()
+    registered = sum(bool(m.items[0]) for m in sink.received)
+    dead = sum(bool(m.meta.get("dead")) for m in sink.received)
+    p = click_probability(1, params)
+    assert abs(registered - trials * registered_click_fraction(p, period, params)) <= (
+        K * _renewal_se(trials, p, 2))
+    assert dead == detector.n_dead_time_misses > 0
 
 
 def test_dead_time_deterministic_case() -> None:
@@ -130,7 +218,8 @@ def test_component_ports_absorb_photons_and_report_clicks() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [("efficiency", 1.2), ("efficiency", -0.1), ("dark_count_rate_hz", -1.0), ("window_ns", 0.0),
-     ("dead_time_ns", -5.0)],
+     ("dead_time_ns", -5.0), ("dark_count_statistics", "geometric"), ("efficiency", True),
+     ("dark_count_rate_hz", float("inf")), ("window_ns", "10")],
 )
 def test_bad_parameters(field: str, value: float) -> None:
     with pytest.raises(UserInputError) as info:
@@ -139,8 +228,11 @@ def test_bad_parameters(field: str, value: float) -> None:
 
 
 def test_registered_fraction_rejects_bad_period() -> None:
-    with pytest.raises(UserInputError):
-        registered_click_fraction(0.5, 0.0, DetectorParams())
+    for bad in (0.0, -1.0, math.inf, math.nan, True):
+        with pytest.raises(UserInputError, match="period_ns"):
+            registered_click_fraction(0.5, bad, DetectorParams())
+    with pytest.raises(UserInputError, match="click_prob"):
+        registered_click_fraction(1.5, 10.0, DetectorParams())
 
 
 def test_presence_encoded_photons_are_measured(validation_scale: float) -> None:

@@ -409,3 +409,24 @@ def test_bad_efficiency_arguments() -> None:
     with pytest.raises(UserInputError, match="write_efficiency_b"):
         spdc_stored_fidelity(SpdcParams(), eta_a=0.5, eta_b=0.5, write_efficiency_a=1.0,
                              write_efficiency_b=-1.0, herald_detector=IDEAL)
+
+
+def test_at_most_one_dark_count_statistics_reach_the_closed_forms(validation_scale) -> None:
+    """PNR analysers with at most one dark count per window (netsquid-physlayer's model):
+    closed form against the photon Monte Carlo, and visibly different from Poisson dark
+    counts at this dark-count level (lambda = 0.2 per window)."""
+    params = SpdcParams(mu=0.2, bell_state="Psi+")
+    det = DetectorParams(efficiency=0.9, dark_count_rate_hz=4.0e6, window_ns=50.0,
+                         number_resolving=True, dark_count_statistics="at_most_one")
+    kw = {"eta_a": 0.3, "eta_b": 0.4}
+    pulses = int(100_000 * validation_scale)
+    mc = simulate_spdc_coincidences(params, **kw, detector=det, pulses_per_setting=pulses,
+                                    rng=Simulation(seed=19).rng("photon_mc.at_most_one"))
+    p = spdc_herald_probability(params, **kw, detector=det)
+    f = spdc_heralded_fidelity(params, **kw, detector=det)
+    k_zz = mc.correlations[("Z", "Z")][1]
+    assert abs(k_zz - pulses * p) <= K * math.sqrt(pulses * p * (1 - p))
+    assert abs(mc.fidelity - f) <= K * mc.fidelity_se
+    poisson = det.model_copy(update={"dark_count_statistics": "poisson"})
+    p_pois = spdc_herald_probability(params, **kw, detector=poisson)
+    assert abs(p - p_pois) > 10 * math.sqrt(p * (1 - p) / pulses)
