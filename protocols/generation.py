@@ -53,6 +53,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from modenhub_net.components import Message
 from modenhub_net.errors import UserInputError
 from protocols import qops
@@ -170,10 +172,13 @@ class _Base:
         reset = max(resets)
         if reset > 0.0:
             yield self.sim.timeout(reset)
-        yield self._wait_until(t0 + max(dead_time_ns, source_period_ns))
+        yield from self._until(t0 + max(dead_time_ns, source_period_ns))
 
-    def _wait_until(self, t_ns: float) -> Any:
-        return self.sim.timeout(max(0.0, t_ns - self.sim.now_ns))
+    def _until(self, t_ns: float) -> Generator[Any, Any, None]:
+        """Wait until time ``t_ns`` (no event if it is now or past)."""
+        delay = t_ns - self.sim.env.now
+        if delay > 0.0:
+            yield self.sim.env.timeout(delay)
 
     def release_request(self, a: int, b: int) -> None:
         """End of a request: legs left unmatched are discarded (memories freed)."""
@@ -371,7 +376,7 @@ class DetailedGeneration(_Base):
         yield state.done
         # the stations' detectors report at the end of their detection window
         window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
-        yield self._wait_until(t0 + arrive + window + net.hub.processing_ns)
+        yield from self._until(t0 + arrive + window + net.hub.processing_ns)
         pairs = []
         free: dict[int, list[int]] = {a: [], b: []}
         for j in range(k):
@@ -467,11 +472,22 @@ class SampledGeneration(_Base):
 
     mode = "sampled"
 
+    def __init__(self, net: Any) -> None:
+        super().__init__(net)
+        self._states: dict[Any, np.ndarray] = {}
+
     def _store(self, memory: Any, qubits: list[Any]) -> list[int]:
         slots = memory.free_slots()[: len(qubits)]
         for slot, qubit in zip(slots, qubits, strict=True):
             memory.store(slot, qubit, apply_efficiency=False)
         return slots
+
+    def _state(self, key: Any, rho: np.ndarray) -> np.ndarray:
+        """The budget's heralded state, checked once per key (then built without checks)."""
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = qops.checked_state(rho)
+        return state
 
     def _count_photons(self, x: int, k: int, *, up: bool) -> None:
         """Bulk counters: ``k`` attempt modes sent through QPU ``x``'s fibre and the switch."""
@@ -486,32 +502,33 @@ class SampledGeneration(_Base):
         rng = net.rng(f"link[{a}-{b}]")
         n = int(rng.binomial(k, budget.p_success))
         arrive, emit_at = self._arrival_plan(a, b)
-        built = [qops.make_pair(budget.heralded_state) for _ in range(n)]
+        rho = self._state((a, b), budget.heralded_state)
+        built = [qops.make_pair(rho, trusted=True) for _ in range(n)]
         labels = [_PSI_PLUS if u < 0.5 else _PSI_MINUS for u in rng.random(n)]
         for (qa, _), label in zip(built, labels, strict=True):
             if label == _PSI_MINUS:  # the Psi- herald gives the Z-conjugate state
                 qops.apply_gate(qops.qb_module.Z, [qa])
         slots: dict[int, list[int]] = {}
         for x in sorted((a, b), key=lambda y: emit_at[y]):
-            yield self._wait_until(t0 + emit_at[x])
+            yield from self._until(t0 + emit_at[x])
             memory = net.qpus[x].comm
             slots[x] = self._store(memory, [pair[0 if x == a else 1] for pair in built])
             _bump(memory, "_n_emitted", k)
             self._count_photons(x, k, up=True)
         bsm = net.hub.bsm
         window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
-        yield self._wait_until(t0 + arrive + window + net.hub.processing_ns)
-        for j in range(k):
-            _bump(net.stations[j], "attempts", 1)
+        yield from self._until(t0 + arrive + window + net.hub.processing_ns)
+        for station in net.stations[:k]:
+            station.attempts += 1
         pairs = []
         for i, label in enumerate(labels):
             station = net.stations[i]
-            _bump(station, "successes", 1)
+            station.successes += 1
             station._n_by_label["Psi+" if label == _PSI_PLUS else "Psi-"] += 1
             pair = self._new_pair(a, b, slots[a][i], slots[b][i], label, budget.fidelity)
             net.corrections.send(pair)
             pairs.append(pair)
-        yield self._wait_until(t0 + budget.attempt_period_ns)
+        yield from self._until(t0 + budget.attempt_period_ns)
         return pairs
 
     def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
@@ -520,26 +537,27 @@ class SampledGeneration(_Base):
         budget = net.budget(a, b)
         rng = net.rng(f"link[{a}-{b}]")
         n = int(rng.binomial(k, budget.p_success))
-        built = [qops.make_pair(budget.heralded_state) for _ in range(n)]
+        rho = self._state((a, b), budget.heralded_state)
+        built = [qops.make_pair(rho, trusted=True) for _ in range(n)]
         start = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
         for j in range(k):
             _bump(net.sources[j], "pulses", 1)
         slots: dict[int, list[int]] = {}
         for x in sorted((a, b), key=net.flight_ns):
-            yield self._wait_until(t0 + start + net.flight_ns(x))
+            yield from self._until(t0 + start + net.flight_ns(x))
             slots[x] = self._store(net.qpus[x].comm, [pair[0 if x == a else 1] for pair in built])
             self._count_photons(x, k, up=False)
         decide = start + net.hub.processing_ns + max(
             net.flight_ns(x) + net.specs[x].detector.window_ns + net.report_ns(x) for x in (a, b)
         )
-        yield self._wait_until(t0 + decide)
+        yield from self._until(t0 + decide)
         index = _bell_index(net.hub.source.bell_state)
         pairs = []
         for i in range(n):
             pair = self._new_pair(a, b, slots[a][i], slots[b][i], index, budget.fidelity)
             net.corrections.send(pair)
             pairs.append(pair)
-        yield self._wait_until(t0 + budget.attempt_period_ns)
+        yield from self._until(t0 + budget.attempt_period_ns)
         return pairs
 
     def _swap(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
@@ -549,7 +567,8 @@ class SampledGeneration(_Base):
         legs = self._expire_legs((a, b))
         rng = net.rng(f"link[{a}-{b}]")
         leg_budgets = {x: net.leg_budget(x) for x in (a, b)}
-        built = {x: [qops.make_pair(leg_budgets[x].heralded_state)
+        rho = {x: self._state(x, leg_budgets[x].heralded_state) for x in (a, b)}
+        built = {x: [qops.make_pair(rho[x], trusted=True)
                      for _ in range(int(rng.binomial(k, leg_budgets[x].p_success)))] for x in (a, b)}
         yield sim.timeout(self._swap_lead(a, b))
         emitted = sim.now_ns
@@ -559,17 +578,17 @@ class SampledGeneration(_Base):
             _bump(hub.comm, "_n_emitted", k)
         slots: dict[int, list[int]] = {}
         for x in sorted((a, b), key=net.flight_ns):
-            yield self._wait_until(emitted + net.flight_ns(x))
+            yield from self._until(emitted + net.flight_ns(x))
             slots[x] = self._store(net.qpus[x].comm, [pair[1] for pair in built[x]])
             self._count_photons(x, k, up=False)
         decide = net.hub.processing_ns + max(
             net.flight_ns(x) + net.specs[x].detector.window_ns + net.report_ns(x) for x in (a, b)
         )
-        yield self._wait_until(emitted + decide)
+        yield from self._until(emitted + decide)
         for x in (a, b):
             legs[x].extend(_Leg(h, q, emitted) for h, q in zip(hub_slots[x], slots[x], strict=True))
         pairs = yield from self._swap_matched(a, b, legs)
-        yield self._wait_until(t0 + net.budget(a, b).attempt_period_ns)
+        yield from self._until(t0 + net.budget(a, b).attempt_period_ns)
         return pairs
 
 

@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from modenhub_net import qubits as qb
+from modenhub_net.qubits.state import _new_state  # trusted constructor (checked states only)
 
 __all__ = [
     "PHI_PLUS_KET",
     "apply_gate",
+    "checked_state",
     "discard",
     "lose",
     "make_mixed",
@@ -36,11 +38,24 @@ _FRAME = ((), (qb.Z,), (qb.X,), (qb.Y,))
 qb_module = qb
 
 
-def make_pair(dm: np.ndarray) -> tuple[Any, Any]:
-    """Two fresh qubits in the 4x4 state ``dm``."""
+def make_pair(dm: np.ndarray, *, trusted: bool = False) -> tuple[Any, Any]:
+    """Two fresh qubits in the 4x4 state ``dm``.
+
+    ``trusted=True`` skips the density-matrix checks of :func:`modenhub_net.qubits.assign_state`
+    (for a state already checked by :func:`checked_state`); the qubits get their own copy.
+    """
     q = qb.create_qubits(2)
-    qb.assign_state(q, dm)
+    if trusted:
+        _new_state(q, dm.copy())
+    else:
+        qb.assign_state(q, dm)
     return q[0], q[1]
+
+
+def checked_state(dm: np.ndarray) -> np.ndarray:
+    """``dm`` after the checks of :func:`modenhub_net.qubits.assign_state` (a valid 4x4
+    density matrix), as a complex array usable with ``make_pair(..., trusted=True)``."""
+    return qb.assign_state(qb.create_qubits(2), dm).dm
 
 
 def prepare(ket: np.ndarray) -> Any:
