@@ -110,6 +110,8 @@ class _Base:
         self.sim = net.sim
         self.attempts_total = 0
         self.heralds_total = 0
+        #: ``hub_memory_swap``: heralded legs per QPU (one leg attempt per attempt and side)
+        self.legs_heralded: dict[int, int] = {}
         self.rounds_total = 0
         self._legs: dict[tuple[int, int], dict[int, list[_Leg]]] = {}
         self._round: _Round | None = None
@@ -169,7 +171,7 @@ class _Base:
                 source_period_ns: float = 0.0) -> Generator[Any, Any, None]:
         """Emitters / memories reset; the next round cannot start before the detectors' dead
         time or the source's period have passed since the round start."""
-        reset = max(resets)
+        reset = max(0.0, *resets)
         if reset > 0.0:
             yield self.sim.timeout(reset)
         yield from self._until(t0 + max(dead_time_ns, source_period_ns))
@@ -192,6 +194,10 @@ class _Base:
         self.net.hub_memory.comm.discard(leg.hub_slot)
         self.net.free(x, leg.slot)
 
+    def expire_legs(self, a: int, b: int) -> None:
+        """Free the legs of pair ``(a, b)`` older than the network's leg cutoff."""
+        self._expire_legs((a, b) if a < b else (b, a))
+
     def _expire_legs(self, key: tuple[int, int]) -> dict[int, list[_Leg]]:
         legs = self._legs.setdefault(key, {key[0]: [], key[1]: []})
         cutoff = self.net.leg_cutoff_ns
@@ -206,16 +212,35 @@ class _Base:
             legs[x] = keep
         return legs
 
+    def _check_room(self, a: int, b: int, k: int) -> None:
+        cap = self.net.attempt_cap(a, b)[0]
+        if k > cap:
+            raise RuntimeError(f"{k} attempts requested for {a}-{b} but the resources allow {cap}")
+
     def _swap_lead(self, a: int, b: int) -> float:
-        """Time from the round start to the hub memory's emission: its initialisation and
-        emission, and the QPU memories' initialisation (prepared in parallel)."""
+        """Time from the round start to the hub memory's emission (initialisation + emission;
+        the QPU memories are prepared in parallel)."""
         hub = self.net.hub_memory.comm.params
-        qpu = max(self.net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
-        return max(hub.emitter_initialisation_ns + hub.emitter_emission_ns, qpu)
+        return hub.emitter_initialisation_ns + hub.emitter_emission_ns
 
     def _swap_resets(self, a: int, b: int) -> tuple[float, ...]:
-        return (self.net.hub_memory.comm.params.emitter_reset_ns,
-                *(self.net.emitter_reset_ns(x) for x in (a, b)))
+        """What is left of each device's cycle after the emission lead: the hub memory's
+        reset, and each storing memory's preparation (initialisation + reset)."""
+        lead = self._swap_lead(a, b)
+        hub = self.net.hub_memory.comm.params
+        return (hub.emitter_initialisation_ns + hub.emitter_emission_ns + hub.emitter_reset_ns - lead,
+                *(self._preparation_ns(x) - lead for x in (a, b)))
+
+    def _preparation_ns(self, x: int) -> float:
+        """Initialisation + reset of QPU ``x``'s storing memory."""
+        p = self.net.qpus[x].comm.params
+        return p.emitter_initialisation_ns + p.emitter_reset_ns
+
+    def _emitter_rest(self, a: int, b: int) -> tuple[float, ...]:
+        """Detection in the hub: each emitter's full cycle (initialisation + emission + reset)
+        minus the common lead before the photons leave (the slowest emitter sets the pace)."""
+        lead = max(self.net.emitter_lead_ns(x) for x in (a, b))
+        return tuple(self.net.emitter_lead_ns(x) + self.net.emitter_reset_ns(x) - lead for x in (a, b))
 
     def _swap_dead_time(self, a: int, b: int) -> float:
         return max(self.net.specs[x].detector.dead_time_ns for x in (a, b))
@@ -391,8 +416,7 @@ class DetailedGeneration(_Base):
             pairs.append(pair)
         yield from self._send_results(state, free, "herald")
         self._round = None
-        yield from self._finish(t0, (net.emitter_reset_ns(a), net.emitter_reset_ns(b)),
-                                bsm.detector.dead_time_ns)
+        yield from self._finish(t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
         return pairs
 
     def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
@@ -431,7 +455,7 @@ class DetailedGeneration(_Base):
         yield from self._send_results(state, free, "result")
         self._round = None
         yield from self._finish(
-            t0, tuple(net.emitter_reset_ns(x) for x in (a, b)),
+            t0, tuple(self._preparation_ns(x) - prepare for x in (a, b)),
             max(net.specs[x].detector.dead_time_ns for x in (a, b)), net.sources[0].period_ns,
         )
         return pairs
@@ -441,6 +465,7 @@ class DetailedGeneration(_Base):
         hub = net.hub_memory
         t0 = sim.now_ns
         legs = self._expire_legs((a, b))
+        self._check_room(a, b, k)
         slots = {x: net.free_slots(x)[:k] for x in (a, b)}
         state = _Round(a, b, k, lane, slots, sim.event())
         self._round = state
@@ -460,6 +485,7 @@ class DetailedGeneration(_Base):
             for j in range(k):
                 if state.reports[x][j]:
                     legs[x].append(_Leg(state.hub_slots[x][j], slots[x][j], emitted))
+                    self.legs_heralded[x] = self.legs_heralded.get(x, 0) + 1
                 else:  # the QPU freed its slot when its herald detector stayed dark
                     hub.comm.discard(state.hub_slots[x][j])
         pairs = yield from self._swap_matched(a, b, legs)
@@ -565,6 +591,7 @@ class SampledGeneration(_Base):
         hub = net.hub_memory
         t0 = sim.now_ns
         legs = self._expire_legs((a, b))
+        self._check_room(a, b, k)
         rng = net.rng(f"link[{a}-{b}]")
         leg_budgets = {x: net.leg_budget(x) for x in (a, b)}
         rho = {x: self._state(x, leg_budgets[x].heralded_state) for x in (a, b)}
@@ -587,6 +614,7 @@ class SampledGeneration(_Base):
         yield from self._until(emitted + decide)
         for x in (a, b):
             legs[x].extend(_Leg(h, q, emitted) for h, q in zip(hub_slots[x], slots[x], strict=True))
+            self.legs_heralded[x] = self.legs_heralded.get(x, 0) + len(slots[x])
         pairs = yield from self._swap_matched(a, b, legs)
         yield from self._until(t0 + net.budget(a, b).attempt_period_ns)
         return pairs

@@ -427,6 +427,7 @@ class HubNetwork:
         elif self.scheme == "source_in_hub":
             others.append(("sources", len(self.sources)))
         else:
+            self.generation.expire_legs(a, b)  # legs past the cutoff free their memories first
             free_hub = len(self.hub_memory.comm.free_slots()) if self.hub_memory is not None else 0
             others.append(("hub_memory_slots", free_hub // 2))
         for name, value in others:
