@@ -1,13 +1,19 @@
 """Confidence intervals for Monte Carlo estimates.
 
-Two intervals cover what the studies report:
+Three intervals cover what the studies report:
 
-- :func:`wilson_interval` for a proportion (success rates, cache-hit rates);
+- :func:`wilson_interval` for a proportion (success rates, cache-hit rates): the Wilson
+  score interval, inside [0, 1] by construction, recommended over the normal (Wald)
+  interval by Brown, Cai & DasGupta, Stat. Sci. 16, 101 (2001);
+- :func:`bounded_mean_interval` for the mean of a quantity known to lie in a range
+  ``[low, high]`` (a fidelity in [0, 1], attempts in [0, S_R]): a Wilson interval at the
+  effective sample size, inside ``[low, high]`` by construction (no clipping);
 - :func:`mean_interval` for a mean with the sample standard deviation (normal / CLT
-  interval), e.g. mean entanglement attempts per request.
+  interval) of an unbounded quantity. Never use it for a bounded one: near a bound it
+  leaves the range (a fidelity interval reaching 1.2).
 
-Both take either ``confidence`` (two-sided level, default 0.95) or an explicit ``z``
-(number of standard errors), and both work elementwise on numpy arrays.
+All take either ``confidence`` (two-sided level, default 0.95) or an explicit ``z``
+(number of standard errors), and all work elementwise on numpy arrays.
 
 Examples
 --------
@@ -17,6 +23,9 @@ Examples
 >>> low, high = mean_interval(mean=2.7, std=0.6, n=2500, z=2.0)
 >>> round(float(low), 3), round(float(high), 3)
 (2.676, 2.724)
+>>> low, high = bounded_mean_interval([0.99, 1.0, 1.0, 0.97, 1.0])
+>>> bool(0.0 <= low <= high <= 1.0)
+True
 """
 
 from __future__ import annotations
@@ -28,7 +37,13 @@ from numpy.typing import ArrayLike
 
 from modenhub_net.errors import UserInputError
 
-__all__ = ["z_value", "wilson_interval", "mean_interval", "standard_error_of_proportion"]
+__all__ = [
+    "z_value",
+    "wilson_interval",
+    "bounded_mean_interval",
+    "mean_interval",
+    "standard_error_of_proportion",
+]
 
 
 def z_value(*, confidence: float = 0.95, z: float | None = None) -> float:
@@ -76,7 +91,9 @@ def wilson_interval(
         halfwidth = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / (4 n^2))
 
     (E. B. Wilson, J. Am. Stat. Assoc. 22, 209 (1927)). Unlike the Wald interval it stays
-    inside [0, 1] and keeps a sensible width at ``k = 0`` or ``k = n``.
+    inside [0, 1] and keeps a sensible width at ``k = 0`` or ``k = n``; its coverage is close
+    to nominal for all ``p`` and ``n`` (L. D. Brown, T. T. Cai & A. DasGupta, Stat. Sci. 16,
+    101 (2001), who recommend it).
 
     Parameters
     ----------
@@ -113,6 +130,121 @@ def wilson_interval(
     return low, high
 
 
+def _wilson_bounds(p: np.ndarray, n: np.ndarray, zz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score bounds for an estimate ``p`` in [0, 1] at a (real, > 0) sample size ``n``;
+    ``n = inf`` gives ``(p, p)``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = zz * zz / n
+        denom = 1.0 + a
+        centre = (p + a / 2.0) / denom
+        half = zz / denom * np.sqrt(np.maximum(p * (1.0 - p) / n + a / (4.0 * n), 0.0))
+    low = np.where(np.isinf(n), p, np.where(p <= 0.0, 0.0, np.clip(centre - half, 0.0, p)))
+    high = np.where(np.isinf(n), p, np.where(p >= 1.0, 1.0, np.clip(centre + half, p, 1.0)))
+    return low, high
+
+
+def bounded_mean_interval(
+    values: ArrayLike | None = None,
+    *,
+    mean: ArrayLike | None = None,
+    std: ArrayLike | None = None,
+    n: ArrayLike | None = None,
+    low: ArrayLike = 0.0,
+    high: ArrayLike = 1.0,
+    confidence: float = 0.95,
+    z: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval for the mean of a quantity that lies in ``[low, high]``.
+
+    The interval is inside ``[low, high]`` by construction, without clipping: the values are
+    scaled to ``x' = (x - low) / (high - low)`` in [0, 1], with mean ``m`` and sample standard
+    deviation ``s``; the *effective sample size* ``n_eff = m (1 - m) / (s**2 / n)`` is the
+    number of Bernoulli trials whose proportion would have the standard error ``s / sqrt(n)``
+    of ``m``, and the interval is the Wilson score interval of :func:`wilson_interval` at
+    proportion ``m`` and ``n_eff`` trials, scaled back. This is the effective-sample-size
+    Wilson interval of E. L. Korn & B. I. Graubard, Survey Methodology 24, 193 (1998) (there
+    for proportions from complex samples); the Wilson interval's coverage is discussed by
+    L. D. Brown, T. T. Cai & A. DasGupta, Stat. Sci. 16, 101 (2001). For 0/1 data it is the
+    Wilson interval (``n_eff ~= n``); for large ``n_eff`` it tends to the normal interval
+    ``m +- z s / sqrt(n)``; near a bound it is asymmetric and stays inside, where the normal
+    interval leaves the range.
+
+    Edge cases: when ``m`` is exactly 0 or 1 (every value at the same bound) the sample
+    carries no variance information and ``n_eff = n`` (the binomial case, e.g. ``[1 - z**2 /
+    (n + z**2), 1]`` for ``m = 1``); when ``s = 0`` inside the range the interval is the
+    point ``m`` (as the normal interval); with fewer than two values it is NaN.
+
+    Parameters
+    ----------
+    values : array_like, optional
+        Raw observations (1-d), each in ``[low, high]``.
+    mean, std, n : array_like, optional
+        Summary statistics (sample standard deviation, ``ddof=1``), used when ``values`` is
+        None; elementwise.
+    low, high : array_like, optional
+        Bounds of the quantity (default [0, 1], e.g. a fidelity or a probability);
+        ``low < high``, both finite.
+    confidence : float, optional
+        Two-sided level, default 0.95.
+    z : float, optional
+        Explicit number of standard errors; overrides ``confidence``.
+
+    Returns
+    -------
+    (low, high) : tuple of numpy.ndarray
+        Interval bounds, ``low <= lower <= mean <= upper <= high``.
+
+    Raises
+    ------
+    UserInputError
+        If the bounds are not finite with ``low < high``, or a value or the mean lies outside
+        them.
+
+    Examples
+    --------
+    >>> lo, hi = bounded_mean_interval(mean=0.999, std=0.02, n=50)
+    >>> bool(lo < 0.999 < hi <= 1.0)
+    True
+    """
+    zz = z_value(confidence=confidence, z=z)
+    lo_a = np.asarray(low, dtype=float)
+    hi_a = np.asarray(high, dtype=float)
+    if not (np.all(np.isfinite(lo_a)) and np.all(np.isfinite(hi_a)) and np.all(lo_a < hi_a)):
+        raise UserInputError(f"bounded_mean_interval: need finite low < high (got {low!r}, {high!r})")
+    span = hi_a - lo_a
+    if values is not None:
+        x = np.asarray(values, dtype=float).ravel()
+        if np.any(x < lo_a) or np.any(x > hi_a) or np.any(np.isnan(x)):
+            raise UserInputError(
+                f"bounded_mean_interval: values must lie in [{low!r}, {high!r}]"
+            )
+        count = x.size
+        mean_a = np.asarray(float(x.mean()) if count else np.nan)
+        std_a = np.asarray(float(x.std(ddof=1)) if count >= 2 else np.nan)
+        n_a = np.asarray(float(count))
+    else:
+        if mean is None or std is None or n is None:
+            raise UserInputError("bounded_mean_interval: give values, or all of mean, std and n")
+        mean_a = np.asarray(mean, dtype=float)
+        std_a = np.asarray(std, dtype=float)
+        n_a = np.asarray(n, dtype=float)
+        tol = 1e-9 * span
+        if np.any(mean_a < lo_a - tol) or np.any(mean_a > hi_a + tol):
+            raise UserInputError(f"bounded_mean_interval: mean must lie in [{low!r}, {high!r}]")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.clip((mean_a - lo_a) / span, 0.0, 1.0)  # rounding of a mean at a bound only
+        s = std_a / span
+        at_bound = (m <= 0.0) | (m >= 1.0)
+        var_mean = s * s / n_a
+        n_eff = np.where(at_bound, n_a, np.where(var_mean > 0.0, m * (1.0 - m) / var_mean, np.inf))
+        valid = (n_a >= 2) & np.isfinite(m) & np.isfinite(s)
+        n_eff = np.where(valid, n_eff, 1.0)
+    w_low, w_high = _wilson_bounds(m, n_eff, zz)
+    out_low = np.where(valid, lo_a + span * w_low, np.nan)
+    out_high = np.where(valid, lo_a + span * w_high, np.nan)
+    return out_low, out_high
+
+
 def mean_interval(
     values: ArrayLike | None = None,
     *,
@@ -122,7 +254,10 @@ def mean_interval(
     confidence: float = 0.95,
     z: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Normal (CLT) interval ``mean +- z * s / sqrt(n)`` for a mean.
+    """Normal (CLT) interval ``mean +- z * s / sqrt(n)`` for a mean of an unbounded quantity.
+
+    For a quantity with known bounds (a fidelity, a probability, a count with a maximum) use
+    :func:`bounded_mean_interval`, which stays inside them.
 
     Give either the raw ``values`` (1-d), or the summary ``mean``, ``std`` (sample standard
     deviation, ``ddof=1``) and ``n``. With fewer than two values the sample standard deviation

@@ -49,21 +49,37 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from modenhub_net.aggregate.analytic import attempts_for_target
-from modenhub_net.errors import UserInputError, check_range
+from modenhub_net.aggregate.analytic import MAX_ROUNDS, attempts_for_target
+from modenhub_net.config.base import check_count, check_number
+from modenhub_net.errors import UserInputError
 
-__all__ = ["adaptive_schedule", "adaptive_schedules", "schedule_label"]
+__all__ = ["MAX_TOTAL_ATTEMPTS", "adaptive_schedule", "adaptive_schedules", "orchestrated_total",
+           "schedule_label"]
 
 #: refuse to plan more than this many attempts (p tiny or target ~ 1): O(R M^2) planning
 MAX_TOTAL_ATTEMPTS = 5_000
+#: largest ``max_parallel`` accepted (parallel modes of one round)
+MAX_PARALLEL = 10**9
+
+
+def orchestrated_total(p: float, *, k: int, rounds: int) -> int:
+    """Attempts of the default adaptive target: the orchestrated success ``1 - (1 - p)**(k R)``.
+
+    The smallest total ``M`` with ``1 - (1 - p)**M >= 1 - (1 - p)**(k R)`` is ``k R`` for
+    ``p < 1`` and 1 for ``p = 1`` (one attempt is certain). Computed from the integers, not
+    from the target, which rounds to 1.0 in floating point when ``(1 - p)**(k R) < 1e-16``
+    (high p, many rounds) and would then be refused as a target.
+    """
+    return 1 if p >= 1.0 else int(k) * int(rounds)
 
 
 def adaptive_schedule(
     p: float,
     *,
     rounds: int,
-    target_success: float,
+    target_success: float | None = None,
     max_parallel: int | None = None,
+    total_attempts: int | None = None,
 ) -> tuple[int, ...]:
     """Attempts per round that reach ``target_success`` within ``rounds`` at least cost.
 
@@ -75,12 +91,16 @@ def adaptive_schedule(
     p : float
         Per-attempt success probability in (0, 1] (known, or an estimate).
     rounds : int
-        Round budget R (>= 1).
-    target_success : float
-        Required success probability of a request within R rounds, in (0, 1).
+        Round budget R, in [1, 10000].
+    target_success : float, optional
+        Required success probability of a request within R rounds, in (0, 1). Give this
+        or ``total_attempts``.
     max_parallel : int, optional
         Upper bound on attempts in one round (parallel modes available, >= 1); default
         unlimited.
+    total_attempts : int, optional
+        The total ``M`` to place directly (e.g. :func:`orchestrated_total` for the
+        orchestrated success), in [1, :data:`MAX_TOTAL_ATTEMPTS`]; instead of a target.
 
     Returns
     -------
@@ -100,9 +120,11 @@ def adaptive_schedule(
     >>> p = p_eff(128)
     >>> adaptive_schedule(p, rounds=3, target_success=analytic_success(p, k=7, rounds=3))
     (5, 7, 9)
+    >>> adaptive_schedule(p, rounds=3, total_attempts=21)
+    (5, 7, 9)
     """
     rounds, total, cap = _plan_size(p, rounds=rounds, target_success=target_success,
-                                    max_parallel=max_parallel)
+                                    max_parallel=max_parallel, total_attempts=total_attempts)
     return _plan(1.0 - float(p), rounds=rounds, total=total, cap=cap)
 
 
@@ -110,8 +132,10 @@ def adaptive_schedules(
     p: Sequence[float],
     *,
     rounds: int,
-    target_success: Sequence[float],
+    target_success: Sequence[float] | None = None,
     max_parallel: int | None = None,
+    total_attempts: Sequence[int] | None = None,
+    best_effort: bool = False,
 ) -> list[tuple[int, ...]]:
     """:func:`adaptive_schedule` for many ``(p, target_success)`` at once (same results).
 
@@ -119,13 +143,25 @@ def adaptive_schedules(
     entry's arithmetic is exactly that of its own :func:`adaptive_schedule` call, so the
     schedules are identical. Equal entries are planned once. Falls back to one call each
     when the padded tables would be large.
+
+    Parameters
+    ----------
+    p, rounds, target_success, max_parallel, total_attempts
+        As :func:`adaptive_schedule`, ``p`` and ``target_success``/``total_attempts`` one
+        entry per plan.
+    best_effort : bool, optional
+        Where a target needs more attempts than ``rounds * max_parallel`` or
+        :data:`MAX_TOTAL_ATTEMPTS`, plan that many instead of raising (the online strategy
+        plans from an estimate of p, which is not the user's input). Default False.
     """
     q = 1.0 - np.asarray(p, dtype=float)
     if q.size == 0:
         return []
-    rounds_, totals, caps = _plan_sizes(np.asarray(p, dtype=float), rounds=rounds,
-                                        target_success=np.asarray(target_success, dtype=float),
-                                        max_parallel=max_parallel)
+    rounds_, totals, caps = _plan_sizes(
+        np.asarray(p, dtype=float), rounds=rounds,
+        target_success=None if target_success is None else np.asarray(target_success, dtype=float),
+        total_attempts=None if total_attempts is None else np.asarray(total_attempts),
+        max_parallel=max_parallel, best_effort=best_effort)
     # plan each distinct (q, total, cap) once (e.g. all points planned from a common prior)
     entries = np.stack([q, totals.astype(float), caps.astype(float)], axis=1)
     distinct, inverse = np.unique(entries, axis=0, return_inverse=True)
@@ -139,53 +175,70 @@ def adaptive_schedules(
     return [plans[i] for i in inverse.reshape(-1)]
 
 
-def _plan_sizes(p: np.ndarray, *, rounds: int, target_success: np.ndarray,
-                max_parallel: int | None) -> tuple[int, np.ndarray, np.ndarray]:
+def _plan_sizes(p: np.ndarray, *, rounds: int, target_success: np.ndarray | None,
+                max_parallel: int | None, total_attempts: np.ndarray | None = None,
+                best_effort: bool = False) -> tuple[int, np.ndarray, np.ndarray]:
     """:func:`_plan_size` for arrays: vectorised when every entry is valid, else entry by
     entry so that the first bad one raises its own message."""
-    if p.shape != target_success.shape:
-        raise UserInputError(f"p and target_success differ in shape: {p.shape} vs {target_success.shape}")
-    valid = (np.all((p > 0.0) & (p <= 1.0)) and np.all((target_success > 0.0) & (target_success < 1.0))
-             and not isinstance(rounds, bool) and int(rounds) == rounds and rounds >= 1
-             and (max_parallel is None or (not isinstance(max_parallel, bool)
-                                           and int(max_parallel) == max_parallel and max_parallel >= 1)))
+    given = target_success if total_attempts is None else total_attempts
+    if (target_success is None) == (total_attempts is None):
+        raise UserInputError("adaptive_schedules: give exactly one of target_success and total_attempts")
+    if p.shape != given.shape:
+        raise UserInputError(f"p and target_success differ in shape: {p.shape} vs {given.shape}")
+    rounds = check_count("rounds", rounds, low=1, high=MAX_ROUNDS)
+    if max_parallel is not None:
+        max_parallel = check_count("max_parallel", max_parallel, low=1, high=MAX_PARALLEL)
+    valid = bool(np.all((p > 0.0) & (p <= 1.0)))
+    if total_attempts is None:
+        valid = valid and bool(np.all((target_success > 0.0) & (target_success < 1.0)))
+    else:
+        valid = valid and total_attempts.dtype.kind in "iu" and bool(np.all(total_attempts >= 1))
     if valid:
-        with np.errstate(divide="ignore"):
-            ratio = np.log1p(-target_success) / np.log1p(-p)  # p = 1: -inf, total 1 below
-        totals = np.where(p >= 1.0, 1, np.maximum(1, np.ceil(ratio * (1.0 - 1e-9)))).astype(np.int64)
-        over = totals > MAX_TOTAL_ATTEMPTS
-        if max_parallel is not None:
-            over |= int(max_parallel) * int(rounds) < totals
-        if not over.any():
-            caps = totals if max_parallel is None else np.full(p.size, int(max_parallel))
-            return int(rounds), totals, caps
-    sizes = [_plan_size(float(pi), rounds=rounds, target_success=float(ti), max_parallel=max_parallel)
-             for pi, ti in zip(p, target_success, strict=True)]  # raises on the first bad entry
+        if total_attempts is None:
+            with np.errstate(divide="ignore"):
+                ratio = np.log1p(-target_success) / np.log1p(-p)  # p = 1: -inf, total 1 below
+            totals = np.where(p >= 1.0, 1, np.maximum(1, np.ceil(ratio * (1.0 - 1e-9)))).astype(np.int64)
+        else:
+            totals = total_attempts.astype(np.int64)
+        limit = MAX_TOTAL_ATTEMPTS if max_parallel is None else min(MAX_TOTAL_ATTEMPTS, max_parallel * rounds)
+        if best_effort:
+            totals = np.minimum(totals, limit)
+        if not np.any(totals > limit):
+            caps = totals if max_parallel is None else np.full(p.size, max_parallel)
+            return rounds, totals, caps
+    sizes = [_plan_size(float(pi), rounds=rounds, max_parallel=max_parallel,
+                        target_success=None if target_success is None else float(target_success[i]),
+                        total_attempts=None if total_attempts is None else total_attempts[i])
+             for i, pi in enumerate(p)]  # raises on the first bad entry
     return sizes[0][0], np.array([s[1] for s in sizes]), np.array([s[2] for s in sizes])
 
 
-def _plan_size(p: float, *, rounds: int, target_success: float,
-               max_parallel: int | None) -> tuple[int, int, int]:
+def _plan_size(p: float, *, rounds: int, target_success: float | None,
+               max_parallel: int | None, total_attempts: int | None = None) -> tuple[int, int, int]:
     """Validate the arguments of :func:`adaptive_schedule`; ``(rounds, total, cap)``."""
-    check_range("p", p, low=0.0, high=1.0, low_inclusive=False)
-    if isinstance(rounds, bool) or int(rounds) != rounds or rounds < 1:
-        raise UserInputError(f"rounds = {rounds!r} must be an integer >= 1")
-    rounds = int(rounds)
-    total = attempts_for_target(float(p), target_success=float(target_success))
+    p = check_number("p", p, low=0.0, high=1.0, low_inclusive=False)
+    rounds = check_count("rounds", rounds, low=1, high=MAX_ROUNDS)
+    if (target_success is None) == (total_attempts is None):
+        raise UserInputError(
+            f"target_success = {target_success!r}, total_attempts = {total_attempts!r}: give "
+            "exactly one of them"
+        )
+    if total_attempts is not None:
+        total = check_count("total_attempts", total_attempts, low=1, high=MAX_TOTAL_ATTEMPTS)
+        goal = f"total_attempts = {total}"
+    else:
+        total = attempts_for_target(p, target_success=target_success)
+        goal = f"target_success = {target_success!r} at p = {p!r}"
     if max_parallel is not None:
-        if isinstance(max_parallel, bool) or int(max_parallel) != max_parallel or max_parallel < 1:
-            raise UserInputError(f"max_parallel = {max_parallel!r} must be an integer >= 1")
-        max_parallel = int(max_parallel)
+        max_parallel = check_count("max_parallel", max_parallel, low=1, high=MAX_PARALLEL)
         if max_parallel * rounds < total:
             raise UserInputError(
                 f"max_parallel = {max_parallel}: {rounds} rounds of at most {max_parallel} "
-                f"attempts cannot reach target_success = {target_success!r} at p = {p!r} "
-                f"(needs {total} attempts in all)"
+                f"attempts cannot reach {goal} (needs {total} attempts in all)"
             )
     if total > MAX_TOTAL_ATTEMPTS:
         raise UserInputError(
-            f"target_success = {target_success!r} at p = {p!r} needs {total} attempts "
-            f"(more than {MAX_TOTAL_ATTEMPTS}); lower the target"
+            f"{goal} needs {total} attempts (more than {MAX_TOTAL_ATTEMPTS}); lower the target"
         )
     return rounds, total, max_parallel or total
 

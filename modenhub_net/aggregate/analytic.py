@@ -29,7 +29,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from modenhub_net.errors import UserInputError, check_range
+from modenhub_net.config.base import check_count, check_number
+from modenhub_net.errors import UserInputError
 
 __all__ = [
     "p_eff",
@@ -41,13 +42,55 @@ __all__ = [
 ]
 
 
-def _check_n(n_qpus: ArrayLike) -> np.ndarray:
-    n = np.asarray(n_qpus)
-    if n.dtype.kind not in "iu" and not (n.dtype.kind == "f" and np.all(n == np.round(n))):
-        raise UserInputError(f"n_qpus = {n_qpus!r} must be integers >= 1")
-    if np.any(n < 1):
-        raise UserInputError(f"n_qpus = {n_qpus!r} must be integers >= 1")
+#: largest N the closed forms accept (exact in a float; log2 N <= 53)
+MAX_N_CLOSED_FORM = 2**53
+#: upper bounds of the model parameters (K(N) <= 53,000 attempts, p_eff >= p0 / 53,001)
+MAX_BETA = 1000.0
+MAX_KAPPA = 1000.0
+MAX_K_MIN = 10_000
+#: upper bounds of a schedule: rounds and attempts per round
+MAX_ROUNDS = 10_000
+MAX_ATTEMPTS_PER_ROUND = 10**9
+
+
+def _check_n(n_qpus: ArrayLike, *, name: str = "n_qpus", high: int = MAX_N_CLOSED_FORM) -> np.ndarray:
+    """``n_qpus`` as an int64 array: integers (not bools, not floats) in ``[1, high]``."""
+    allowed = f"integers in [1, {high}]"
+    if isinstance(n_qpus, (bool, np.bool_, str, bytes)):
+        raise UserInputError(f"{name} = {n_qpus!r}: not an integer; allowed: {allowed}")
+    try:
+        n = np.asarray(n_qpus)
+    except (TypeError, ValueError) as exc:  # ragged nesting and the like
+        raise UserInputError(f"{name} = {n_qpus!r}: not an array of integers ({exc})") from None
+    if n.dtype.kind == "O":  # Python ints beyond int64, or mixed types
+        items = n.ravel().tolist()
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in items):
+            raise UserInputError(f"{name} = {n_qpus!r}: not all integers; allowed: {allowed}")
+        raise UserInputError(f"{name} = {n_qpus!r}: too large; allowed: {allowed}")
+    if n.dtype.kind not in "iu":
+        what = {"b": "booleans are not counts", "f": "floats are not counts (write integers)"}
+        raise UserInputError(
+            f"{name} = {n_qpus!r}: {what.get(n.dtype.kind, 'not integers')}; allowed: {allowed}"
+        )
+    if n.size and (n.min() < 1 or n.max() > high):
+        raise UserInputError(f"{name} = {n_qpus!r}: outside the allowed range; allowed: {allowed}")
     return n.astype(np.int64)
+
+
+def _probabilities(name: str, p: ArrayLike) -> np.ndarray:
+    """``p`` as a float array of probabilities in (0, 1] (bools, NaN and the like refused)."""
+    if isinstance(p, (bool, np.bool_, str, bytes)):
+        raise UserInputError(f"{name} = {p!r}: not a number; allowed: numbers in (0, 1]")
+    try:
+        arr = np.asarray(p)
+    except (TypeError, ValueError) as exc:
+        raise UserInputError(f"{name} = {p!r}: not an array of numbers ({exc})") from None
+    if arr.dtype.kind not in "iuf":
+        raise UserInputError(f"{name} = {p!r}: not a number; allowed: numbers in (0, 1]")
+    arr = arr.astype(float)
+    if np.any(~(arr > 0.0)) or np.any(arr > 1.0):
+        raise UserInputError(f"{name} = {p!r}: outside the allowed range; allowed: numbers in (0, 1]")
+    return arr
 
 
 def p_eff(n_qpus: ArrayLike, *, p0: float = 0.35, beta: float = 0.35) -> np.ndarray | float:
@@ -59,11 +102,11 @@ def p_eff(n_qpus: ArrayLike, *, p0: float = 0.35, beta: float = 0.35) -> np.ndar
     Parameters
     ----------
     n_qpus : int or array_like of int
-        Number of QPUs N attached to the hub (>= 1).
+        Number of QPUs N attached to the hub, in [1, 2**53].
     p0 : float, optional
         Success probability at N = 1 (no switch loss), in (0, 1]; paper value 0.35.
     beta : float, optional
-        Degradation per doubling of N (>= 0, dimensionless); paper value 0.35.
+        Degradation per doubling of N, in [0, 1000] (dimensionless); paper value 0.35.
 
     Returns
     -------
@@ -75,8 +118,8 @@ def p_eff(n_qpus: ArrayLike, *, p0: float = 0.35, beta: float = 0.35) -> np.ndar
     >>> round(p_eff(128), 5)
     0.10145
     """
-    check_range("p0", p0, low=0.0, high=1.0, low_inclusive=False)
-    check_range("beta", beta, low=0.0)
+    p0 = check_number("p0", p0, low=0.0, high=1.0, low_inclusive=False)
+    beta = check_number("beta", beta, low=0.0, high=MAX_BETA)
     n = _check_n(n_qpus)
     value = p0 / (1.0 + beta * np.log2(n))
     return float(value) if value.ndim == 0 else value
@@ -92,11 +135,11 @@ def k_parallel(n_qpus: ArrayLike, *, kappa: float = 0.9, k_min: int = 2) -> np.n
     Parameters
     ----------
     n_qpus : int or array_like of int
-        Number of QPUs N (>= 1).
+        Number of QPUs N, in [1, 2**53].
     kappa : float, optional
-        Attempts per doubling of N (> 0); paper value 0.9.
+        Attempts per doubling of N, in (0, 1000]; paper value 0.9.
     k_min : int, optional
-        Minimum number of parallel attempts (>= 1); paper value 2.
+        Minimum number of parallel attempts, in [1, 10000]; paper value 2.
 
     Returns
     -------
@@ -107,9 +150,8 @@ def k_parallel(n_qpus: ArrayLike, *, kappa: float = 0.9, k_min: int = 2) -> np.n
     >>> k_parallel(128), k_parallel(2), k_parallel(1024)
     (7, 2, 9)
     """
-    check_range("kappa", kappa, low=0.0, low_inclusive=False)
-    if int(k_min) != k_min or k_min < 1:
-        raise UserInputError(f"k_min = {k_min!r} must be an integer >= 1")
+    kappa = check_number("kappa", kappa, low=0.0, high=MAX_KAPPA, low_inclusive=False)
+    k_min = check_count("k_min", k_min, low=1, high=MAX_K_MIN)
     n = _check_n(n_qpus)
     k = np.maximum(int(k_min), np.ceil(np.round(kappa * np.log2(n), 12))).astype(np.int64)
     return int(k) if k.ndim == 0 else k
@@ -132,19 +174,23 @@ def as_schedule(k: int | Sequence[int], rounds: int | None = None) -> tuple[int,
     -------
     tuple of int
     """
-    if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-        if k < 1:
-            raise UserInputError(f"k = {k!r} must be an integer >= 1")
-        if rounds is None or int(rounds) != rounds or rounds < 1:
-            raise UserInputError(f"rounds = {rounds!r} must be an integer >= 1")
-        return (int(k),) * int(rounds)
-    schedule = tuple(int(x) for x in k)
-    if any(int(x) != x for x in k):
-        raise UserInputError(f"schedule = {tuple(k)!r} must hold integers")
-    if not schedule or schedule[0] < 1 or any(x < 0 for x in schedule):
-        raise UserInputError(
-            f"schedule = {schedule!r} must be non-empty, non-negative, with k_1 >= 1"
-        )
+    if rounds is not None:
+        rounds = check_count("rounds", rounds, low=1, high=MAX_ROUNDS)
+    if isinstance(k, np.ndarray) and k.ndim == 0:
+        k = k.item()
+    if not isinstance(k, (list, tuple, np.ndarray)):
+        k = check_count("k", k, low=1, high=MAX_ATTEMPTS_PER_ROUND)
+        if rounds is None:
+            raise UserInputError(f"rounds = None: required with a fixed k = {k}; allowed: an "
+                                 f"integer in [1, {MAX_ROUNDS}]")
+        return (k,) * rounds
+    items = list(np.asarray(k).tolist()) if isinstance(k, np.ndarray) else list(k)
+    if not 1 <= len(items) <= MAX_ROUNDS:
+        raise UserInputError(f"schedule = {tuple(items)!r}: needs 1 to {MAX_ROUNDS} rounds")
+    schedule = tuple(check_count(f"schedule[{i}]", x, low=0, high=MAX_ATTEMPTS_PER_ROUND)
+                     for i, x in enumerate(items))
+    if schedule[0] < 1:
+        raise UserInputError(f"schedule = {schedule!r}: the first round needs k_1 >= 1")
     nonzero = [i for i, x in enumerate(schedule) if x > 0]
     if nonzero[-1] != len(nonzero) - 1:
         raise UserInputError(f"schedule = {schedule!r}: zeros are only allowed at the end")
@@ -154,9 +200,7 @@ def as_schedule(k: int | Sequence[int], rounds: int | None = None) -> tuple[int,
 
 
 def _q_and_partial_sums(p: ArrayLike, schedule: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    pp = np.asarray(p, dtype=float)
-    if np.any(~(pp > 0.0)) or np.any(pp > 1.0):
-        raise UserInputError(f"p = {p!r} must lie in (0, 1]")
+    pp = _probabilities("p", p)
     before = np.concatenate([[0], np.cumsum(schedule)[:-1]])  # S_{r-1}
     return 1.0 - pp, before
 
@@ -246,9 +290,9 @@ def attempts_for_target(p: float, *, target_success: float) -> int:
     ``M = ceil(log(1 - target) / log(1 - p))``, computed with a relative tolerance of 1e-9
     so that a target obtained as ``1 - (1 - p)**M`` in floating point maps back to ``M``.
     """
-    check_range("p", p, low=0.0, high=1.0, low_inclusive=False)
-    check_range("target_success", target_success, low=0.0, high=1.0,
-                low_inclusive=False, high_inclusive=False)
+    p = check_number("p", p, low=0.0, high=1.0, low_inclusive=False)
+    target_success = check_number("target_success", target_success, low=0.0, high=1.0,
+                                  low_inclusive=False, high_inclusive=False)
     if p >= 1.0:
         return 1
     ratio = math.log1p(-target_success) / math.log1p(-p)

@@ -50,21 +50,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from modenhub_net.aggregate.adaptive import adaptive_schedule, adaptive_schedules, schedule_label
-from modenhub_net.aggregate.analytic import (
-    analytic_success,
-    as_schedule,
+from modenhub_net.aggregate.adaptive import (
+    adaptive_schedule,
+    adaptive_schedules,
+    orchestrated_total,
+    schedule_label,
 )
+from modenhub_net.aggregate.analytic import as_schedule
 from modenhub_net.aggregate.config import (
+    MAX_N_QPUS,
+    MAX_TRIALS,
     STRATEGIES,
     AdaptiveSection,
     AdaptiveSettings,
     ModelSection,
+    check_adaptive_feasible,
+    check_study_size,
 )
 from modenhub_net.aggregate.online import online_batches, sample_online
 from modenhub_net.aggregate.streams import StudyStreams
+from modenhub_net.config.base import check_count, check_number
 from modenhub_net.errors import UserInputError
-from modenhub_net.stats import mean_interval, wilson_interval
+from modenhub_net.stats import bounded_mean_interval, wilson_interval
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -78,6 +85,7 @@ __all__ = [
     "strategy_schedule",
     "simulate_point",
     "summarise",
+    "check_study_arguments",
     "run_study",
 ]
 
@@ -222,11 +230,17 @@ def sample_schedule(
     heralds : numpy.ndarray of int32
         Successful attempts in the successful round (0 for a failure).
     """
+    if not isinstance(rng, np.random.Generator):
+        raise UserInputError(f"rng = {rng!r}: expected a numpy.random.Generator")
+    p = check_number("p", p, low=0.0, high=1.0, low_inclusive=False)
+    trials = check_count("trials", trials, low=1, high=MAX_TRIALS)
     sched = np.asarray(as_schedule(tuple(schedule)), dtype=np.int64)
     cum = np.cumsum(sched)
     u = rng.random(trials)
+    with np.errstate(divide="ignore"):
+        log_q = np.log1p(-p)  # -inf at p = 1: the first attempt succeeds
     success, rounds, attempts, after = _fresh(
-        u, np.log1p(-p), [int(c) for c in cum], int(np.count_nonzero(sched))
+        u, log_q, [int(c) for c in cum], int(np.count_nonzero(sched))
     )
     heralds = np.where(success, 1 + rng.binomial(after, p), 0).astype(np.int32)
     return success, rounds, attempts, heralds
@@ -291,12 +305,13 @@ def strategy_schedule(
     if strategy in ("adaptive", "adaptive_online"):
         settings = adaptive or AdaptiveSettings()
         p_plan = model.p_eff(n_qpus) if p is None else p
-        target = settings.target_success
-        if target is None:
-            target = analytic_success(p_plan, k=k, rounds=rounds)
-        return adaptive_schedule(
-            p_plan, rounds=rounds, target_success=target, max_parallel=settings.max_parallel
-        )
+        if settings.target_success is None:  # the orchestrated success: K R attempts in all
+            return adaptive_schedule(
+                p_plan, rounds=rounds, max_parallel=settings.max_parallel,
+                total_attempts=orchestrated_total(p_plan, k=k, rounds=rounds),
+            )
+        return adaptive_schedule(p_plan, rounds=rounds, target_success=settings.target_success,
+                                 max_parallel=settings.max_parallel)
     raise UserInputError(f"strategy = {strategy!r}: unknown (allowed: {', '.join(STRATEGIES)})")
 
 
@@ -320,6 +335,9 @@ class PointResult:
         0 for a cache hit.
     analytic_success, analytic_mean_attempts : float
         Closed forms (NaN where none applies: the cached and online strategies).
+    attempts_max : int
+        Most attempts any request of the point could spend (the largest total of its
+        plans); bounds the attempts interval. 0: the total of ``schedule``.
     """
 
     n_qpus: int
@@ -335,6 +353,7 @@ class PointResult:
     cache_hit: np.ndarray = field(repr=False)
     analytic_success: float = float("nan")
     analytic_mean_attempts: float = float("nan")
+    attempts_max: int = 0
 
     @property
     def trials(self) -> int:
@@ -359,10 +378,11 @@ class PointResult:
             "k_parallel": self.k_parallel,
             "schedule": schedule_label(self.schedule),
             "mean_rounds": float(self.rounds.mean()),
+            "attempts_max": self.attempts_max or int(sum(self.schedule)),
         }
 
     def summary_row(self, *, confidence: float = 0.95) -> dict[str, object]:
-        """One row of summary.csv (Wilson interval for success, CLT interval for attempts)."""
+        """One row of summary.csv (Wilson interval for success, bounded interval for attempts)."""
         return summarise([self.raw_stats()], confidence=confidence).iloc[0].to_dict()
 
     def request_arrays(self) -> dict[str, np.ndarray]:
@@ -431,17 +451,14 @@ def simulate_point(
     >>> r.trials, r.schedule
     (1000, (1, 1, 1))
     """
-    if strategy not in STRATEGIES:
-        raise UserInputError(
-            f"strategy = {strategy!r}: unknown (allowed: {', '.join(STRATEGIES)})"
-        )
-    if isinstance(trials, bool) or int(trials) != trials or trials < 1:
-        raise UserInputError(f"trials = {trials!r} must be an integer >= 1")
-    trials = int(trials)
+    ns, strategies, trials, seed, settings = check_study_arguments(
+        model, n_qpus=[n_qpus], strategies=[strategy], trials=trials, seed=seed, adaptive=adaptive,
+        keep_requests=True,
+    )
+    n_qpus = ns[0]
     if n_qpus < 2:
         raise UserInputError(f"n_qpus = {n_qpus!r}: requests need N >= 2 (no pair s != d)")
-    raw, cols = _study_arrays(model, [(int(n_qpus), strategy)], trials, seed,
-                              adaptive or AdaptiveSettings())
+    raw, cols = _study_arrays(model, [(n_qpus, strategy)], trials, seed, settings)
     row = {name: values[0] for name, values in raw.items()}
     return PointResult(
         n_qpus=int(n_qpus),
@@ -457,6 +474,7 @@ def simulate_point(
         cache_hit=cols["cache_hit"],
         analytic_success=float(row["analytic_success_rate"]),
         analytic_mean_attempts=float(row["analytic_mean_attempts"]),
+        attempts_max=int(row["attempts_max"]),
     )
 
 
@@ -468,9 +486,13 @@ def summarise(
     """Summary rows (columns :data:`SUMMARY_COLUMNS`) from :meth:`PointResult.raw_stats` dicts
     (or a frame, or a mapping of columns, holding those fields).
 
-    Success: Wilson score interval; mean attempts: ``mean +- z s / sqrt(n)`` with the sample
-    standard deviation ``s`` (for ``orchestrated`` the cache makes requests of one pair
-    dependent, so that interval is approximate); ``z`` from ``confidence``.
+    Success: Wilson score interval (:func:`~modenhub_net.stats.wilson_interval`); mean
+    attempts: :func:`~modenhub_net.stats.bounded_mean_interval` on ``[0, attempts_max]`` (a
+    request spends between 0 and its plan's total attempts), from the sample standard
+    deviation; both stay inside their ranges. For ``orchestrated`` the cache makes requests
+    of one pair dependent, so the attempts interval is approximate. ``z`` from
+    ``confidence``. Without an ``attempts_max`` field the bound is the total of the
+    ``schedule`` label.
     """
     if isinstance(raw, pd.DataFrame):
         columns = {name: raw[name].to_numpy() for name in raw.columns}
@@ -484,9 +506,19 @@ def summarise(
     n = columns["trials"].astype(float)
     successes = columns["successes"]
     lo, hi = wilson_interval(successes, n, confidence=confidence)
-    a_lo, a_hi = mean_interval(
-        mean=columns["mean_attempts"], std=columns["attempts_std"], n=n, confidence=confidence
+    if "attempts_max" in columns:
+        bound = columns["attempts_max"].astype(float)
+    else:  # the total of each point's schedule label, "5-7-9" -> 21
+        bound = np.array([sum(int(k) for k in str(label).split("-")) if str(label) else np.nan
+                          for label in columns["schedule"]], dtype=float)
+    mean_att = columns["mean_attempts"].astype(float)
+    known = np.isfinite(bound) & (bound >= 1.0)
+    a_lo, a_hi = bounded_mean_interval(
+        mean=np.where(known, np.minimum(mean_att, np.where(known, bound, 1.0)), 0.0),
+        std=columns["attempts_std"], n=n, low=0.0, high=np.where(known, bound, 1.0),
+        confidence=confidence,
     )
+    a_lo, a_hi = np.where(known, a_lo, np.nan), np.where(known, a_hi, np.nan)
     derived = {
         "success_rate": successes / n,
         "success_ci_low": lo,
@@ -538,14 +570,17 @@ def run_study(
     model : AggregateModel
         Model parameters.
     n_qpus : iterable of int
-        N values (>= 1). N = 1 is skipped and reported in ``skipped``.
+        N values, integers in [1, :data:`~modenhub_net.aggregate.config.MAX_N_QPUS`]
+        (10**6). N = 1 is skipped and reported in ``skipped``.
     strategies : sequence of str, optional
         Strategies to run (default: the paper's three and ``adaptive``).
     trials : int, optional
-        Requests per point (default 2,500 as in the paper).
+        Requests per point (default 2,500 as in the paper), an integer in [1, 10**8].
+        The study's size, points x trials, is bounded up front (see
+        :func:`check_study_arguments`).
     seed : int
-        Root seed (>= 0). Each point uses its own named streams, so its numbers do not
-        depend on which other points are run.
+        Root seed, an integer in [0, 2**63 - 1]. Each point uses its own named streams, so
+        its numbers do not depend on which other points are run.
     adaptive : AdaptiveSettings, optional
         Settings of the adaptive strategies.
     confidence : float, optional
@@ -564,21 +599,87 @@ def run_study(
     >>> list(res.summary["n_qpus"]), res.skipped[0][0]
     ([128], 1)
     """
-    for strategy in strategies:
-        if strategy not in STRATEGIES:
-            raise UserInputError(
-                f"strategy = {strategy!r}: unknown (allowed: {', '.join(STRATEGIES)})"
-            )
-    ns = [int(n) for n in n_qpus]
+    ns, strategies, trials, seed, settings = check_study_arguments(
+        model, n_qpus=n_qpus, strategies=strategies, trials=trials, seed=seed, adaptive=adaptive,
+        keep_requests=keep_requests,
+    )
+    confidence = check_number("confidence", confidence, low=0.0, high=1.0, low_inclusive=False,
+                              high_inclusive=False)
     skipped = tuple((1, SKIP_REASON_N1) for n in ns if n == 1)
     keys = [(n, strategy) for n in ns if n != 1 for strategy in strategies]
-    if isinstance(trials, bool) or int(trials) != trials or trials < 1:
-        raise UserInputError(f"trials = {trials!r} must be an integer >= 1")
-    raw, columns = _study_arrays(model, keys, int(trials), seed, adaptive or AdaptiveSettings(),
-                                 keep_columns=keep_requests)
+    raw, columns = _study_arrays(model, keys, trials, seed, settings, keep_columns=keep_requests)
     summary = summarise(raw, confidence=confidence)
     requests = _requests_frame(columns) if keep_requests else None
     return StudyResult(summary=summary, requests=requests, skipped=skipped)
+
+
+def check_study_arguments(
+    model: ModelSection,
+    *,
+    n_qpus: Iterable[int],
+    strategies: Sequence[str],
+    trials: int,
+    seed: int,
+    adaptive: AdaptiveSection | None,
+    keep_requests: bool,
+) -> tuple[list[int], list[str], int, int, AdaptiveSection]:
+    """Validate the arguments of :func:`run_study` up front, before any work is done.
+
+    Checks types (a bool or a float is not a count, a string is not a list), ranges, the
+    study size and whether the adaptive strategies can plan:
+
+    - N in [1, :data:`~modenhub_net.aggregate.config.MAX_N_QPUS`], trials in
+      [1, :data:`~modenhub_net.aggregate.config.MAX_TRIALS`], seed in [0, 2**63 - 1];
+    - points x trials at most :data:`~modenhub_net.aggregate.config.MAX_STUDY_REQUESTS`
+      (:data:`~modenhub_net.aggregate.config.MAX_STUDY_REQUESTS_KEPT` with the
+      per-request table, ~25 bytes a request), see
+      :func:`~modenhub_net.aggregate.config.check_study_size`;
+    - ``adaptive`` with the default target plans ``K(N) R`` attempts, ``adaptive`` with a
+      target the attempts that target needs at ``p_eff(N)``: both at most
+      :data:`~modenhub_net.aggregate.adaptive.MAX_TOTAL_ATTEMPTS` and
+      ``adaptive.max_parallel * R`` (``adaptive_online`` checks the default target's
+      ``K(N) R``; a user target is planned as far as possible at its running estimate).
+
+    Returns
+    -------
+    (ns, strategies, trials, seed, adaptive)
+        Normalised: Python ints and strs, the adaptive settings (defaults if None).
+
+    Raises
+    ------
+    UserInputError
+        Naming the argument (or the model/adaptive field), its value and what is allowed.
+    """
+    if not isinstance(model, ModelSection):
+        raise UserInputError(f"model = {model!r}: expected an AggregateModel (or a scenario's "
+                             "[model] section)")
+    if adaptive is None:
+        adaptive = AdaptiveSettings()
+    elif not isinstance(adaptive, AdaptiveSection):
+        raise UserInputError(f"adaptive = {adaptive!r}: expected AdaptiveSettings or None")
+    if isinstance(n_qpus, (str, bytes, Mapping)) or not isinstance(n_qpus, Iterable):
+        raise UserInputError(f"n_qpus = {n_qpus!r}: expected a list of integers")
+    ns = [check_count(f"n_qpus[{i}]", n, low=1, high=MAX_N_QPUS) for i, n in enumerate(n_qpus)]
+    if isinstance(strategies, (str, bytes)) or not isinstance(strategies, Iterable):
+        raise UserInputError(f"strategies = {strategies!r}: expected a list of strategy names "
+                             f"(allowed: {', '.join(STRATEGIES)})")
+    strategies = list(strategies)
+    for strategy in strategies:
+        if not isinstance(strategy, str) or strategy not in STRATEGIES:
+            raise UserInputError(
+                f"strategy = {strategy!r}: unknown (allowed: {', '.join(STRATEGIES)})"
+            )
+    trials = check_count("trials", trials, low=1, high=MAX_TRIALS)
+    seed = check_count("seed", seed, low=0, high=2**63 - 1)
+    if not isinstance(keep_requests, (bool, np.bool_)):
+        raise UserInputError(f"keep_requests = {keep_requests!r}: expected True or False")
+    points = sum(n != 1 for n in ns) * len(strategies)
+    check_study_size(points, trials, keep_requests=bool(keep_requests),
+                     names=("n_qpus", "strategies", "trials"))
+    used = [n for n in ns if n != 1]
+    if used and any(s in ("adaptive", "adaptive_online") for s in strategies):
+        check_adaptive_feasible(model, adaptive, used, known_p="adaptive" in strategies)
+    return ns, strategies, trials, seed, adaptive
 
 
 def _study_arrays(
@@ -615,7 +716,8 @@ def _study_arrays(
     sched, labels = _schedules(model, ns, strategies, p_point, k_par, settings)
     cum = np.cumsum(sched, axis=1)
     played = np.count_nonzero(sched, axis=1)
-    log_q = np.log1p(-p_point)
+    with np.errstate(divide="ignore"):
+        log_q = np.log1p(-p_point)  # -inf at p = 1: every threshold 1 - q**S_r is 1
     cached = [j for j, strategy in enumerate(strategies) if strategy in CACHED_STRATEGIES]
     cached_row = {j: c for c, j in enumerate(cached)}
 
@@ -627,7 +729,8 @@ def _study_arrays(
     request_row = np.empty(n_points, dtype=np.int64)
     # outcome codes of fresh service, a block of points at a time from a cache-sized buffer
     thresholds = -np.expm1(log_q[:, None] * cum)  # 1 - q**S_r, (points, R)
-    code = np.zeros((n_points, trials), dtype=np.int8)
+    code_dtype = np.int8 if width <= 127 else np.int16  # codes 0..R+1 (R <= MAX_ROUNDS)
+    code = np.zeros((n_points, trials), dtype=code_dtype)
     block = max(1, min(n_points, _BLOCK_REQUESTS // max(trials, 1)))
     u = np.empty((block, trials))
     reached = np.empty((block, trials), dtype=bool)
@@ -635,7 +738,7 @@ def _study_arrays(
 
     def codes_of_drawn() -> None:
         rows = np.asarray(drawn)
-        part = np.zeros((rows.size, trials), dtype=np.int8)
+        part = np.zeros((rows.size, trials), dtype=code_dtype)
         for r in range(rounds_max):
             np.greater_equal(u[: rows.size], thresholds[rows, r : r + 1], out=reached[: rows.size])
             part += reached[: rows.size]
@@ -712,6 +815,7 @@ def _study_arrays(
     sums = (counts * att_f).sum(axis=1)
     squares = (counts * att_f**2).sum(axis=1)
     mean_rounds = (counts * rnd_tab).sum(axis=1) / trials
+    attempts_max = cum[:, -1].astype(np.int64) if n_points else np.zeros(0, np.int64)
     if online:
         rows = np.asarray(online)
         step = int(rows[1] - rows[0]) if rows.size > 1 else 1
@@ -731,6 +835,7 @@ def _study_arrays(
         for i, j in enumerate(online):
             plans[j], labels[j] = last[i], schedule_label(last[i])
         successes[online], hits[online] = totals["successes"], 0
+        attempts_max[online] = totals["max_total"]
         sums[online], squares[online] = totals["attempts"], totals["attempts_squared"]
         mean_rounds[online] = totals["rounds"] / trials
     means = sums / trials
@@ -760,6 +865,7 @@ def _study_arrays(
         "schedule": labels,
         "mean_rounds": mean_rounds,
         "schedule_used": plans,
+        "attempts_max": attempts_max,
     }
     return raw, cols
 
@@ -814,12 +920,12 @@ def _schedules(
     adaptive = [j for j, strategy in enumerate(strategies) if strategy == "adaptive"]
     if adaptive:
         p = p_point[adaptive]
-        if settings.target_success is None:
-            targets = 1.0 - (1.0 - p) ** (k_par[adaptive] * rounds)  # the orchestrated success
+        if settings.target_success is None:  # the orchestrated success: K R attempts in all
+            plans = adaptive_schedules(p, rounds=rounds, max_parallel=settings.max_parallel,
+                                       total_attempts=np.where(p >= 1.0, 1, k_par[adaptive] * rounds))
         else:
-            targets = np.full(len(adaptive), settings.target_success)
-        plans = adaptive_schedules(p, rounds=rounds, target_success=targets,
-                                   max_parallel=settings.max_parallel)
+            plans = adaptive_schedules(p, rounds=rounds, max_parallel=settings.max_parallel,
+                                       target_success=np.full(len(adaptive), settings.target_success))
         sched[adaptive] = np.array(plans, dtype=np.int64)
     labels: dict[tuple[int, ...], str] = {}  # few distinct schedules: label each once
     rows = [tuple(row) for row in sched.tolist()]
@@ -847,8 +953,8 @@ def _serve_cached(
     rounds_max = sched.shape[1]
     p = p_point[rows][:, None]
     k = sched[rows].astype(float)
-    log_q = np.log1p(-p)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # p = 1: log q = -inf, spare = 1 (k >= 2)
+        log_q = np.log1p(-p)
         single = k * p * np.exp((k - 1.0) * log_q) / -np.expm1(k * log_q)  # P(1 herald | >= 1)
     spare = np.where(k >= 2, np.clip(1.0 - single, 0.0, 1.0), 0.0)  # per round
     fresh = code[rows]

@@ -120,7 +120,10 @@ def sample_online(
     p_true : numpy.ndarray
         True p_eff of each point.
     k_par : numpy.ndarray
-        K(N) of each point (the default target is the orchestrated success at ``p_hat``).
+        K(N) of each point (the default target is the orchestrated success at ``p_hat``, i.e.
+        ``K R`` attempts in all, 1 at ``p_hat = 1``). A target that needs more attempts than
+        ``max_parallel * R`` (or the planner's limit) at the current estimate is planned
+        with as many attempts as allowed: the estimate is not the user's input.
     settings : AdaptiveSettings
         Target, cap, prior and first batch size.
     out : (success, rounds, attempts), optional
@@ -133,7 +136,8 @@ def sample_online(
         Each point's last plan.
     totals : dict of numpy.ndarray
         Per point: ``successes``, ``attempts``, ``attempts_squared`` and ``rounds`` summed
-        over its requests.
+        over its requests, and ``max_total``, the largest total of its plans (no request
+        spends more attempts).
     """
     n_points, rounds_max = uniforms.shape[0], model.rounds
     prior = settings.prior_p if settings.prior_p is not None else model.p0
@@ -143,31 +147,37 @@ def sample_online(
         raise ValueError(f"sample_online: {uniforms.shape[1]} uniforms a point, "
                          f"expected {trials} + {len(batches)}")
     herald_u = uniforms[:, trials:]
-    log_q = np.log1p(-p_true)[:, None]
+    with np.errstate(divide="ignore"):
+        log_q = np.log1p(-p_true)[:, None]  # -inf at p = 1: the first attempt succeeds
     seen_attempts = np.zeros(n_points)
     seen_heralds = np.zeros(n_points)
     width = rounds_max + 1  # codes 0..R-1: success in round c + 1; R: failure
     offsets = (np.arange(n_points, dtype=np.int64) * width)[:, None]
     totals = {name: np.zeros(n_points) for name in ("successes", "attempts", "attempts_squared", "rounds")}
+    totals["max_total"] = np.zeros(n_points, dtype=np.int64)
     plans: list[tuple[int, ...]] = [()] * n_points
     # one workspace for the largest batch (fresh buffers each batch would cost page faults)
     widest = max((stop - start for start, stop in batches), default=0) * n_points
     ws_ratio, ws_index = np.empty(widest), np.empty(widest, dtype=np.int64)
-    ws_code, ws_reached = np.empty(widest, dtype=np.int8), np.empty(widest, dtype=bool)
+    ws_code = np.empty(widest, dtype=np.int8 if width <= 127 else np.int16)  # codes 0..R
+    ws_reached = np.empty(widest, dtype=bool)
     ws_att = np.empty(widest, dtype=np.int32)
     for b, (start, stop) in enumerate(batches):
         size = n_points * (stop - start)
         ratio, index, code, reached, att = (ws[:size].reshape(n_points, stop - start)
                                             for ws in (ws_ratio, ws_index, ws_code, ws_reached, ws_att))
         p_hat = np.clip((seen_heralds + weight * prior) / (seen_attempts + weight), 1e-6, 1.0)
-        if settings.target_success is None:  # the orchestrated success at p_hat
-            targets = 1.0 - (1.0 - p_hat) ** (k_par * rounds_max)
-        else:
-            targets = np.full(n_points, settings.target_success)
-        plans = adaptive_schedules(p_hat, rounds=rounds_max, target_success=targets,
-                                   max_parallel=settings.max_parallel)
+        if settings.target_success is None:  # the orchestrated success at p_hat: K R attempts
+            plans = adaptive_schedules(p_hat, rounds=rounds_max, max_parallel=settings.max_parallel,
+                                       total_attempts=np.where(p_hat >= 1.0, 1, k_par * rounds_max),
+                                       best_effort=True)
+        else:  # best effort: p_hat is an estimate, not the user's input
+            plans = adaptive_schedules(p_hat, rounds=rounds_max, max_parallel=settings.max_parallel,
+                                       target_success=np.full(n_points, settings.target_success),
+                                       best_effort=True)
         sched = np.array(plans, dtype=np.int64)
         cum = np.cumsum(sched, axis=1)
+        np.maximum(totals["max_total"], cum[:, -1], out=totals["max_total"])
         with np.errstate(divide="ignore", invalid="ignore"):
             np.negative(uniforms[:, start:stop], out=ratio)
             np.log1p(ratio, out=ratio)

@@ -55,6 +55,8 @@ from modenhub_net.errors import UserInputError
 
 __all__ = [
     "FiniteFloat",
+    "check_count",
+    "check_number",
     "MAX_SCENARIO_BYTES",
     "MAX_TOML_DEPTH",
     "ParamsModel",
@@ -183,13 +185,7 @@ def _allowed_text(kind: str, info: FieldInfo) -> str:
         high, high_in = MAX_COUNT, True
     inf_ok = kind == "float" and _inf_allowed(info)
     noun = "an integer" if kind == "int" else ("a number" if inf_ok else "a finite number")
-    if low is None and high is None:
-        return noun
-    left = ("[" if low_in else "(") if low is not None else "("
-    right = ("]" if high_in else ")") if high is not None else ")"
-    lo = "-inf" if low is None else repr(low)
-    hi = "inf" if high is None else repr(high)
-    return f"{noun} in {left}{lo}, {hi}{right}"
+    return _range_text(noun, low, high, low_in, high_in)
 
 
 def _refuse(kind: str, text: str, info: FieldInfo) -> PydanticCustomError:
@@ -236,6 +232,136 @@ def _no_nan(value: Any) -> None:
             _no_nan(item)
     elif isinstance(value, float) and math.isnan(value):
         raise PydanticCustomError("strict_number", "NaN is not a number; allowed: numbers")
+
+
+def _range_text(noun: str, low: float | None, high: float | None, low_inclusive: bool,
+                high_inclusive: bool) -> str:
+    if low is None and high is None:
+        return noun
+    left = ("[" if low_inclusive else "(") if low is not None else "("
+    right = ("]" if high_inclusive else ")") if high is not None else ")"
+    lo = "-inf" if low is None else repr(low)
+    hi = "inf" if high is None else repr(high)
+    return f"{noun} in {left}{lo}, {hi}{right}"
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    allow_inf: bool = False,
+) -> float:
+    """A Python-API argument that must be a real number in a range (the models' rules).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name as the caller wrote it (``"kappa"``), used in the message.
+    value : Any
+        The argument. A bool, a string or NaN is refused; ``+-inf`` unless ``allow_inf``.
+    low, high : float, optional
+        Bounds (None: unbounded on that side).
+    low_inclusive, high_inclusive : bool, optional
+        Whether the bounds themselves are allowed (default True).
+    allow_inf : bool, optional
+        Accept an infinite value (that is still subject to the bounds). Default False.
+
+    Returns
+    -------
+    float
+        ``value`` as a Python float.
+
+    Raises
+    ------
+    UserInputError
+        ``"kappa = 1e+300: outside the allowed range; allowed: a finite number in (0.0,
+        1000.0]"``: name, value and range.
+
+    Examples
+    --------
+    >>> check_number("p0", 0.5, low=0.0, high=1.0, low_inclusive=False)
+    0.5
+    >>> try:
+    ...     check_number("p0", True, low=0.0, high=1.0)
+    ... except UserInputError as error:
+    ...     print(error)
+    p0 = True: a boolean is not a number; allowed: a finite number in [0.0, 1.0]
+    """
+    allowed = _range_text("a number" if allow_inf else "a finite number", low, high,
+                          low_inclusive, high_inclusive)
+
+    def refuse(text: str) -> UserInputError:
+        return UserInputError(f"{name} = {value!r}: {text}; allowed: {allowed}")
+
+    plain = _as_python(value)
+    if isinstance(plain, bool):
+        raise refuse("a boolean is not a number")
+    if isinstance(plain, (str, bytes)):
+        raise refuse("a string is not a number")
+    if not isinstance(plain, (int, float)):
+        raise refuse(f"a {type(value).__name__} is not a number")
+    try:
+        number = float(plain)
+    except OverflowError:
+        raise refuse("too large for a float") from None
+    if math.isnan(number):
+        raise refuse("NaN is not a number")
+    if math.isinf(number) and not allow_inf:
+        raise refuse("must be finite")
+    ok_low = low is None or (number >= low if low_inclusive else number > low)
+    ok_high = high is None or (number <= high if high_inclusive else number < high)
+    if not (ok_low and ok_high):
+        raise refuse("outside the allowed range")
+    return number
+
+
+def check_count(name: str, value: Any, *, low: int = 0, high: int = MAX_COUNT) -> int:
+    """A Python-API argument that must be an integer (a count) in ``[low, high]``.
+
+    A bool, a float (even ``2.0`` or ``1e300``) or a string is refused; numpy integers are
+    accepted.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    UserInputError
+        ``"trials = 2.0: a float is not a count (write an integer); allowed: an integer in
+        [1, 100000000]"``.
+
+    Examples
+    --------
+    >>> check_count("trials", 2500, low=1)
+    2500
+    >>> try:
+    ...     check_count("trials", 2.0, low=1, high=10)
+    ... except UserInputError as error:
+    ...     print(error)
+    trials = 2.0: a float is not a count (write an integer); allowed: an integer in [1, 10]
+    """
+    allowed = _range_text("an integer", low, high, True, True)
+
+    def refuse(text: str) -> UserInputError:
+        return UserInputError(f"{name} = {value!r}: {text}; allowed: {allowed}")
+
+    plain = _as_python(value)
+    if isinstance(plain, bool):
+        raise refuse("a boolean is not a number")
+    if isinstance(plain, float):
+        raise refuse("a float is not a count (write an integer)")
+    if isinstance(plain, (str, bytes)):
+        raise refuse("a string is not a number")
+    if not isinstance(plain, int):
+        raise refuse(f"a {type(value).__name__} is not a count")
+    if not low <= plain <= high:
+        raise refuse("outside the allowed range")
+    return plain
 
 
 class StrictModel(BaseModel):
