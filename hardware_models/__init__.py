@@ -14,6 +14,7 @@ from hardware_models.bsm import (
     double_click_fidelity,
     double_click_heralded_state,
     double_click_success_probability,
+    false_herald_probability,
     herald_success_probability,
     heralded_state,
     single_click_fidelity,
@@ -23,6 +24,7 @@ from hardware_models.bsm import (
 from hardware_models.detector import (
     Detector,
     DetectorParams,
+    blind_windows,
     click_probability,
     dark_count_probability,
     registered_click_fraction,
@@ -56,6 +58,8 @@ from hardware_models.spdc import (
     spdc_heralded_state,
     spdc_stored_fidelity,
     spdc_stored_state,
+    two_mode_pair_amplitudes,
+    two_mode_pair_ket,
 )
 from hardware_models.switch import (
     OpticalSwitch,
@@ -67,17 +71,17 @@ from hardware_models.switch import (
 
 __all__ = [
     "BsmParams", "BsmStation", "ClassicalFibre", "Detector", "DetectorParams", "Fibre",
-    "FibreParams", "HERALD_LABELS", "HardwarePreset", "LinkBudget", "MemoryParams",
-    "OpticalSwitch", "QPU", "QpuParams", "QuantumMemory", "SlotEmptyError", "SlotOccupiedError",
-    "SpdcParams", "SpdcSource", "SwitchParams", "available_presets", "bell_preparation_fidelity",
+    "FibreParams", "HardwarePreset", "HERALD_LABELS", "LinkBudget", "MemoryParams", "OpticalSwitch",
+    "QPU", "QpuParams", "QuantumMemory", "SlotEmptyError", "SlotOccupiedError", "SpdcParams",
+    "SpdcSource", "SwitchParams", "available_presets", "bell_preparation_fidelity", "blind_windows",
     "click_probability", "dark_count_probability", "depolar_prob_from_gate_fidelity",
     "detection_in_hub_budget", "double_click_fidelity", "double_click_heralded_state",
-    "double_click_success_probability", "emitter_attempt_period_ns", "fibre_delay_ns",
-    "fibre_depolar_probability",
-    "fibre_transmission", "herald_success_probability", "heralded_state", "load_preset",
-    "pair_number_distribution", "registered_click_fraction", "single_click_fidelity",
-    "single_click_heralded_state", "single_click_success_probability", "source_in_hub_budget",
-    "spdc_attempt_period_ns", "spdc_herald_probability", "spdc_heralded_fidelity",
-    "spdc_heralded_state", "spdc_stored_fidelity", "spdc_stored_state", "stored_pair_fidelity",
-    "switch_loss_db", "switch_stages", "switch_transmission",
+    "double_click_success_probability", "emitter_attempt_period_ns", "false_herald_probability",
+    "fibre_delay_ns", "fibre_depolar_probability", "fibre_transmission",
+    "herald_success_probability", "heralded_state", "load_preset", "pair_number_distribution",
+    "registered_click_fraction", "single_click_fidelity", "single_click_heralded_state",
+    "single_click_success_probability", "source_in_hub_budget", "spdc_attempt_period_ns",
+    "spdc_herald_probability", "spdc_heralded_fidelity", "spdc_heralded_state",
+    "spdc_stored_fidelity", "spdc_stored_state", "stored_pair_fidelity", "switch_loss_db",
+    "switch_stages", "switch_transmission", "two_mode_pair_amplitudes", "two_mode_pair_ket",
 ]

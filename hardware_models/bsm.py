@@ -50,8 +50,17 @@ A herald is exactly one "one" detector; ``c`` -> ``Psi+``, ``d`` -> ``Psi-``. Fo
 limit of small ``t``, no dark counts: ``P_succ ~ 2 alpha t`` and
 ``F ~ (1 - alpha)(1 + sqrt(V))/2``: the single-photon interference contrast is the mode
 overlap ``|<phi_A|phi_B>| = sqrt(V)`` (Humphreys et al. 2018, Methods; Rozpędek et al.,
-PRA 99, 052330 (2019), App. on the NV single-click model). Phase noise of the optical path is
-not modelled.
+PRA 99, 052330 (2019), App. on the NV single-click model).
+
+Optical phase noise (single click). The heralded coherence carries the optical phase
+difference ``phi`` between the two arms (path length, laser phase); with residual fluctuations
+``phi ~ Normal(0, sigma)`` per attempt, the attempt-averaged coherence is multiplied by
+``E[exp(i phi)] = exp(-sigma^2 / 2)`` (Humphreys et al. 2018, Methods, phase-stabilisation
+error; Rozpędek et al., PRA 99, 052330 (2019), Sec. on the single-click state with phase
+uncertainty), i.e. ``c -> c exp(-sigma^2/2)`` above; the populations and the success
+probability do not change. Double click is insensitive to an optical phase that is stable
+over the two time bins of one attempt (Barrett & Kok 2005), so ``phase_noise_std_rad`` does
+not enter it.
 
 Emission fidelity
 -----------------
@@ -84,6 +93,7 @@ __all__ = [
     "double_click_fidelity",
     "double_click_heralded_state",
     "double_click_success_probability",
+    "false_herald_probability",
     "heralded_state",
     "herald_success_probability",
     "single_click_fidelity",
@@ -124,6 +134,13 @@ class BsmParams(ParamsModel):
     detector : DetectorParams
         The station's four (double click) or two (single click) identical detectors.
         Their ``window_ns`` sets the dark-count probability. Default ``DetectorParams()``.
+    phase_noise_std_rad : float
+        Standard deviation ``sigma`` in rad, finite and >= 0, of the Gaussian optical phase
+        error between the two arms, drawn afresh per attempt (single click only). Multiplies
+        the heralded coherence by ``exp(-sigma^2/2)`` (module docstring; Humphreys et al.,
+        Nature 558, 268 (2018), Methods; Rozpędek et al., PRA 99, 052330 (2019)). Default 0
+        (ideal phase stabilisation); Humphreys et al. report a phase-stabilisation residual of
+        ~14 degrees (0.24 rad).
     """
 
     scheme: Literal["double_click", "single_click"] = "double_click"
@@ -131,6 +148,7 @@ class BsmParams(ParamsModel):
     bright_state_alpha: float = Field(0.1, gt=0.0, lt=1.0)
     coincidence_window_ns: float = Field(10.0, gt=0.0, le=1.0e9)
     detector: DetectorParams = DetectorParams()
+    phase_noise_std_rad: float = Field(0.0, ge=0.0, allow_inf_nan=False)
 
 
 def depolarising_p_from_fidelity(fidelity: float) -> float:
@@ -268,6 +286,8 @@ def _single_click(eta_a: float, eta_b: float, bsm: BsmParams) -> tuple[float, ..
     w01 = a * (1 - a) * (tb * o1 * z0 / 2 + (1 - tb) * o0 * z0)
     w10 = a * (1 - a) * (ta * o1 * z0 / 2 + (1 - ta) * o0 * z0)
     coh = a * (1 - a) * math.sqrt(ta * tb * v) * o1 * z0 / 2
+    if bsm.phase_noise_std_rad > 0.0:
+        coh *= math.exp(-bsm.phase_noise_std_rad**2 / 2.0)
     w11 = a * a * (
         (ta * (1 - tb) + tb * (1 - ta)) * o1 * z0 / 2
         + ta * tb * (1 + v) / 4 * o2 * z0
@@ -329,7 +349,8 @@ def single_click_fidelity(
     """Fidelity of the single-click heralded state to the heralded ``Psi`` state.
 
     ``F = ((w01 + w10)/2 + c) / (w00 + w01 + w10 + w11)`` before emission noise
-    (Humphreys et al. 2018, Methods; ``~ (1-alpha)(1+sqrt(V))/2`` for small ``t``).
+    (Humphreys et al. 2018, Methods; ``~ (1-alpha)(1+sqrt(V) exp(-sigma^2/2))/2`` for small
+    ``t``, with the phase noise ``sigma = phase_noise_std_rad``).
     """
     rho = single_click_heralded_state(
         eta_a=eta_a,
@@ -340,6 +361,24 @@ def single_click_fidelity(
     )
     ket = _BELL_KETS[2]
     return float(np.real(ket.conj() @ rho @ ket))
+
+
+def false_herald_probability(*, eta_a: float, eta_b: float, bsm: BsmParams) -> float:
+    """Probability per attempt of a herald that a dark count completed (either label).
+
+    Double click: ``2 (w_bunch + w_mixed)`` (module docstring: the patterns with a "one" from a
+    dark count). Single click: no photon registered and a dark count at exactly one detector,
+    ``2 O0 Z0 (1 - alpha t_A)(1 - alpha t_B)`` (the ``O0`` terms of ``w00 .. w11``). This is
+    what :attr:`BsmStation.n_false_heralds` counts. Parameters as in
+    :func:`double_click_success_probability`.
+    """
+    eta_a, eta_b = _check_eta("eta_a", eta_a), _check_eta("eta_b", eta_b)
+    if bsm.scheme == "double_click":
+        _, w_bunch, w_mixed, _ = _double_click(eta_a, eta_b, bsm)
+        return 2.0 * (w_bunch + w_mixed)
+    z0, o0, _, _ = _oz(bsm.detector)
+    a, eta_d = bsm.bright_state_alpha, bsm.detector.efficiency
+    return 2.0 * o0 * z0 * (1.0 - a * eta_a * eta_d) * (1.0 - a * eta_b * eta_d)
 
 
 def herald_success_probability(*, eta_a: float, eta_b: float, bsm: BsmParams) -> float:
@@ -513,12 +552,20 @@ class BsmStation(Component):
         mem_b = msg_b.meta.get("memory_qubit") if msg_b is not None else None
         attempt = (msg_a or msg_b).meta.get("attempt") if (msg_a or msg_b) else None
         rng = self.rng
+        phase = None
         if self.params.scheme == "single_click":
             # absent photons are vacuum: give them a fresh |0> qubit
             if ph_a is None:
                 ph_a = create_qubits(1)[0]
             if ph_b is None:
                 ph_b = create_qubits(1)[0]
+            sigma = self.params.phase_noise_std_rad
+            if sigma > 0.0:
+                # optical phase of arm b relative to arm a, drawn per attempt (module docstring)
+                from modenhub_net.qubits import operate
+
+                phase = float(rng.normal(0.0, sigma))
+                operate([ph_b], np.diag([1.0, np.exp(1j * phase)]))
         if mem_a is None or mem_b is None:
             weights = self._weights_without_memories(ph_a, ph_b)
             rho_mem = None
@@ -557,6 +604,8 @@ class BsmStation(Component):
             "time_ns": self.sim.now_ns,
             "attempt": attempt,
         }
+        if phase is not None:
+            meta["phase_rad"] = phase
         return Message((label,), meta)
 
     def _detected(self, photon: Any) -> bool:

@@ -95,9 +95,12 @@ class _Modes:
         return tuple(counts[d] for d in self.detectors)
 
 
-def _photon(modes: _Modes, src: str, t: float, s: float, port_sign: float, suffix: str) -> np.ndarray:
-    """Creation vector of a photon from ``src``: loss, temporal mode, 50:50 beam splitter."""
+def _photon(modes: _Modes, src: str, t: float, s: float, port_sign: float, suffix: str,
+            phase: float = 0.0) -> np.ndarray:
+    """Creation vector of a photon from ``src``: optical phase, loss, temporal mode, 50:50
+    beam splitter."""
     temporal = {0: 1.0 + 0j} if src == "A" else {0: s + 0j, 1: math.sqrt(max(0.0, 1 - s * s)) + 0j}
+    temporal = {tm: amp * np.exp(1j * phase) for tm, amp in temporal.items()}
     terms: dict[tuple, complex] = {}
     for tm, amp_t in temporal.items():
         terms[("det", "c" + suffix, tm)] = math.sqrt(t) * _S2 * amp_t
@@ -107,8 +110,10 @@ def _photon(modes: _Modes, src: str, t: float, s: float, port_sign: float, suffi
     return modes.vector(terms)
 
 
-def _instrument(scheme: str, t_a: float, t_b: float, visibility: float, alpha: float):
-    """``(detectors, {photon-number pattern: unnormalised 4x4 spin operator})``."""
+def _instrument(scheme: str, t_a: float, t_b: float, visibility: float, alpha: float,
+                phase: float = 0.0):
+    """``(detectors, {photon-number pattern: unnormalised 4x4 spin operator})``; ``phase`` is
+    the optical phase of arm B relative to arm A (single click)."""
     s = math.sqrt(visibility)
     if scheme == "double_click":
         detectors = ["cH", "cV", "dH", "dV"]
@@ -129,7 +134,7 @@ def _instrument(scheme: str, t_a: float, t_b: float, visibility: float, alpha: f
             if a:
                 vecs.append(_photon(modes, "A", t_a, s, +1.0, ""))
             if b:
-                vecs.append(_photon(modes, "B", t_b, s, -1.0, ""))
+                vecs.append(_photon(modes, "B", t_b, s, -1.0, "", phase))
             branches.append((2 * a + b, amp[a] * amp[b], vecs))
     psi: dict[tuple[int, ...], np.ndarray] = defaultdict(lambda: np.zeros(4, dtype=complex))
     for spin, weight, vecs in branches:
@@ -144,6 +149,9 @@ def _instrument(scheme: str, t_a: float, t_b: float, visibility: float, alpha: f
 # -- detectors and herald rules ----------------------------------------------------------------
 def _dark_distribution(det: DetectorParams) -> list[tuple[int, float]]:
     """Dark counts per window as (count, probability); count 2 stands for ">= 2"."""
+    if det.number_resolving and det.dark_count_statistics == "at_most_one":
+        p = dark_count_probability(det)
+        return [(0, 1.0 - p), (1, p)]
     if det.number_resolving:
         lam = dark_count_mean(det)
         p0, p1 = math.exp(-lam), lam * math.exp(-lam)
@@ -174,18 +182,29 @@ def _herald(scheme: str, detectors: list[str], counts: tuple[int, ...], det: Det
     return 2 if ones[0][0] == ones[1][0] else 3
 
 
-def _exact(scheme, t_a, t_b, visibility, alpha, det):
-    """Exact herald probability and heralded states per label from the mode-level model."""
-    detectors, ops = _instrument(scheme, t_a, t_b, visibility, alpha)
+def _exact(scheme, t_a, t_b, visibility, alpha, det, phase_std: float = 0.0):
+    """Exact herald probability and heralded states per label from the mode-level model.
+
+    With ``phase_std`` > 0 the instrument is averaged over a Gaussian optical phase of arm B
+    by Gauss-Hermite quadrature (60 nodes: exact for these trigonometric integrands to
+    machine precision), independently of the closed form's ``exp(-sigma^2/2)``.
+    """
+    if phase_std > 0.0:
+        nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+        weights = weights / weights.sum()
+    else:
+        nodes, weights = np.zeros(1), np.ones(1)
     darks = _dark_distribution(det)
     heralded = {2: np.zeros((4, 4), dtype=complex), 3: np.zeros((4, 4), dtype=complex)}
-    for photons, op in ops.items():
-        for combo in itertools.product(darks, repeat=len(detectors)):
-            weight = math.prod(p for _, p in combo)
-            counts = tuple(n + k for n, (k, _) in zip(photons, combo, strict=True))
-            label = _herald(scheme, detectors, counts, det)
-            if label is not None and weight > 0:
-                heralded[label] += weight * op
+    for x, wq in zip(nodes, weights, strict=True):
+        detectors, ops = _instrument(scheme, t_a, t_b, visibility, alpha, phase_std * x)
+        for photons, op in ops.items():
+            for combo in itertools.product(darks, repeat=len(detectors)):
+                weight = math.prod(p for _, p in combo)
+                counts = tuple(n + k for n, (k, _) in zip(photons, combo, strict=True))
+                label = _herald(scheme, detectors, counts, det)
+                if label is not None and weight > 0:
+                    heralded[label] += wq * weight * op
     return heralded
 
 
@@ -200,13 +219,19 @@ CASES = [
     ("single_click", 0.3, 0.6, 0.81, 0.1, 0.9, 0.0, 10.0, False),
     ("single_click", 0.2, 0.1, 0.9, 0.3, 0.8, 2.0e6, 100.0, False),
     ("single_click", 0.7, 0.8, 0.6, 0.25, 0.9, 1.0e6, 100.0, True),
+    ("single_click", 0.5, 0.4, 0.9, 0.2, 0.85, 4.0e6, 100.0, "at_most_one"),
+    ("double_click", 0.5, 0.6, 0.9, 0.1, 0.85, 4.0e6, 100.0, "at_most_one"),
 ]
 
 
-def _params(scheme, visibility, alpha, eta_d, dark, window, pnr) -> BsmParams:
+def _params(scheme, visibility, alpha, eta_d, dark, window, pnr, phase_std=0.0) -> BsmParams:
+    """``pnr`` True/False, or "at_most_one": a PNR detector with at most one dark count."""
+    stats = "at_most_one" if pnr == "at_most_one" else "poisson"
     det = DetectorParams(efficiency=eta_d, dark_count_rate_hz=dark, window_ns=window,
-                         number_resolving=pnr, dead_time_ns=0.0)
-    return BsmParams(scheme=scheme, visibility=visibility, bright_state_alpha=alpha, detector=det)
+                         number_resolving=bool(pnr), dead_time_ns=0.0,
+                         dark_count_statistics=stats)
+    return BsmParams(scheme=scheme, visibility=visibility, bright_state_alpha=alpha, detector=det,
+                     phase_noise_std_rad=phase_std)
 
 
 @pytest.mark.parametrize(("scheme", "eta_a", "eta_b", "v", "alpha", "eta_d", "dark", "window", "pnr"), CASES)
@@ -237,9 +262,37 @@ def test_closed_forms_equal_mode_level_model(scheme, eta_a, eta_b, v, alpha, eta
         assert f == pytest.approx((1 + v) / 2, rel=1e-12)
 
 
+@pytest.mark.parametrize("phase_std", [0.1, 0.35, 1.0])
+@pytest.mark.parametrize("case", [CASES[6], CASES[7], CASES[9]])
+def test_single_click_phase_noise_equals_phase_averaged_mode_model(case, phase_std):
+    """A Gaussian optical phase of std sigma on arm B, averaged over the mode-level instrument,
+    gives the closed form with the coherence times exp(-sigma^2/2): same success probability,
+    same heralded states; double click ignores the phase."""
+    scheme, eta_a, eta_b, v, alpha, eta_d, dark, window, pnr = case
+    bsm = _params(scheme, v, alpha, eta_d, dark, window, pnr, phase_std)
+    heralded = _exact(scheme, eta_a * eta_d, eta_b * eta_d, v, alpha, bsm.detector, phase_std)
+    p_exact = sum(float(np.trace(h).real) for h in heralded.values())
+    assert single_click_success_probability(eta_a=eta_a, eta_b=eta_b, bsm=bsm) == pytest.approx(
+        p_exact, rel=1e-10)
+    for label, outcome in ((2, "Psi+"), (3, "Psi-")):
+        rho = heralded[label] / np.trace(heralded[label]).real
+        got = single_click_heralded_state(eta_a=eta_a, eta_b=eta_b, bsm=bsm, outcome=outcome)
+        np.testing.assert_allclose(got, rho, atol=1e-10)
+    # the coherence, and only it, shrinks by exp(-sigma^2/2)
+    calm = _params(scheme, v, alpha, eta_d, dark, window, pnr)
+    still = single_click_heralded_state(eta_a=eta_a, eta_b=eta_b, bsm=calm)
+    noisy = single_click_heralded_state(eta_a=eta_a, eta_b=eta_b, bsm=bsm)
+    assert noisy[1, 2] == pytest.approx(still[1, 2] * math.exp(-phase_std**2 / 2), rel=1e-12)
+    np.testing.assert_allclose(np.diag(noisy), np.diag(still), atol=1e-14)
+    dc = _params("double_click", v, alpha, eta_d, dark, window, pnr, phase_std)
+    dc0 = _params("double_click", v, alpha, eta_d, dark, window, pnr)
+    assert double_click_fidelity(eta_a=eta_a, eta_b=eta_b, bsm=dc) == double_click_fidelity(
+        eta_a=eta_a, eta_b=eta_b, bsm=dc0)
+
+
 @pytest.mark.parametrize(
     ("scheme", "eta_a", "eta_b", "v", "alpha", "eta_d", "dark", "window", "pnr"),
-    [CASES[2], CASES[4], CASES[7], CASES[8]],
+    [CASES[2], CASES[4], CASES[7], CASES[8], CASES[9], CASES[10]],
 )
 def test_closed_forms_against_photon_and_dark_count_monte_carlo(
     scheme, eta_a, eta_b, v, alpha, eta_d, dark, window, pnr, validation_scale
@@ -255,7 +308,7 @@ def test_closed_forms_against_photon_and_dark_count_monte_carlo(
     trials = int(400_000 * validation_scale)
     which = rng.choice(len(patterns), size=trials, p=probs / probs.sum())
     photons = np.array(patterns)[which]
-    if det.number_resolving:
+    if det.number_resolving and det.dark_count_statistics == "poisson":
         darks = rng.poisson(dark_count_mean(det), size=photons.shape)
     else:
         darks = (rng.random(photons.shape) < dark_count_probability(det)).astype(int)
