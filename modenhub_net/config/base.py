@@ -291,11 +291,18 @@ def check_number(
     ...     print(error)
     p0 = True: a boolean is not a number; allowed: a finite number in [0.0, 1.0]
     """
-    allowed = _range_text("a number" if allow_inf else "a finite number", low, high,
-                          low_inclusive, high_inclusive)
-
     def refuse(text: str) -> UserInputError:
+        allowed = _range_text("a number" if allow_inf else "a finite number", low, high,
+                              low_inclusive, high_inclusive)
         return UserInputError(f"{name} = {value!r}: {text}; allowed: {allowed}")
+
+    if type(value) is float:  # the common case, fast: range and finiteness only
+        if value != value:
+            raise refuse("NaN is not a number")
+        if (low is None or (value >= low if low_inclusive else value > low)) and (
+            high is None or (value <= high if high_inclusive else value < high)
+        ) and (allow_inf or -math.inf < value < math.inf):
+            return value
 
     plain = _as_python(value)
     if isinstance(plain, bool):
@@ -345,10 +352,12 @@ def check_count(name: str, value: Any, *, low: int = 0, high: int = MAX_COUNT) -
     ...     print(error)
     trials = 2.0: a float is not a count (write an integer); allowed: an integer in [1, 10]
     """
-    allowed = _range_text("an integer", low, high, True, True)
-
     def refuse(text: str) -> UserInputError:
+        allowed = _range_text("an integer", low, high, True, True)
         return UserInputError(f"{name} = {value!r}: {text}; allowed: {allowed}")
+
+    if type(value) is int and low <= value <= high:  # the common case, fast
+        return value
 
     plain = _as_python(value)
     if isinstance(plain, bool):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from modenhub_net.errors import check_range
+from modenhub_net.config.base import check_number
 from modenhub_net.qubits.operators import X, Z
 from modenhub_net.qubits.state import Qubit, _new_state, assign_state, create_qubits
 
@@ -54,7 +54,7 @@ def bell_dm(index: int | str = 0) -> np.ndarray:
 
 def werner_dm(fidelity: float, *, bell_index: int | str = 0) -> np.ndarray:
     """Werner state ``F |B><B| + (1-F)/3 (I - |B><B|)`` of fidelity ``F`` in [0, 1]."""
-    check_range("fidelity", fidelity, low=0.0, high=1.0)
+    check_number("fidelity", fidelity, low=0.0, high=1.0)
     bell = _BELL_DMS[_index(bell_index)]
     return fidelity * bell + (1 - fidelity) / 3 * (np.eye(4) - bell)
 

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from modenhub_net.errors import UserInputError, check_range
+from modenhub_net.config.base import check_number
+from modenhub_net.errors import UserInputError
 from modenhub_net.qubits.state import Qubit, _remove, apply_superoperator
 
 __all__ = [
@@ -55,7 +56,7 @@ def pauli_channel(qubit: Qubit, p_x: float, p_y: float, p_z: float) -> None:
         Probabilities in [0, 1] with ``p_x + p_y + p_z <= 1``.
     """
     for name, value in (("p_x", p_x), ("p_y", p_y), ("p_z", p_z)):
-        check_range(name, value, low=0.0, high=1.0)
+        check_number(name, value, low=0.0, high=1.0)
     if p_x + p_y + p_z > 1.0 + 1e-12:
         raise UserInputError(f"p_x + p_y + p_z = {p_x + p_y + p_z!r} must be <= 1")
     apply_superoperator(qubit, _liouville_pauli(p_x, p_y, p_z))
@@ -73,14 +74,14 @@ def depolarise(qubit: Qubit, p: float) -> None:
     p : float
         Probability in [0, 1] that the qubit is replaced by the maximally mixed state.
     """
-    check_range("p", p, low=0.0, high=1.0)
+    check_number("p", p, low=0.0, high=1.0)
     if p:
         apply_superoperator(qubit, _liouville_pauli(p / 4, p / 4, p / 4))
 
 
 def dephase(qubit: Qubit, p: float) -> None:
     """Dephasing channel ``rho -> (1-p) rho + p Z rho Z`` (N&C §8.3.6); ``p`` in [0, 1]."""
-    check_range("p", p, low=0.0, high=1.0)
+    check_number("p", p, low=0.0, high=1.0)
     if p:
         apply_superoperator(qubit, _liouville_pauli(0.0, 0.0, p))
 
@@ -103,14 +104,18 @@ def amplitude_damp(qubit: Qubit, gamma: float) -> None:
 
     (N&C §8.3.5.) ``gamma`` in [0, 1] is the decay probability of ``|1>`` to ``|0>``.
     """
-    check_range("gamma", gamma, low=0.0, high=1.0)
+    check_number("gamma", gamma, low=0.0, high=1.0)
     if gamma:
         apply_superoperator(qubit, _liouville_damp_dephase(gamma, math.sqrt(1.0 - gamma)))
 
 
 def t1t2_liouville(elapsed_ns: float, *, t1_ns: float, t2_ns: float) -> np.ndarray | None:
     """Liouville matrix of T1/T2 decoherence (see :func:`_t1t2_liouville_cached`); read-only."""
-    return _t1t2_liouville_cached(float(elapsed_ns), float(t1_ns), float(t2_ns))
+    return _t1t2_liouville_cached(
+        check_number("elapsed_ns", elapsed_ns, low=0.0),
+        check_number("t1_ns", t1_ns, low=0.0, low_inclusive=False, allow_inf=True),
+        check_number("t2_ns", t2_ns, low=0.0, low_inclusive=False, allow_inf=True),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -124,10 +129,7 @@ def _t1t2_liouville_cached(elapsed_ns: float, t1_ns: float, t2_ns: float) -> np.
     the same construction as NetSquid's ``T1T2NoiseModel``, Coopmans et al., Commun. Phys.
     4, 164 (2021)). ``math.inf`` switches a process off.
     """
-    check_range("elapsed_ns", elapsed_ns, low=0.0)
-    check_range("t1_ns", t1_ns, low=0.0, low_inclusive=False)
-    check_range("t2_ns", t2_ns, low=0.0, low_inclusive=False)
-    if t2_ns > 2 * t1_ns:
+    if t2_ns > 2 * t1_ns:  # (the arguments were checked by t1t2_liouville)
         raise UserInputError(
             f"t2_ns = {t2_ns!r} exceeds 2 * t1_ns = {2 * t1_ns!r}: physical memories have T2 <= 2 T1"
         )
@@ -153,7 +155,7 @@ def t1t2_noise(qubit: Qubit, elapsed_ns: float, *, t1_ns: float, t2_ns: float) -
     t1_ns, t2_ns : float
         Relaxation and coherence times in ns, > 0 (``math.inf``: none), ``T2 <= 2 T1``.
     """
-    liouville = _t1t2_liouville_cached(elapsed_ns, t1_ns, t2_ns)
+    liouville = t1t2_liouville(elapsed_ns, t1_ns=t1_ns, t2_ns=t2_ns)
     if liouville is not None:
         apply_superoperator(qubit, liouville)
 
@@ -168,8 +170,8 @@ def depolarise_for_time(qubit: Qubit, elapsed_ns: float, *, depolar_time_ns: flo
     depolar_time_ns : float
         Depolarising time constant in ns, > 0 (``math.inf``: none).
     """
-    check_range("elapsed_ns", elapsed_ns, low=0.0)
-    check_range("depolar_time_ns", depolar_time_ns, low=0.0, low_inclusive=False)
+    check_number("elapsed_ns", elapsed_ns, low=0.0)
+    check_number("depolar_time_ns", depolar_time_ns, low=0.0, low_inclusive=False, allow_inf=True)
     if elapsed_ns and not math.isinf(depolar_time_ns):
         depolarise(qubit, -math.expm1(-elapsed_ns / depolar_time_ns))
 

@@ -228,22 +228,55 @@ def _remove(qubit: Qubit) -> None:
     qubit.state = None
 
 
+#: tolerance of the state checks: norm and trace within 1e-8 of 1, Hermitian within 1e-10,
+#: eigenvalues >= -1e-8 (rounding of a valid state built in floating point stays far inside)
+STATE_TOLERANCE = 1e-8
+
+
+def _numeric_array(state: object, *, name: str) -> np.ndarray:
+    """``state`` as a finite complex array; booleans, text and NaN/inf entries refused."""
+    try:
+        raw = np.asarray(state)
+    except (TypeError, ValueError) as exc:
+        raise UserInputError(f"{name}: not a numeric array ({exc})") from None
+    if raw.dtype.kind not in "iufc":
+        raise UserInputError(f"{name}: array of dtype {raw.dtype} is not a state (need numbers)")
+    array = raw.astype(np.complex128)
+    if not np.all(np.isfinite(array)):
+        raise UserInputError(f"{name}: has NaN or infinite entries")
+    return array
+
+
+def check_density_matrix(array: np.ndarray, *, name: str = "state") -> np.ndarray:
+    """Refuse a matrix that is not a density matrix: Hermitian, unit trace, no negative
+    eigenvalue (each within :data:`STATE_TOLERANCE`). Returns ``array``."""
+    trace = float(np.trace(array).real)
+    if not abs(trace - 1.0) <= STATE_TOLERANCE:
+        raise UserInputError(f"{name}: density matrix must have trace 1 (trace {trace!r})")
+    if not np.allclose(array, array.conj().T, rtol=0.0, atol=1e-10):
+        raise UserInputError(f"{name}: density matrix must be Hermitian")
+    lowest = float(np.linalg.eigvalsh(array).min())
+    if lowest < -STATE_TOLERANCE:
+        raise UserInputError(
+            f"{name}: density matrix has a negative eigenvalue {lowest!r} (must be positive "
+            "semidefinite)"
+        )
+    return array
+
+
 def _as_density_matrix(state: np.ndarray, n: int, *, name: str = "state") -> np.ndarray:
-    array = np.asarray(state, dtype=np.complex128)
+    array = _numeric_array(state, name=name)
     dim = 1 << n
     if array.shape == (dim,):
-        norm = np.vdot(array, array).real
-        if abs(norm - 1.0) > 1e-8:
+        norm = float(np.vdot(array, array).real)
+        if not abs(norm - 1.0) <= STATE_TOLERANCE:
             raise UserInputError(f"{name}: ket norm = {norm!r}, must be 1")
         return np.outer(array, array.conj())
     if array.shape != (dim, dim):
         raise UserInputError(
             f"{name}: shape {array.shape} does not fit {n} qubit(s): expected ({dim},) or ({dim}, {dim})"
         )
-    trace = np.trace(array).real
-    if abs(trace - 1.0) > 1e-8 or not np.allclose(array, array.conj().T, atol=1e-10):
-        raise UserInputError(f"{name}: density matrix must be Hermitian with trace 1 (trace {trace!r})")
-    return array.copy()
+    return check_density_matrix(array, name=name).copy()
 
 
 def assign_state(qubits: Sequence[Qubit], state: np.ndarray) -> QState:
@@ -251,6 +284,14 @@ def assign_state(qubits: Sequence[Qubit], state: np.ndarray) -> QState:
 
     Qubits entangled with others are first traced out of their old states. Discarded or
     lost qubits are revived (their ``is_lost`` flag is cleared).
+
+    Raises
+    ------
+    UserInputError
+        If ``state`` is not a state of ``len(qubits)`` qubits: wrong shape, non-numeric,
+        NaN/inf entries, a ket whose norm is not 1, or a matrix that is not Hermitian, has
+        trace other than 1 or a negative eigenvalue (tolerance :data:`STATE_TOLERANCE`).
+        Nothing is changed then.
     """
     qubits = list(qubits)
     _check_distinct(qubits)

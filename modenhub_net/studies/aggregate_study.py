@@ -244,8 +244,8 @@ def _report(scenario: AggregateScenario, result: StudyResult, savings: pd.DataFr
         f"- N = {min(n_values) if n_values else '-'} .. {max(n_values) if n_values else '-'} "
         f"({len(n_values)} values), {study.trials} requests per point, seed {scenario.seed}, "
         f"strategies {', '.join(study.strategies)}",
-        f"- confidence intervals: {study.confidence:.0%} (Wilson for success, mean +- z s/sqrt(n) "
-        "for attempts)",
+        f"- confidence intervals: {study.confidence:.0%} (Wilson for success; for attempts the "
+        "effective-sample-size Wilson interval on [0, the plan's total], inside its bounds)",
         f"- simulation time {elapsed_s:.2f} s",
         "",
         "```",
