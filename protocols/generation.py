@@ -49,6 +49,7 @@ a change of circuits waits for the switch's reconfiguration). Then, per scheme:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -501,12 +502,77 @@ class SampledGeneration(_Base):
     def __init__(self, net: Any) -> None:
         super().__init__(net)
         self._states: dict[Any, np.ndarray] = {}
+        self._force_herald = False
 
     def _store(self, memory: Any, qubits: list[Any]) -> list[int]:
         slots = memory.free_slots()[: len(qubits)]
         for slot, qubit in zip(slots, qubits, strict=True):
             memory.store(slot, qubit, apply_efficiency=False)
         return slots
+
+    def _herald_count(self, rng: np.random.Generator, k: int, p: float) -> int:
+        """Heralds among ``k`` attempts: ``Binomial(k, p)``, or, in the round that
+        :meth:`rounds` knows heralds, ``Binomial(k, p)`` conditioned on >= 1 (inverse CDF)."""
+        if not self._force_herald:
+            return int(rng.binomial(k, p))
+        self._force_herald = False
+        pmf = [math.comb(k, n) * p**n * (1.0 - p) ** (k - n) for n in range(1, k + 1)]
+        u = rng.random() * math.fsum(pmf)
+        total = 0.0
+        for n, w in enumerate(pmf, start=1):
+            total += w
+            if u < total:
+                return n
+        return k
+
+    def can_skip(self) -> bool:
+        """Whether :meth:`rounds` may jump over failed rounds (not for ``hub_memory_swap``,
+        whose legs carry over between rounds)."""
+        return self.net.scheme != "hub_memory_swap"
+
+    def rounds(self, a: int, b: int, k: int, max_rounds: int) -> Generator[Any, Any, RoundOutcome]:
+        """Up to ``max_rounds`` rounds of ``k`` attempts, stopping after the first that heralds.
+
+        Skips failed rounds: the number of failed rounds before the first herald is
+        ``Geometric(1 - (1-p)^k) - 1`` with the budget's ``p``; time jumps by that many
+        attempt periods (components' counters updated in bulk), then one round is played
+        with its herald count drawn from ``Binomial(k, p)`` conditioned on >= 1. Same law as
+        ``max_rounds`` calls of :meth:`round` that stop at the first herald.
+        """
+        net = self.net
+        key = (a, b) if a < b else (b, a)
+        lane = yield from net.lane(*key)
+        budget = net.budget(*key)
+        p_round = -math.expm1(k * math.log1p(-budget.p_success)) if budget.p_success < 1.0 else 1.0
+        rng = net.rng(f"link[{key[0]}-{key[1]}]")
+        failed = int(rng.geometric(p_round)) - 1 if p_round > 0.0 else max_rounds
+        failed = min(failed, max_rounds)
+        if failed:
+            self._count_failed(key[0], key[1], k, failed)
+            yield self.sim.timeout(failed * budget.attempt_period_ns)
+        if failed == max_rounds:
+            return RoundOutcome(pairs=[], attempts=k * failed, rounds=failed)
+        self._force_herald = True
+        outcome = yield from self.round(a, b, k)
+        return RoundOutcome(pairs=outcome.pairs, attempts=k * (failed + 1), rounds=failed + 1)
+
+    def _count_failed(self, a: int, b: int, k: int, rounds: int) -> None:
+        """Bulk counters of ``rounds`` failed rounds of ``k`` attempts."""
+        net = self.net
+        n = k * rounds
+        self.attempts_total += n
+        self.rounds_total += rounds
+        if net.scheme == "detection_in_hub":
+            for station in net.stations[:k]:
+                station.attempts += rounds
+            for x in (a, b):
+                _bump(net.qpus[x].comm, "_n_emitted", n)
+                self._count_photons(x, n, up=True)
+        else:
+            for source in net.sources[:k]:
+                source.pulses += rounds
+            for x in (a, b):
+                self._count_photons(x, n, up=False)
 
     def _state(self, key: Any, rho: np.ndarray) -> np.ndarray:
         """The budget's heralded state, checked once per key (then built without checks)."""
@@ -526,7 +592,7 @@ class SampledGeneration(_Base):
         t0 = sim.now_ns
         budget = net.budget(a, b)
         rng = net.rng(f"link[{a}-{b}]")
-        n = int(rng.binomial(k, budget.p_success))
+        n = self._herald_count(rng, k, budget.p_success)
         arrive, emit_at = self._arrival_plan(a, b)
         rho = self._state((a, b), budget.heralded_state)
         built = [qops.make_pair(rho, trusted=True) for _ in range(n)]
@@ -562,7 +628,7 @@ class SampledGeneration(_Base):
         t0 = sim.now_ns
         budget = net.budget(a, b)
         rng = net.rng(f"link[{a}-{b}]")
-        n = int(rng.binomial(k, budget.p_success))
+        n = self._herald_count(rng, k, budget.p_success)
         rho = self._state((a, b), budget.heralded_state)
         built = [qops.make_pair(rho, trusted=True) for _ in range(n)]
         start = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))

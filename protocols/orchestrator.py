@@ -79,10 +79,13 @@ class RoundOutcome:
         Heralded pairs (their Pauli corrections may still be in flight).
     attempts : int
         Attempts launched.
+    rounds : int
+        Rounds played (more than 1 when failed rounds were skipped in one go).
     """
 
     pairs: list[PairHandle]
     attempts: int
+    rounds: int = 1
 
 
 @dataclass
@@ -363,9 +366,18 @@ class Orchestrator(Protocol):
                 if k < 1:
                     rounds += 1
                     continue
-                outcome = yield from services.link_round(s, d, k)
+                skip = getattr(services, "link_rounds", None)
+                rest = policy.rounds - r
+                if (skip is not None and not policy.online and k == wish and rest > 1
+                        and all(w == k for w in schedule[r:policy.rounds])):
+                    # the same k for every remaining round: failed rounds may be skipped
+                    outcome = yield from skip(s, d, k, rest)
+                else:
+                    outcome = yield from services.link_round(s, d, k)
                 attempts += outcome.attempts
-                rounds += 1
+                rounds += outcome.rounds
+                if outcome.rounds > 1 and not outcome.pairs:
+                    break
                 heralded = outcome.pairs
                 policy.observe(attempts=outcome.attempts, heralds=len(heralded))
                 self.counts.pairs_heralded += len(heralded)

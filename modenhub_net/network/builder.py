@@ -441,6 +441,13 @@ class HubNetwork:
     def link_round(self, a: int, b: int, k: int):
         return self.generation.round(a, b, k)
 
+    @property
+    def link_rounds(self):
+        """``link_rounds(a, b, k, max_rounds)``: rounds until the first herald with failed
+        rounds skipped (sampled mode, not ``hub_memory_swap``); None where unavailable."""
+        gen = self.generation
+        return gen.rounds if getattr(gen, "can_skip", lambda: False)() else None
+
     def release_request(self, a: int, b: int) -> None:
         self.generation.release_request(a, b)
 

@@ -146,6 +146,11 @@ class HubConfig(StrictModel):
     detector_efficiency, dark_count_rate_hz, detection_window_ns, dead_time_ns, number_resolving
         :class:`hardware_models.DetectorParams` of the BSM stations' detectors *and* the
         QPUs' herald detectors.
+    dark_count_statistics
+        The same detectors' dark-count statistics, "poisson" or "at_most_one".
+    phase_noise_std_rad
+        :class:`hardware_models.BsmParams` ``phase_noise_std_rad`` (single click), where the
+        device model has it.
     spdc_mean_pairs, spdc_repetition_rate_hz, spdc_pair_statistics
         :class:`hardware_models.SpdcParams` ``mu``, ``repetition_rate_hz``,
         ``pair_statistics``.
@@ -179,6 +184,8 @@ class HubConfig(StrictModel):
     detection_window_ns: float | None = Field(None, gt=0.0, le=1e9, allow_inf_nan=False)
     dead_time_ns: float | None = Field(None, ge=0.0, le=1e9, allow_inf_nan=False)
     number_resolving: bool | None = None
+    dark_count_statistics: Literal["poisson", "at_most_one"] | None = None
+    phase_noise_std_rad: float | None = Field(None, ge=0.0, allow_inf_nan=False)
     spdc_mean_pairs: float | None = Field(None, ge=0.0, le=1.0)
     spdc_repetition_rate_hz: float | None = Field(None, gt=0.0, le=1e11, allow_inf_nan=False)
     spdc_pair_statistics: str | None = None
@@ -211,6 +218,7 @@ class HubConfig(StrictModel):
         bsm = _override(spec.bsm, scheme=self.heralding, visibility=self.hom_visibility,
                         bright_state_alpha=self.bright_state_alpha,
                         coincidence_window_ns=self.coincidence_window_ns,
+                        phase_noise_std_rad=self.phase_noise_std_rad,
                         detector=self.detector_overrides(spec.bsm.detector))
         source = _override(spec.source, mu=self.spdc_mean_pairs,
                            repetition_rate_hz=self.spdc_repetition_rate_hz,
@@ -225,7 +233,8 @@ class HubConfig(StrictModel):
         """``detector`` with this section's detector overrides."""
         return _override(detector, efficiency=self.detector_efficiency,
                          dark_count_rate_hz=self.dark_count_rate_hz, window_ns=self.detection_window_ns,
-                         dead_time_ns=self.dead_time_ns, number_resolving=self.number_resolving)
+                         dead_time_ns=self.dead_time_ns, number_resolving=self.number_resolving,
+                         dark_count_statistics=self.dark_count_statistics)
 
 
 def _override(model: Any, **changes: Any) -> Any:
