@@ -24,9 +24,10 @@ import time
 
 import numpy as np
 
+from hardware_models import BsmParams, DetectorParams, FibreParams, MemoryParams, SwitchParams
 from modenhub_net.network.builder import run_policy
-from modenhub_net.network.hardware import HubHardware, NodeHardware
 from modenhub_net.network.records import records_frame
+from modenhub_net.network.spec import HubSpec, QpuSpec
 from protocols.workload import uniform_requests
 
 REQUESTS = 3000
@@ -35,9 +36,12 @@ PAIRS = 3  # interleaved (sampled, detailed) timings; the median ratio is report
 
 
 def main() -> int:
-    nodes = [NodeHardware(fibre_length_km=5.0, emission_efficiency=0.3, memory_t1_ns=1e9,
-                          memory_t2_ns=1e8) for _ in range(8)]
-    hub = HubHardware(hom_visibility=0.9, detector_efficiency=0.9, switch_loss_db_per_stage=0.5)
+    node = QpuSpec(fibre=FibreParams(length_km=5.0),
+                   memory=MemoryParams(emission_efficiency=0.3, t1_ns=1e9, t2_ns=1e8))
+    nodes = [node] * 8
+    detector = DetectorParams(efficiency=0.9, dark_count_rate_hz=0.0, window_ns=10.0, dead_time_ns=0.0)
+    hub = HubSpec(bsm=BsmParams(visibility=0.9, detector=detector, coincidence_window_ns=10.0),
+                  switch=SwitchParams(architecture="multistage", loss_per_stage_db=0.5))
     reqs = uniform_requests(np.random.default_rng(1), n_qpus=8, count=REQUESTS)
     frames = {}
     walls: dict[str, list[float]] = {"sampled": [], "detailed": []}

@@ -528,7 +528,7 @@ def run_policy(
     arguments give identical records.
     """
     if nodes and not isinstance(nodes[0], QpuSpec):  # transitional: legacy hardware tables
-        from modenhub_net.network.hardware import to_specs
+        from modenhub_net.network.hardware import to_specs  # (README example; to be removed)
 
         nodes, hub = to_specs(list(nodes), hub)
     sim = Simulation(seed=seed)
