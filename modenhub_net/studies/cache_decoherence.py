@@ -48,10 +48,12 @@ from modenhub_net.aggregate import AggregateModel
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
 from modenhub_net.network.records import records_frame
+from modenhub_net.network.spec import HubSpec, QpuSpec
 from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import Simulation, stream_seed_sequence
-from modenhub_net.stats import mean_interval, wilson_interval
+from modenhub_net.stats import bounded_mean_interval, wilson_interval
 from modenhub_net.studies.calibrated_hub_study import calibrated_hardware, check_calibration_reachable
+from modenhub_net.studies.preset_path import pair_budget
 from protocols.workload import uniform_requests
 
 __all__ = [
@@ -261,17 +263,23 @@ def _stream_model(stream: StreamSection) -> AggregateModel:
     )
 
 
-def stream_hardware(stream: StreamSection):
-    """Nodes and hub: paper-calibrated link, the preset's T1/T2 memories, ideal gates."""
+def stream_hardware(stream: StreamSection) -> tuple[list[QpuSpec], HubSpec, AggregateModel]:
+    """QPU and hub specs: paper-calibrated link, the preset's T1/T2 memories, ideal gates.
+
+    :func:`~modenhub_net.studies.calibrated_hub_study.calibrated_hardware` with the BSM's HOM
+    visibility ``stream.hom_visibility`` and the QPUs' memories ``T1``, ``T2`` of
+    ``stream.memory_preset`` (every other memory property ideal).
+    """
     model = _stream_model(stream)
-    nodes, hub = calibrated_hardware(model, stream.n_qpus)
-    mem = load_preset(stream.memory_preset).memory
-    nodes = [
-        dataclasses.replace(n, memory_t1_ns=mem.t1_ns, memory_t2_ns=mem.t2_ns, preset=stream.memory_preset)
-        for n in nodes
-    ]
-    hub = dataclasses.replace(hub, hom_visibility=stream.hom_visibility)
+    nodes, hub = calibrated_hardware(
+        model, stream.n_qpus, visibility=stream.hom_visibility, memory=_stream_memory(stream)
+    )
     return nodes, hub, model
+
+
+def _stream_memory(stream: StreamSection) -> MemoryParams:
+    mem = load_preset(stream.memory_preset).memory
+    return MemoryParams(t1_ns=mem.t1_ns, t2_ns=mem.t2_ns)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,23 +297,28 @@ class StreamConstants:
 
 
 def stream_constants(stream: StreamSection) -> StreamConstants:
-    """``S = 1 - (1-p)^(K R)``, ``q = P(>= 2 heralds | round heralds) S``, ``lambda``."""
-    _, _, model = stream_hardware(stream)
-    p, k, r = model.p_eff(stream.n_qpus), model.k_parallel(stream.n_qpus), stream.rounds
+    """``S = 1 - (1-p)^(K R)``, ``q = P(>= 2 heralds | round heralds) S``, ``lambda``.
+
+    ``p`` and the heralded fidelity ``f0`` are the closed-form budget of the calibrated hub's
+    devices (:func:`~modenhub_net.studies.preset_path.pair_budget`: ``p = p_eff(N)``,
+    ``f0 = (1 + V) / 2`` for double click, Barrett & Kok 2005).
+    """
+    nodes, hub, model = stream_hardware(stream)
+    budget = pair_budget(nodes[0], nodes[1], hub, stream.n_qpus)
+    p, k, r = budget.p_success, model.k_parallel(stream.n_qpus), stream.rounds
     p1 = 1.0 - (1.0 - p) ** k
     p2 = p1 - k * p * (1.0 - p) ** (k - 1)
     s = 1.0 - (1.0 - p) ** (k * r)
     pairs = stream.n_qpus * (stream.n_qpus - 1) / 2
-    mem = load_preset(stream.memory_preset).memory
     return StreamConstants(
         p,
         k,
         r,
-        (1 + stream.hom_visibility) / 2,
+        budget.fidelity,
         s,
         p2 / p1 * s,
         1e9 / (stream.mean_interarrival_ns * pairs),
-        MemoryParams(t1_ns=mem.t1_ns, t2_ns=mem.t2_ns),
+        _stream_memory(stream),
     )
 
 
@@ -521,8 +534,9 @@ def _summary(frame: pd.DataFrame, confidence: float) -> dict[str, float]:
         f = g.loc[g["success"], "fidelity"].to_numpy(float)
         # product = success rate x mean fidelity = mean over requests of F 1{success}
         prod = np.where(g["success"].to_numpy(bool), g["fidelity"].to_numpy(float), 0.0)
-        m_lo, m_hi = mean_interval(f, confidence=confidence) if f.size > 1 else (np.nan, np.nan)
-        p_lo, p_hi = mean_interval(prod, confidence=confidence) if prod.size > 1 else (np.nan, np.nan)
+        # both lie in [0, 1]: effective-sample-size Wilson intervals (stay inside the bounds)
+        m_lo, m_hi = bounded_mean_interval(f, confidence=confidence) if f.size > 1 else (np.nan, np.nan)
+        p_lo, p_hi = bounded_mean_interval(prod, confidence=confidence) if prod.size > 1 else (np.nan, np.nan)
         out.update(
             {
                 f"{label}_requests": len(g),
@@ -752,7 +766,7 @@ def _report(
         f"{timings['sweep']:.1f} s ({len(st.cutoffs_over_t2)} cutoffs x {st.requests} requests), total "
         f"{timings['total']:.1f} s (one process).",
         "- Memory models: each preset's communication memory (`[memory]` of "
-        "`scenarios/hardware/<preset>.toml`, "
+        "`hardware_models/preset_data/<preset>.toml`, "
         "cited there) as T1/T2 (amplitude damping + dephasing, Nielsen & Chuang §8.3), and a depolarising "
         "memory "
         "with T_dep equal to the preset's shortest finite time constant (assumption: the "

@@ -1,9 +1,11 @@
 """Runner of ``kind = "calibrated_hub"``: the paper's Fig. 3 reproduced by the physical hub.
 
-For each N, the switch's loss per stage is chosen so that the closed-form per-attempt
-success of a detection-in-the-hub double-click link, ``p = eta_sw**2 / 2`` (ideal emitters
-and detectors, 0 km fibres), equals the paper's ``p_eff(N) = p0 / (1 + beta log2 N)``: the
-switch loss is the physical reason p_eff falls with N (DESIGN.md §3). Ideal memories and an
+For each N, the loss per stage of the hub's multistage switch is chosen so that the
+closed-form per-attempt success of a detection-in-the-hub double-click link of the very
+devices the network is built from (ideal emitters and detectors, 0 km fibres;
+:func:`hardware_models.link_budget.pair_link_budget`, Barrett & Kok, PRA 71, 060310 (2005):
+``p = eta_sw**2 / 2``) equals the paper's ``p_eff(N) = p0 / (1 + beta log2 N)``: the switch
+loss is the physical reason p_eff falls with N. Ideal memories and an
 infinite cutoff make the physical round/cache semantics those of the aggregate model; the
 physical success rates and attempts are compared with the aggregate Monte Carlo
 (:func:`modenhub_net.aggregate.run_study`) with ``z = diff / sqrt(se_phys^2 + se_agg^2)``.
@@ -23,24 +25,30 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
+from scipy import optimize
 
 from hardware_models.bsm import BsmParams, double_click_success_probability
-from hardware_models.detector import DetectorParams
+from hardware_models.memory import MemoryParams
+from hardware_models.qpu import QpuParams
+from hardware_models.switch import SwitchParams
 from modenhub_net.aggregate import AggregateModel, run_study
 from modenhub_net.config import StrictModel, validate_document
+from modenhub_net.errors import UserInputError
 from modenhub_net.network.builder import run_policy
-from modenhub_net.network.hardware import HubHardware, NodeHardware, switch_stages
 from modenhub_net.network.records import records_frame, summarise_records
+from modenhub_net.network.spec import IDEAL_DETECTOR, HubSpec, QpuSpec
 from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import stream_seed_sequence
+from modenhub_net.studies.preset_path import pair_budget, replace_params
 from protocols.workload import uniform_requests
 
 __all__ = ["CalibratedScenario", "calibrated_hardware", "simulate_point", "agreement",
            "evaluate_point", "run_scenario"]
 
 
-#: the calibrated link's BSM station: ideal detectors, no dark counts, V = 1
-_IDEAL_BSM = BsmParams(detector=DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=0.0))
+#: the calibrated link's BSM station: double click, ideal detectors (no dark counts, no dead
+#: time), V = 1
+_IDEAL_BSM = BsmParams(scheme="double_click", detector=IDEAL_DETECTOR, coincidence_window_ns=1.0)
 
 
 class CalibratedScenario(StrictModel):
@@ -86,10 +94,17 @@ def max_calibrated_probability() -> float:
     return double_click_success_probability(eta_a=1.0, eta_b=1.0, bsm=_IDEAL_BSM)
 
 
-def check_calibration_reachable(model: AggregateModel, n_qpus: Sequence[int], *, prefix: str) -> None:
-    """Refuse ``(p0, beta)`` whose ``p_eff(N)`` a lossless double-click link cannot reach.
+def _min_calibrated_probability(model: AggregateModel, n: int) -> float:
+    """Per-attempt success of the calibrated link at the switch's largest loss per stage."""
+    qpus, hub = _calibration_base(model, n, visibility=1.0)
+    return _p_at_loss(qpus[0], hub, n, _MAX_STAGE_LOSS_DB)
 
-    The calibration removes switch loss until ``p = p_eff(N)``; above
+
+def check_calibration_reachable(model: AggregateModel, n_qpus: Sequence[int], *, prefix: str) -> None:
+    """Refuse ``(p0, beta)`` whose ``p_eff(N)`` the calibrated switch loss cannot reach.
+
+    The calibration sets the switch loss per stage, in [0, 30] dB (the range of
+    :class:`hardware_models.switch.SwitchParams`), until ``p = p_eff(N)``; above
     :func:`max_calibrated_probability` it would need a switch with gain (a negative loss).
 
     Raises
@@ -98,7 +113,7 @@ def check_calibration_reachable(model: AggregateModel, n_qpus: Sequence[int], *,
         Naming ``<prefix>p0`` (and ``<prefix>beta``), the value and the allowed range.
     """
     p_max = max_calibrated_probability()
-    n_min = min(n_qpus)
+    n_min, n_max = min(n_qpus), max(n_qpus)
     p = model.p_eff(n_min)
     if p > p_max:
         bound = p_max * (1.0 + model.beta * math.log2(n_min))
@@ -108,21 +123,99 @@ def check_calibration_reachable(model: AggregateModel, n_qpus: Sequence[int], *,
             f"(Barrett & Kok 2005) the hub is calibrated with; allowed: {prefix}p0 <= {bound:.6g} "
             f"for N >= {n_min}"
         )
+    p_min = _min_calibrated_probability(model, n_max)
+    if model.p_eff(n_max) < p_min:
+        raise ValueError(
+            f"{prefix}p0 = {model.p0!r} with {prefix}beta = {model.beta!r} gives p_eff({n_max}) = "
+            f"{model.p_eff(n_max):.4g}, below {p_min:.4g}, the success at the switch's largest loss "
+            f"({_MAX_STAGE_LOSS_DB:g} dB per stage); allowed: p_eff(N) >= {p_min:.4g}"
+        )
 
 
-def calibrated_hardware(model: AggregateModel, n: int) -> tuple[list[NodeHardware], HubHardware]:
-    """Ideal QPUs and a hub whose switch loss makes ``p = p_eff(N)`` exactly."""
-    p = model.p_eff(n)
+#: largest loss per switch stage the calibration may use, dB (SwitchParams' upper bound)
+_MAX_STAGE_LOSS_DB = 30.0
+
+
+def _calibration_base(
+    model: AggregateModel, n: int, *, visibility: float, memory: MemoryParams | None = None
+) -> tuple[list[QpuSpec], HubSpec]:
     k = model.k_parallel(n)
-    base = HubHardware(bsm_stations=k + 1, sources=k + 1, memory_slots=0,
-                       switch_max_circuits=2 * (k + 1))
-    stages = switch_stages(base, n)
-    eta_sw = math.sqrt(2.0 * p)  # p = eta_sw^2 / 2
-    loss = -10.0 * math.log10(eta_sw) / stages
-    hub = HubHardware(bsm_stations=k + 1, sources=k + 1, memory_slots=0,
-                      switch_max_circuits=2 * (k + 1), switch_loss_db_per_stage=loss)
-    nodes = [NodeHardware(fibre_length_km=0.0, comm_qubits=n + k + 2) for _ in range(n)]
-    return nodes, hub
+    qpu = QpuSpec(
+        memory=memory if memory is not None else MemoryParams(),
+        qpu=QpuParams(n_comm_qubits=n + k + 2, n_data_qubits=2),
+    )
+    hub = HubSpec(
+        switch=SwitchParams(architecture="multistage"),
+        bsm=replace_params(_IDEAL_BSM, visibility=visibility),
+        bsm_stations=k + 1,
+        sources=k + 1,
+        memory_slots=0,
+        max_circuits=2 * (k + 1),
+    )
+    return [qpu] * n, hub
+
+
+def _with_stage_loss(hub: HubSpec, loss_db: float) -> HubSpec:
+    return replace_params(hub, switch=SwitchParams(architecture="multistage", loss_per_stage_db=loss_db))
+
+
+def _p_at_loss(qpu: QpuSpec, hub: HubSpec, n: int, loss_db: float) -> float:
+    return pair_budget(qpu, qpu, _with_stage_loss(hub, loss_db), n).p_success
+
+
+def calibrated_hardware(
+    model: AggregateModel,
+    n: int,
+    *,
+    visibility: float = 1.0,
+    memory: MemoryParams | None = None,
+) -> tuple[list[QpuSpec], HubSpec]:
+    """Ideal QPUs and a hub whose switch loss makes the per-attempt success ``p_eff(N)``.
+
+    The hub: double-click BSM stations with ideal detectors (HOM ``visibility``), ``K + 1``
+    stations and sources, a multistage switch (``ceil(log2 ports)`` stages,
+    :func:`hardware_models.switch.switch_stages`) whose loss per stage is solved (Brent's
+    method, to 1e-13 dB) so that the closed-form budget of the very devices the network is
+    built from (:func:`~modenhub_net.studies.preset_path.pair_budget`) equals
+    ``p_eff(N) = p0 / (1 + beta log2 N)``. QPUs: 0 km ideal fibre, ``memory`` (default
+    ideal) as communication and data memory, ideal gates, ``N + K + 2`` communication qubits
+    (never a cap).
+
+    Parameters
+    ----------
+    model : AggregateModel
+        The paper's model (p0, beta, K(N)).
+    n : int
+        N (>= 2).
+    visibility : float, optional
+        HOM visibility of the BSM stations in [0, 1] (default 1; the heralded fidelity is
+        ``(1 + V) / 2``, independent of the loss).
+    memory : MemoryParams, optional
+        The QPUs' memory (default ideal).
+
+    Raises
+    ------
+    UserInputError
+        If ``p_eff(N)`` is outside what the switch loss can reach (see
+        :func:`check_calibration_reachable`).
+    """
+    qpus, hub = _calibration_base(model, n, visibility=visibility, memory=memory)
+    target = float(model.p_eff(n))
+    p_lossless = _p_at_loss(qpus[0], hub, n, 0.0)
+    if target > p_lossless or target < _p_at_loss(qpus[0], hub, n, _MAX_STAGE_LOSS_DB):
+        try:
+            check_calibration_reachable(model, (n,), prefix="model.")
+        except ValueError as exc:
+            raise UserInputError(str(exc)) from None
+    if target == p_lossless:
+        return qpus, hub
+    loss = optimize.brentq(
+        lambda db: math.log(_p_at_loss(qpus[0], hub, n, db)) - math.log(target),
+        0.0,
+        _MAX_STAGE_LOSS_DB,
+        xtol=1e-13,
+    )
+    return qpus, _with_stage_loss(hub, loss)
 
 
 def simulate_point(scenario: CalibratedScenario, n: int, policy: str) -> pd.DataFrame:

@@ -4,9 +4,11 @@ For each preset and N, the physical hub (:func:`modenhub_net.network.builder.run
 sampled link mode) with the preset's hardware on the growing path of
 :mod:`modenhub_net.studies.preset_path` (same assumptions as ``peff_validation``) serves a
 Poisson stream of teleportations and teleported CNOTs under the naive, orchestrated and
-adaptive policies. Reported per (preset, N, policy): success rate (Wilson interval), mean
-attempts, latency, pair fidelity at use and teleportation / CNOT fidelity at use, from the
-simulated states.
+adaptive policies. The hub is built from the preset's devices (every preset field, the
+preset's own heralding scheme: single click for the NV and transduced superconducting
+presets). Reported per (preset, N, policy): success rate (Wilson interval), mean attempts,
+latency, pair fidelity at use and teleportation / CNOT fidelity at use, from the simulated
+states (bounded effective-sample-size Wilson intervals, inside [0, 1]).
 
 Sensitivity: at one N and one policy, each leading hardware parameter of each preset is
 improved by a factor of two in turn (efficiencies x2 capped at 1, losses in dB / 2,
@@ -22,7 +24,6 @@ the same workload and seed (common random numbers); the parameter whose improvem
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -37,12 +38,12 @@ from hardware_models.presets import available_presets, load_preset
 from modenhub_net.aggregate import k_parallel
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
-from modenhub_net.network.hardware import HubHardware, NodeHardware, link_budget
 from modenhub_net.network.records import records_frame, summarise_records
+from modenhub_net.network.spec import HubSpec, QpuSpec
 from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import stream_seed_sequence
-from modenhub_net.stats import mean_interval
-from modenhub_net.studies.preset_path import PathModel, build_preset_hub
+from modenhub_net.stats import bounded_mean_interval
+from modenhub_net.studies.preset_path import PathModel, build_preset_hub, pair_budget, replace_params
 from protocols.workload import uniform_requests
 
 __all__ = [
@@ -148,53 +149,111 @@ def load_scenario(
 
 
 # -- parameter improvements (factor-of-two rule, module docstring) ---------------------------
-def _nodes(f: Callable[[NodeHardware], dict[str, Any]]) -> Callable:
-    return lambda nodes, hub: ([dataclasses.replace(n, **f(n)) for n in nodes], hub)
+def _qpus(f: Callable[[QpuSpec], dict[str, Any]]) -> Callable:
+    """A change of every QPU spec: ``f(spec)`` gives the changed fields (nested as dicts)."""
+    return lambda nodes, hub: ([_change(n, f(n)) for n in nodes], hub)
 
 
-def _hub(f: Callable[[HubHardware], dict[str, Any]]) -> Callable:
-    return lambda nodes, hub: (nodes, dataclasses.replace(hub, **f(hub)))
+def _hub(f: Callable[[HubSpec], dict[str, Any]]) -> Callable:
+    """A change of the hub spec: ``f(hub)`` gives the changed fields (nested as dicts)."""
+    return lambda nodes, hub: (nodes, _change(hub, f(hub)))
 
 
-#: parameter name -> (description, transformation of (nodes, hub))
+def _change(model: Any, changes: dict[str, Any]) -> Any:
+    """Validated copy of ``model`` with (possibly nested) field changes."""
+    out = {}
+    for key, value in changes.items():
+        out[key] = _change(getattr(model, key), value) if isinstance(value, dict) else value
+    return replace_params(model, **out)
+
+
+def _halve_infidelity(f: float) -> float:
+    return 1.0 - (1.0 - f) / 2.0
+
+
+def _memories(n: QpuSpec, f: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"memory": f(n.memory)}
+    if n.data_memory is not None:
+        out["data_memory"] = f(n.data_memory)
+    return out
+
+
+#: parameter name -> (description, transformation of (QPU specs, hub spec))
 PARAMETERS: dict[str, tuple[str, Callable]] = {
     "emission_efficiency": (
-        "QPU photon emission/collection/conversion efficiency x2 (cap 1)",
-        _nodes(lambda n: dict(emission_efficiency=min(1.0, 2 * n.emission_efficiency))),
+        "QPU photon emission/collection efficiency x2 (cap 1)",
+        _qpus(lambda n: {"memory": {"emission_efficiency": min(1.0, 2 * n.memory.emission_efficiency)}}),
+    ),
+    "transduction_efficiency": (
+        "microwave-optical transduction efficiency x2 (cap 1)",
+        _qpus(lambda n: {"transduction_efficiency": min(1.0, 2 * n.transduction_efficiency)}),
+    ),
+    "emission_fidelity": (
+        "spin-photon infidelity 1 - F_emission / 2",
+        _qpus(lambda n: {"memory": {"emission_fidelity": _halve_infidelity(n.memory.emission_fidelity)}}),
     ),
     "detector_efficiency": (
         "BSM detector efficiency x2 (cap 1)",
-        _hub(lambda h: dict(detector_efficiency=min(1.0, 2 * h.detector_efficiency))),
+        _hub(lambda h: {"bsm": {"detector": {"efficiency": min(1.0, 2 * h.bsm.detector.efficiency)}}}),
+    ),
+    "dark_counts": (
+        "BSM detector dark-count rate / 2",
+        _hub(lambda h: {"bsm": {"detector": {"dark_count_rate_hz": h.bsm.detector.dark_count_rate_hz / 2}}}),
     ),
     "switch_loss": (
         "switch loss per stage / 2 (dB)",
-        _hub(lambda h: dict(switch_loss_db_per_stage=h.switch_loss_db_per_stage / 2)),
+        _hub(lambda h: {"switch": {"loss_per_stage_db": h.switch.loss_per_stage_db / 2}}),
     ),
     "coupling_loss": (
         "fibre connector + fabric coupling loss / 2 (dB)",
-        _nodes(lambda n: dict(coupling_loss_db=n.coupling_loss_db / 2)),
+        lambda nodes, hub: (
+            [_change(n, {"fibre": {"loss_db": n.fibre.loss_db / 2}}) for n in nodes],
+            _change(hub, {"switch": {"fixed_loss_db": hub.switch.fixed_loss_db / 2}}),
+        ),
     ),
     "memory_coherence": (
-        "memory T1 and T2 x2",
-        _nodes(lambda n: dict(memory_t1_ns=2 * n.memory_t1_ns, memory_t2_ns=2 * n.memory_t2_ns)),
+        "memory T1 and T2 x2 (communication and data qubits)",
+        _qpus(lambda n: _memories(n, lambda m: {"t1_ns": 2 * m.t1_ns, "t2_ns": 2 * m.t2_ns})),
+    ),
+    "emitter_cycle": (
+        "emitter initialisation + emission + reset time / 2",
+        _qpus(
+            lambda n: {
+                "memory": {
+                    "emitter_initialisation_ns": n.memory.emitter_initialisation_ns / 2,
+                    "emitter_emission_ns": n.memory.emitter_emission_ns / 2,
+                    "emitter_reset_ns": n.memory.emitter_reset_ns / 2,
+                }
+            }
+        ),
     ),
     "hom_visibility": (
         "HOM infidelity 1 - V / 2",
-        _hub(lambda h: dict(hom_visibility=1 - (1 - h.hom_visibility) / 2)),
+        _hub(lambda h: {"bsm": {"visibility": _halve_infidelity(h.bsm.visibility)}}),
     ),
     "gate_errors": (
         "1q and 2q gate errors / 2",
-        _nodes(lambda n: dict(gate_error_1q=n.gate_error_1q / 2, gate_error_2q=n.gate_error_2q / 2)),
+        _qpus(
+            lambda n: {
+                "qpu": {
+                    "single_qubit_gate_depolar_prob": n.qpu.single_qubit_gate_depolar_prob / 2,
+                    "two_qubit_gate_depolar_prob": n.qpu.two_qubit_gate_depolar_prob / 2,
+                }
+            }
+        ),
     ),
     "measurement_error": (
         "read-out error / 2",
-        _nodes(lambda n: dict(measurement_error=n.measurement_error / 2)),
+        _qpus(lambda n: {"qpu": {"measure_error_prob": n.qpu.measure_error_prob / 2}}),
     ),
     "reconfiguration_time": (
         "switch reconfiguration time / 2",
-        _hub(lambda h: dict(switch_reconfiguration_ns=h.switch_reconfiguration_ns / 2)),
+        _hub(lambda h: {"switch": {"reconfiguration_time_ns": h.switch.reconfiguration_time_ns / 2}}),
     ),
-    "comm_qubits": ("communication qubits per QPU x2", _nodes(lambda n: dict(comm_qubits=2 * n.comm_qubits))),
+    "comm_qubits": (
+        "communication qubits per QPU x2",
+        _qpus(lambda n: {"qpu": {"n_comm_qubits": 2 * n.qpu.n_comm_qubits}}),
+    ),
 }
 
 
@@ -232,7 +291,7 @@ def run_point(
         cnot_fraction=w.cnot_fraction,
         mean_interarrival_ns=w.mean_interarrival_ns,
     )
-    records, _, _ = run_policy(
+    records, net, _ = run_policy(
         nodes=nodes,
         hub=hub,
         scheme="detection_in_hub",
@@ -247,8 +306,25 @@ def run_point(
     )
     frame = records_frame(records)
     frame["preset"] = preset
-    frame["p_attempt"] = built.p_budget
+    budget = net.budget(0, 1)  # what the sampled link mode drew from (identical QPUs)
+    frame["p_attempt"] = budget.p_success
+    frame["heralded_fidelity"] = budget.fidelity
+    frame["attempt_period_ns"] = budget.attempt_period_ns
+    frame["heralding"] = budget.heralding
     return frame
+
+
+def fidelity_interval(values: np.ndarray, *, confidence: float) -> tuple[float, float]:
+    """Confidence interval of a mean fidelity (values in [0, 1]) that stays inside [0, 1].
+
+    The effective-sample-size Wilson interval of
+    :func:`modenhub_net.stats.bounded_mean_interval` (Korn & Graubard, Survey Methodology 24,
+    193 (1998)); NaN for fewer than two values.
+    """
+    if values.size < 2:
+        return math.nan, math.nan
+    lo, hi = bounded_mean_interval(values, confidence=confidence)
+    return float(lo), float(hi)
 
 
 def point_summary(frame: pd.DataFrame, *, confidence: float, rounds: int | None = None) -> pd.DataFrame:
@@ -260,12 +336,16 @@ def point_summary(frame: pd.DataFrame, *, confidence: float, rounds: int | None 
     summary = summarise_records(frame, by=("preset", "n_qpus", "policy"), confidence=confidence)
     extra = []
     for key, g in frame.groupby(["preset", "n_qpus", "policy"], sort=True):
+        ok = g[g["success"]]
+        # fidelities lie in [0, 1]: bounded intervals (replace the normal ones of the summary)
+        f_lo, f_hi = fidelity_interval(ok["fidelity"].dropna().to_numpy(float), confidence=confidence)
+        pf_lo, pf_hi = fidelity_interval(ok["pair_fidelity"].dropna().to_numpy(float), confidence=confidence)
         tele = g[g["kind"] == "teleport"]
         cnot = g[g["kind"] == "cnot"]
         ok_t = tele.loc[tele["success"], "fidelity"].to_numpy(float)
         ok_c = cnot.loc[cnot["success"], "fidelity"].to_numpy(float)
-        t_lo, t_hi = mean_interval(ok_t, confidence=confidence) if ok_t.size > 1 else (np.nan, np.nan)
-        c_lo, c_hi = mean_interval(ok_c, confidence=confidence) if ok_c.size > 1 else (np.nan, np.nan)
+        t_lo, t_hi = fidelity_interval(ok_t, confidence=confidence)
+        c_lo, c_hi = fidelity_interval(ok_c, confidence=confidence)
         prod = np.where(tele["success"], tele["fidelity"], 0.0)
         p = float(g["p_attempt"].iloc[0])
         extra.append(
@@ -273,7 +353,14 @@ def point_summary(frame: pd.DataFrame, *, confidence: float, rounds: int | None 
                 preset=key[0],
                 n_qpus=key[1],
                 policy=key[2],
+                fidelity_ci_low=f_lo,
+                fidelity_ci_high=f_hi,
+                pair_fidelity_ci_low=pf_lo,
+                pair_fidelity_ci_high=pf_hi,
+                heralding=str(g["heralding"].iloc[0]),
                 p_attempt=p,
+                heralded_fidelity=float(g["heralded_fidelity"].iloc[0]),
+                attempt_period_ns=float(g["attempt_period_ns"].iloc[0]),
                 # naive: one attempt a round, no cache: success = 1 - (1 - p)^R exactly
                 success_closed=1.0 - (1.0 - p) ** rounds if key[2] == "naive" and rounds else np.nan,
                 teleport_successes=int(ok_t.size),
@@ -289,6 +376,8 @@ def point_summary(frame: pd.DataFrame, *, confidence: float, rounds: int | None 
                 cap_bound=",".join(sorted(set(g["cap_bound"]) - {""})),
             )
         )
+    bounded = ["fidelity_ci_low", "fidelity_ci_high", "pair_fidelity_ci_low", "pair_fidelity_ci_high"]
+    summary = summary.drop(columns=[c for c in bounded if c in summary.columns])
     return summary.merge(pd.DataFrame(extra), on=["preset", "n_qpus", "policy"])
 
 
@@ -318,14 +407,10 @@ def sensitivity(scenario: HardwareScenariosScenario) -> pd.DataFrame:
             confidence=scenario.confidence,
         ).iloc[0]
         built = build_preset_hub(preset, scenario.path, sec.n_qpus)
-        p_base = link_budget(
-            built.nodes[0], built.nodes[1], built.hub, n_qpus=sec.n_qpus, scheme="detection_in_hub"
-        ).p_success
+        p_base = built.p_budget
         for name in names:
             nodes, hub = PARAMETERS[name][1](built.nodes, built.hub)
-            p_var = link_budget(
-                nodes[0], nodes[1], hub, n_qpus=sec.n_qpus, scheme="detection_in_hub"
-            ).p_success
+            p_var = pair_budget(nodes[0], nodes[1], hub, sec.n_qpus).p_success
             v = point_summary(
                 run_point(scenario, preset, sec.n_qpus, sec.policy, requests=sec.requests, variant=name),
                 confidence=scenario.confidence,
@@ -490,7 +575,10 @@ _COLS = [
     "preset",
     "n_qpus",
     "policy",
+    "heralding",
     "p_attempt",
+    "heralded_fidelity",
+    "attempt_period_ns",
     "success_rate",
     "success_ci_low",
     "success_ci_high",
@@ -557,15 +645,16 @@ def _report(
         "",
         "## Setup",
         "",
-        f"- Presets {', '.join(s.presets)} (`scenarios/hardware/*.toml`, each number cited there); N = "
-        f"{', '.join(map(str, s.n_qpus))}; policies {', '.join(s.policies)}; seed {s.seed}.",
-        "- Hub: detection in the hub (double-click heralding as modelled by the hub simulation), sampled "
-        "link mode, "
-        "the preset's emission x transduction efficiency, fibre, BSM detector efficiency and HOM "
-        "visibility, memory "
-        "T1/T2, gate and read-out errors, switch reconfiguration time and communication qubits; the path "
-        "grows with N "
-        "as in `peff_validation` (multistage switch with ceil(log2 N) stages, rack-driven fibre; "
+        f"- Presets {', '.join(s.presets)} (`hardware_models/preset_data/*.toml`, each number cited "
+        f"there); N = {', '.join(map(str, s.n_qpus))}; policies {', '.join(s.policies)}; seed {s.seed}.",
+        "- Hub: detection in the hub, sampled link mode, built from the `hardware_models` components "
+        "with every field of the preset (`QpuSpec.from_preset`, `HubSpec.from_preset`): the preset's own "
+        "heralding scheme (`heralding`: single click for NV and transduced superconducting QPUs), emission "
+        "efficiency and fidelity, transduction, fibre, BSM detector efficiency, dark counts and dead time, "
+        "HOM visibility, emitter timing (`attempt_period_ns`), memory T1/T2, gate and read-out errors, "
+        "switch reconfiguration time and communication qubits; `p_attempt` and `heralded_fidelity` are "
+        "the closed form the sampled mode draws from (`hardware_models.link_budget`). The path grows with "
+        "N as in `peff_validation` (multistage switch with ceil(log2 ports) stages, rack-driven fibre; "
         f"`[path]` = {s.path.model_dump()}).",
         f"- Workload: {w.requests} uniform requests per point, {w.cnot_fraction:.0%} teleported CNOTs, "
         "Poisson arrivals "
@@ -672,14 +761,17 @@ def _findings(s: HardwareScenariosScenario, table: pd.DataFrame) -> list[str]:
         hw = load_preset(preset)
         if g["success_rate"].max() < 0.05:
             p = g["p_attempt"].max()
+            k_max = max(k_parallel(int(n), kappa=w.kappa, k_min=w.k_min) for n in g.n_qpus)
+            s_k = 1 - (1 - p) ** (w.rounds * k_max)
             out.append(
                 f"- {preset}: success < 5 % everywhere: per-attempt p <= {p:.2g} with R = {w.rounds} "
                 "rounds of K(N) attempts rarely herald: such hardware needs many more attempts per request "
                 "(a rate-limited, not round-limited service)"
                 + (
-                    "; the platform's single-click heralding (linear in the transmission) is not in the hub "
-                    "simulation, whose double click gives a ~10^3 times lower p for this preset "
-                    "(`p_preset_scheme` in results/peff_validation/p_of_n.csv)"
+                    f"; even with its own single-click heralding (now simulated; double click would give "
+                    f"~10^3 times less) the expected successes per request are at most "
+                    f"{g['success_closed'].max():.2g} (naive closed form) "
+                    f"and {s_k:.2g} (K(N) attempts a round)"
                     if hw.bsm.scheme == "single_click"
                     else ""
                 )
@@ -748,12 +840,14 @@ def _findings(s: HardwareScenariosScenario, table: pd.DataFrame) -> list[str]:
             + ") whenever consecutive requests use different QPU pairs; the paper's round-count view does "
             "not see this."
         )
-    out.append(
-        "- The hub model has no emission fidelity, dark counts, multi-pair emission or single-click "
-        "heralding: pair fidelity at use is (1 + V)/2 less memory decay, and fidelities at use are upper "
-        "bounds for presets whose emission fidelity is < 1 (the closed-form `fidelity_preset_scheme` of "
-        "results/peff_validation/p_of_n.csv includes them)."
-    )
+    het = table[table["mean_pair_fidelity"].notna()]
+    if len(het):
+        out.append(
+            "- Pair fidelity at use vs the heralded state's closed-form fidelity (`heralded_fidelity`, "
+            "emission fidelity, HOM visibility, dark counts and, for single click, the bright-state "
+            "population included): the difference is memory decay while the pair waits (largest "
+            f"{(het.heralded_fidelity - het.mean_pair_fidelity).max():.2g})."
+        )
     return out
 
 

@@ -1,11 +1,13 @@
-"""A hub whose physical path grows with N, built from a hardware preset (issue 7 studies).
+"""A hub whose physical path grows with N, built from a hardware preset.
 
 Shared by :mod:`~modenhub_net.studies.peff_validation` and
 :mod:`~modenhub_net.studies.hardware_scenarios`. It turns a preset
-(:func:`hardware_models.presets.load_preset`) plus a :class:`PathModel` into the resolved
-hardware of the hub simulation (:class:`~modenhub_net.network.hardware.NodeHardware`,
-:class:`~modenhub_net.network.hardware.HubHardware`) for N QPUs, and gives the closed-form
-numbers of the same path.
+(:func:`hardware_models.presets.load_preset`) plus a :class:`PathModel` into the component
+specifications of the hub network for N QPUs (:class:`~modenhub_net.network.spec.QpuSpec`,
+:class:`~modenhub_net.network.spec.HubSpec`: every preset field reaches the device that uses
+it) and gives the closed-form link budget of a QPU pair on that path from the devices' own
+closed forms (:func:`hardware_models.link_budget.pair_link_budget`). Nothing here computes a
+transmission, a herald probability or a heralded state.
 
 Path model (stated assumptions, each a field of :class:`PathModel`):
 
@@ -13,12 +15,14 @@ Path model (stated assumptions, each a field of :class:`PathModel`):
   ``racks(N) = ceil(N / qpus_per_rack)`` (a row of racks, the hub at one end; every QPU is
   cabled to the hub, the cable run grows with the number of racks). Attenuation, connector
   loss and speed come from the preset's ``[fibre]`` section (ITU-T G.652 / G.671 values).
-- **Switch**: a multistage fabric of 2x2 elements, ``ceil(log2 N)`` stages on every path
+- **Switch**: a multistage fabric of 2x2 elements, ``ceil(log2 ports)`` stages on every path
   (Benes/banyan-type fabrics; Lee & Dupuis, J. Lightwave Technol. 37, 6 (2019);
-  :func:`hardware_models.switch.switch_stages`). A preset whose switch is already
-  ``multistage`` keeps its own per-stage and fixed loss; a preset with a lossless switch
-  (``ideal``) stays lossless; a preset with a lossy single-stage crossbar (3D MEMS) is given
-  ``stage_loss_db`` per element and ``fabric_fixed_loss_db`` of fibre-to-chip coupling
+  :func:`hardware_models.switch.switch_stages`), where the hub network's switch has one port
+  per QPU plus two per lane of simultaneous pairs
+  (:meth:`~modenhub_net.network.spec.HubSpec.n_switch_ports`). A preset whose switch is
+  already ``multistage`` keeps its own per-stage and fixed loss; a preset with a lossless
+  switch (``ideal``) stays lossless; a preset with a lossy single-stage crossbar (3D MEMS) is
+  given ``stage_loss_db`` per element and ``fabric_fixed_loss_db`` of fibre-to-chip coupling
   (silicon-photonic fabric, Seok et al., Optica 3, 64 (2016)). ``fabric = "preset"`` keeps
   every preset's own switch unchanged.
 - **Time multiplexing**: the hub's BSM bank has ``bank_size`` stations shared by all
@@ -29,26 +33,24 @@ Path model (stated assumptions, each a field of :class:`PathModel`):
   ``p(N) duty(N)``. The event-driven hub serves one request at a time, so this contention is
   an analytic layer on top of the simulated per-attempt probability.
 
-The hub simulation models double-click (Barrett-Kok) heralding without dark counts
-(:mod:`modenhub_net.network.hardware`); :func:`preset_scheme_budget` gives the preset's own
-scheme (single click for NV and transduced superconducting QPUs, dark counts included) from
-:func:`hardware_models.link_budget.detection_in_hub_budget` for comparison.
+The hub runs the preset's own heralding scheme (``bsm.scheme``: single click for the NV and
+transduced superconducting presets, double click otherwise), with the preset's dark counts,
+detector dead time, emission fidelity, HOM visibility and emitter timing.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from hardware_models.fibre import FibreParams
-from hardware_models.link_budget import detection_in_hub_budget
+from hardware_models.link_budget import LinkBudget, pair_link_budget
 from hardware_models.presets import HardwarePreset, load_preset
-from hardware_models.switch import SwitchParams, switch_stages, switch_transmission
+from hardware_models.switch import SwitchParams, switch_stages
 from modenhub_net.config import StrictModel
-from modenhub_net.network.hardware import HubHardware, NodeHardware, link_budget
+from modenhub_net.network.spec import HubSpec, QpuSpec
 
 __all__ = [
     "PathModel",
@@ -57,8 +59,9 @@ __all__ = [
     "fabric_for",
     "duty_factor",
     "multiplex_bins",
+    "replace_params",
+    "pair_budget",
     "build_preset_hub",
-    "preset_scheme_budget",
 ]
 
 
@@ -68,23 +71,25 @@ class PathModel(StrictModel):
     Parameters
     ----------
     base_fibre_km : float
-        Fibre from the first rack to the hub, km (default 0.005: a 5 m patch; assumption).
+        Fibre from the first rack to the hub, km, in [0, 100] (default 0.005: a 5 m patch;
+        assumption).
     qpus_per_rack : int
-        QPUs per rack (default 4; assumption).
+        QPUs per rack, in [1, 1000] (default 4; assumption).
     rack_pitch_km : float
-        Extra cable run per additional rack, km (default 0.002: ~2 m per rack including
-        routing slack in trays; assumption).
+        Extra cable run per additional rack, km, in [0, 10] (default 0.002: ~2 m per rack
+        including routing slack in trays; assumption).
     fabric : {"multistage", "preset"}
-        ``multistage``: ceil(log2 N) stages (module notes); ``preset``: the preset's switch.
+        ``multistage``: ceil(log2 ports) stages (module notes); ``preset``: the preset's switch.
     stage_loss_db : float
-        Loss of one 2x2 element for presets with a lossy crossbar, dB (default 0.5;
-        silicon-photonic MEMS/MZI elements, Seok et al. 2016; assumption).
+        Loss of one 2x2 element for presets with a lossy crossbar, dB, in [0, 30] (default
+        0.5; silicon-photonic MEMS/MZI elements, Seok et al., Optica 3, 64 (2016); assumption).
     fabric_fixed_loss_db : float
-        Fibre-to-chip coupling of that fabric, dB (default 1.0; Seok et al. 2016).
+        Fibre-to-chip coupling of that fabric, dB, in [0, 30] (default 1.0; Seok et al. 2016).
     bank_size : int
-        BSM stations of the hub shared by all pairs (default 16; assumption).
+        BSM stations of the hub shared by all pairs, in [1, 100000] (default 16; assumption).
     comm_qubits : int or None
-        Communication qubits per QPU; None = the preset's ``qpu.n_comm_qubits``.
+        Communication qubits per QPU, in [1, 10000]; None (default) = the preset's
+        ``qpu.n_comm_qubits``.
     """
 
     base_fibre_km: float = Field(0.005, ge=0.0, le=100.0, allow_inf_nan=False)
@@ -108,12 +113,12 @@ def fabric_for(preset: HardwarePreset, path: PathModel) -> SwitchParams:
     if path.fabric == "preset" or sw.architecture == "multistage":
         return sw
     if sw.loss_per_stage_db == 0.0 and sw.fixed_loss_db == 0.0:
-        return SwitchParams(architecture="multistage", reconfiguration_time_ns=sw.reconfiguration_time_ns)
-    return SwitchParams(
+        return replace_params(sw, architecture="multistage")
+    return replace_params(
+        sw,
         architecture="multistage",
         loss_per_stage_db=path.stage_loss_db,
         fixed_loss_db=path.fabric_fixed_loss_db,
-        reconfiguration_time_ns=sw.reconfiguration_time_ns,
     )
 
 
@@ -128,33 +133,80 @@ def multiplex_bins(path: PathModel, n_qpus: int, k: int) -> int:
     return max(1, math.ceil(k * (n_qpus // 2) / path.bank_size))
 
 
+def replace_params(model: Any, **changes: Any) -> Any:
+    """A re-validated copy of a frozen parameter model with some fields changed.
+
+    Unlike ``model_copy(update=...)`` the copy is validated, so an out-of-range change raises
+    :class:`~modenhub_net.errors.UserInputError`-compatible validation errors.
+    """
+    return type(model).model_validate({**model.model_dump(), **changes})
+
+
+def pair_budget(qpu_a: QpuSpec, qpu_b: QpuSpec, hub: HubSpec, n_qpus: int, *,
+                scheme: str = "detection_in_hub", heralding: str | None = None) -> LinkBudget:
+    """Closed-form budget of one attempt between two QPUs of an ``n_qpus`` hub network.
+
+    The same devices the network is built from (:class:`~modenhub_net.network.builder.HubNetwork`
+    builds its switch with :meth:`HubSpec.switch_params` and
+    :meth:`HubSpec.n_switch_ports`), through
+    :func:`hardware_models.link_budget.pair_link_budget`; ``heralding`` overrides the BSM's
+    scheme (``"double_click"`` / ``"single_click"``, detection in the hub only).
+    """
+    return pair_link_budget(
+        scheme,
+        memory_a=qpu_a.memory,
+        memory_b=qpu_b.memory,
+        fibre_a=qpu_a.fibre,
+        fibre_b=qpu_b.fibre,
+        switch=hub.switch_params(),
+        n_ports=hub.n_switch_ports(n_qpus),
+        bsm=hub.bsm,
+        source=hub.source,
+        detector=qpu_a.detector,
+        hub_memory=hub.memory,
+        hub_qpu=hub.qpu,
+        transduction_efficiency_a=qpu_a.transduction_efficiency,
+        transduction_efficiency_b=qpu_b.transduction_efficiency,
+        classical_processing_ns=hub.processing_ns,
+        heralding=heralding,
+    )
+
+
 @dataclass(frozen=True)
 class PresetHub:
-    """Resolved hub of N QPUs from a preset.
+    """Resolved hub of N identical QPUs from a preset.
 
     Attributes
     ----------
-    nodes : list of NodeHardware
-    hub : HubHardware
+    nodes : list of QpuSpec
+    hub : HubSpec
     switch : SwitchParams
         The fabric used (see :func:`fabric_for`).
     stages : int
-        Switch stages on a path.
+        Switch stages on a path (:func:`hardware_models.switch.switch_stages` of the
+        network's port count).
     fibre_km : float
         Fibre length of every QPU, km.
-    p_budget : float
-        Closed-form per-attempt success of the hub model (double click) for a QPU pair.
-    fidelity_budget : float
-        Fidelity of its heralded state.
+    budget : LinkBudget
+        Closed-form per-attempt budget of a QPU pair (:func:`pair_budget`).
     """
 
-    nodes: list[NodeHardware]
-    hub: HubHardware
+    nodes: list[QpuSpec]
+    hub: HubSpec
     switch: SwitchParams
     stages: int
     fibre_km: float
-    p_budget: float
-    fidelity_budget: float
+    budget: LinkBudget
+
+    @property
+    def p_budget(self) -> float:
+        """Closed-form per-attempt success of a QPU pair."""
+        return self.budget.p_success
+
+    @property
+    def fidelity_budget(self) -> float:
+        """Fidelity of the heralded state with its target Bell state."""
+        return self.budget.fidelity
 
 
 def build_preset_hub(
@@ -165,7 +217,7 @@ def build_preset_hub(
     bsm_stations: int | None = None,
     comm_qubits: int | None = None,
 ) -> PresetHub:
-    """Hub-simulation hardware of ``n_qpus`` identical QPUs of ``preset`` on ``path``.
+    """Hub-network specifications of ``n_qpus`` identical QPUs of ``preset`` on ``path``.
 
     Parameters
     ----------
@@ -175,79 +227,29 @@ def build_preset_hub(
     n_qpus : int
         N (>= 2).
     bsm_stations : int, optional
-        Stations available to one request (default ``path.bank_size``).
+        Stations (and sources) available to one request (default ``path.bank_size``); the
+        switch holds two circuits per station.
     comm_qubits : int, optional
         Overrides the path's / preset's communication qubits per QPU.
 
     Notes
     -----
-    Mapping (the hub model's fields): emission efficiency = ``memory.emission_efficiency *
-    transduction_efficiency``; coupling loss = fibre ``loss_db`` + the fabric's fixed loss;
-    memory T1/T2 = ``memory``; gate errors = ``qpu.*_depolar_prob``; read-out error =
-    ``qpu.measure_error_prob``; BSM detector efficiency, HOM visibility and window from
-    ``bsm``; switch reconfiguration time from the preset. Not carried by the hub model in this
-    version: emission fidelity, dark counts, single-click heralding, depolarising memory
-    time (all presets have ``depolar_time_ns = inf``).
+    Every preset field goes where :meth:`QpuSpec.from_preset` and :meth:`HubSpec.from_preset`
+    send it; the study changes only the fibre length (:func:`fibre_length_km`), the switch
+    fabric (:func:`fabric_for`), the bank sizes and the communication qubits. The hub memory
+    is not used (``memory_slots = 0``: detection in the hub).
     """
     p = load_preset(preset) if isinstance(preset, str) else preset
     sw = fabric_for(p, path)
-    stages = switch_stages(sw, n_qpus)
     length = fibre_length_km(path, n_qpus)
     comm = comm_qubits or path.comm_qubits or p.qpu.n_comm_qubits
-    node = NodeHardware(
-        fibre_length_km=length,
-        attenuation_db_per_km=p.fibre.attenuation_db_per_km,
-        coupling_loss_db=p.fibre.loss_db + sw.fixed_loss_db,
-        emission_efficiency=p.memory.emission_efficiency * p.transduction_efficiency,
-        comm_qubits=int(comm),
-        memory_t1_ns=p.memory.t1_ns,
-        memory_t2_ns=p.memory.t2_ns,
-        gate_error_2q=p.qpu.two_qubit_gate_depolar_prob,
-        gate_error_1q=p.qpu.single_qubit_gate_depolar_prob,
-        measurement_error=min(0.5, p.qpu.measure_error_prob),
-        preset=p.name,
-    )
+    node = QpuSpec.from_preset(p, fibre_length_km=length, comm_qubits=int(comm))
     stations = bsm_stations or path.bank_size
-    hub = HubHardware(
-        sources=stations,
-        bsm_stations=stations,
-        memory_slots=0,
-        switch_max_circuits=2 * stations,
-        switch_reconfiguration_ns=sw.reconfiguration_time_ns,
-        switch_loss_db_per_stage=sw.loss_per_stage_db,
-        switch_stages=stages,
-        detector_efficiency=p.bsm.detector.efficiency,
-        detection_window_ns=max(p.bsm.coincidence_window_ns, p.bsm.detector.window_ns),
-        hom_visibility=p.bsm.visibility,
-        spdc_mean_pairs=p.source.mu,
+    hub = replace_params(
+        HubSpec.from_preset(p, bsm_stations=stations, sources=stations, memory_slots=0,
+                            max_circuits=2 * stations),
+        switch=sw.model_dump(),
     )
-    nodes = [node] * n_qpus
-    budget = link_budget(node, node, hub, n_qpus=n_qpus, scheme="detection_in_hub")
-    return PresetHub(nodes, hub, sw, stages, length, budget.p_success, budget.fidelity)
-
-
-def preset_scheme_budget(preset: HardwarePreset | str, path: PathModel, n_qpus: int):
-    """The preset's own heralding scheme (:func:`hardware_models.link_budget.detection_in_hub_budget`).
-
-    Same fibre and fabric as :func:`build_preset_hub`; single or double click per the
-    preset's ``bsm.scheme``, dark counts and emission fidelity included.
-    """
-    p = load_preset(preset) if isinstance(preset, str) else preset
-    sw = fabric_for(p, path)
-    fibre = FibreParams(
-        length_km=fibre_length_km(path, n_qpus),
-        attenuation_db_per_km=p.fibre.attenuation_db_per_km,
-        loss_db=p.fibre.loss_db,
-        speed_km_per_s=p.fibre.speed_km_per_s,
-    )
-    eff = p.memory.emission_efficiency * p.transduction_efficiency
-    return detection_in_hub_budget(
-        fibre_a=fibre,
-        fibre_b=fibre,
-        switch_transmission=switch_transmission(sw, n_qpus),
-        emission_efficiency_a=eff,
-        emission_efficiency_b=eff,
-        emission_fidelity_a=p.memory.emission_fidelity,
-        emission_fidelity_b=p.memory.emission_fidelity,
-        bsm=p.bsm,
-    )
+    stages = switch_stages(hub.switch_params(), hub.n_switch_ports(n_qpus))
+    budget = pair_budget(node, node, hub, n_qpus)
+    return PresetHub([node] * n_qpus, hub, sw, stages, length, budget)
