@@ -123,3 +123,60 @@ def test_doubling_fibre_length_scales_success_as_the_closed_form(mode):
     expected = predicted[10.0] / predicted[5.0]
     assert expected < 0.8  # the response is real: 5 km more fibre at 0.2 dB/km on each arm
     assert abs(ratio - expected) < 4 * se, (ratio, expected, se)
+
+
+def test_switch_reconfiguration_is_paid_when_circuits_change():
+    """Circuits are reused by the same pair; a new pair waits the switch's reconfiguration."""
+    from hardware_models import SwitchParams
+    from protocols.workload import list_requests
+
+    setup_ns = 1e4
+    nodes, hub = _specs()
+    hub = HubSpec(**{**hub.model_dump(), "switch": SwitchParams(reconfiguration_time_ns=setup_ns)})
+    for mode in ("detailed", "sampled"):
+        requests = list_requests([(0, 1), (0, 1), (2, 3), (3, 2)], n_qpus=4)
+        records, net, _ = run_policy(nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode=mode,
+                                     policy="naive", requests=requests, seed=5, rounds=1000)
+        assert all(r.success for r in records)
+        period = net.budget(0, 1).attempt_period_ns
+        # service time = setup (if the pair changed) + rounds x period + the operation
+        overhead = [r.end_ns - r.start_ns - r.rounds * period for r in records]
+        assert overhead[0] - overhead[1] == pytest.approx(setup_ns)
+        assert overhead[2] - overhead[3] == pytest.approx(setup_ns)
+        # two lanes for four QPUs: (0, 1) and (2, 3) each keep their circuits
+        assert net.switch.n_circuits_granted == 4 and net.switch.n_circuits_released == 0
+
+
+@pytest.mark.parametrize("mode", ["detailed", "sampled"])
+def test_hub_memory_swap_runs_continuously_with_a_leg_cutoff(mode):
+    """Unequal legs (2 km vs 12 km) leave unmatched legs; the cutoff frees them, so rounds keep
+    launching attempts and pairs keep coming (no stall)."""
+    from modenhub_net.network.builder import build_hub_network
+    from modenhub_net.simulation import Simulation
+
+    nodes, hub = _specs()
+    nodes = [nodes[0], nodes[0].with_fibre_length(12.0)]
+    probe = build_hub_network(Simulation(seed=0), nodes=nodes, hub=hub, scheme="hub_memory_swap",
+                              link_mode=mode)
+    period = probe.budget(0, 1).attempt_period_ns
+    sim = Simulation(seed=9)
+    net = build_hub_network(sim, nodes=nodes, hub=hub, scheme="hub_memory_swap", link_mode=mode,
+                            leg_cutoff_ns=5 * period)
+    launched, delivered = [], []
+
+    def loop():
+        for _ in range(150):
+            k = min(4, net.attempt_cap(0, 1)[0])
+            outcome = yield from net.link_round(0, 1, k)
+            launched.append(k)
+            delivered.append(len(outcome.pairs))
+            for pair in outcome.pairs:
+                yield net.corrections.wait_ready(pair)
+                pair.mark("served")
+                net.discard_pair(pair, "used")
+
+    sim.process(loop())
+    sim.run()
+    assert min(launched[-50:]) > 0 and sum(delivered[-50:]) > 0
+    # memories hold at most the legs younger than the cutoff
+    assert net.hub_memory.comm.n_slots - len(net.hub_memory.comm.free_slots()) <= 2 * 4 * 5
