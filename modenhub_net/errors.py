@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -12,6 +15,51 @@ class UserInputError(ValueError):
     The CLI prints ``str(error)`` and exits with status 2, without a traceback.
     The message must name the field, the value given and what is allowed.
     """
+
+
+#: what to do about a machine fault, by errno
+_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space (or choose another --out) and run again",
+    errno.EDQUOT: "the disk quota is exceeded: free some space (or choose another --out) and "
+                  "run again",
+    errno.EROFS: "the file system is read-only: choose a writable --out",
+    errno.EACCES: "permission denied: make the folder writable for you or choose another --out",
+    errno.EPERM: "operation not permitted: make the folder writable for you or choose another "
+                 "--out",
+    errno.EISDIR: "a folder is where a file belongs: move or remove that folder and run again",
+    errno.ENOTDIR: "a file is where a folder belongs: move or remove that file and run again",
+    errno.EIO: "input/output error: check the disk and run again",
+    errno.EMFILE: "too many open files: raise the limit (ulimit -n) and run again",
+}
+
+
+class EnvironmentFault(RuntimeError):
+    """A fault of the machine or of stored data, not of the user's input.
+
+    A full disk, a read-only or unwritable folder, a folder where a file belongs, a damaged
+    result file. The CLI prints ``str(error)`` (one line naming the path and what to do)
+    and exits with status 1, without a traceback; results written before are intact.
+
+    Parameters
+    ----------
+    message : str
+        The line to show: what happened, the path, what to do.
+    path : str or Path, optional
+        The file or folder concerned.
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+
+    @classmethod
+    def from_os_error(cls, error: OSError, path: str | Path | None = None) -> EnvironmentFault:
+        """The fault describing ``error`` (its own file name preferred over ``path``)."""
+        where = error.filename if error.filename is not None else path
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        advice = _ADVICE.get(error.errno or -1, "check the path and run again")
+        text = f"{where}: {reason}; {advice}" if where is not None else f"{reason}; {advice}"
+        return cls(text, path=where)
 
 
 def check_range(

@@ -14,27 +14,51 @@ SIGKILL) leaves only complete point files, plus at most a stray ``.tmp`` file th
 ignore and the next run deletes. One writer per store at a time: a writer holds an advisory
 lock on ``.lock`` (:meth:`ResultStore.writer_lock`), which the kernel releases when the writer
 dies, even by SIGKILL.
+
+Integrity: each point's meta record carries ``checksum``, the sha256 of the point's id, the
+code version that computed it and its table's content (:func:`content_checksum`). A point
+file whose table was edited, emptied, or swapped with another point's file no longer matches
+and is *damaged*: a resumed sweep reports and recomputes it, and :func:`load_summary` refuses
+it (naming the file and what to do) instead of using it. Points written before checksums
+existed carry none: they are recomputed by a resumed sweep and loaded with a warning.
+
+The store folder carries the marker file of :mod:`modenhub_net.output`
+(``.modenhub-output.json``, kind ``sweep-store``), so ``modenhub sweep --out`` writes only into
+a new or empty folder or a store of this program.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import io
 import json
+import os
+import stat
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from modenhub_net.errors import UserInputError
-from modenhub_net.output import atomic_write_bytes, atomic_write_text
+from modenhub_net.errors import EnvironmentFault, UserInputError
+from modenhub_net.output import (
+    KIND_STORE,
+    atomic_write_bytes,
+    atomic_write_text,
+    read_marker,
+    write_marker,
+)
 from modenhub_net.store.keys import canonical_json
 
-__all__ = ["META_KEY", "PointRecord", "ResultStore", "load_summary"]
+__all__ = ["META_KEY", "PointRecord", "ResultStore", "UnverifiedPointsWarning",
+           "content_checksum", "load_summary"]
 
 #: Parquet schema-metadata key holding a point's JSON meta record
 META_KEY = b"modenhub.point"
@@ -60,6 +84,61 @@ class PointRecord:
     key: str
     seed: int
     labels: Mapping[str, Any] = field(default_factory=dict)
+
+
+class UnverifiedPointsWarning(UserWarning):
+    """Points without a checksum (written before checksums existed) were loaded."""
+
+
+def content_checksum(table: pa.Table, *, key: str, code_version: str) -> str:
+    """sha256 (hex) of a point's id, code version and table content.
+
+    The content is hashed column by column (name, Arrow type, null mask, values): numeric
+    columns by their little-endian bytes, all others by the canonical JSON of their values,
+    so the checksum does not depend on the Parquet encoding or the pyarrow version that wrote
+    or reads the file. Schema metadata (where the checksum itself is kept) is left out.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The point's table (label columns, seed, point_hash, its rows).
+    key : str
+        The point's id (its file name).
+    code_version : str
+        ``modenhub_net.__version__`` of the code that computed it.
+    """
+    digest = hashlib.sha256()
+    digest.update(canonical_json({"key": key, "code_version": code_version,
+                                  "rows": table.num_rows}).encode("utf-8"))
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        digest.update(f"\0{name}\0{column.type}\0".encode())
+        nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=np.uint8)
+        digest.update(nulls.tobytes())
+        kind = column.type
+        if (pa.types.is_integer(kind) or pa.types.is_floating(kind)) and column.null_count == 0:
+            values = np.asarray(column.to_numpy(zero_copy_only=False))
+            digest.update(values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes())
+        else:
+            digest.update(canonical_json([_plain_cell(v) for v in column.to_pylist()])
+                          .encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _plain_cell(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain_cell(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain_cell(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _without_meta(table: pa.Table) -> pa.Table:
+    return table.replace_schema_metadata(None)
 
 
 def _cell(value: Any) -> Any:
@@ -97,7 +176,7 @@ class ResultStore:
         return self.points_dir / f"{key}.parquet"
 
     def finished(self) -> set[str]:
-        """Ids of the points whose file exists (temporary files ignored)."""
+        """Ids of the points whose file exists (temporary files ignored; not verified)."""
         if not self.points_dir.is_dir():
             return set()
         return {
@@ -112,16 +191,63 @@ class ResultStore:
             return False
         return META_KEY in meta
 
+    def verify(self, key: str) -> tuple[dict[str, Any] | None, str | None]:
+        """Check one point file against its checksum.
+
+        Returns
+        -------
+        (meta, problem)
+            ``(meta, None)`` for a verified point; ``(meta, "no checksum")`` for a point
+            written before checksums existed; ``(None, reason)`` for a missing or damaged one.
+        """
+        path = self.point_path(key)
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return None, "is not a file"
+            table = pq.read_table(path)
+            meta = json.loads((table.schema.metadata or {})[META_KEY])
+        except FileNotFoundError:
+            return None, "is missing"
+        except (OSError, pa.ArrowException, KeyError, ValueError):
+            return None, "cannot be read as a point file"
+        if not isinstance(meta, dict):
+            return None, "has no meta record"
+        if meta.get("key") != key:
+            return None, "holds another point's data"
+        expected = meta.get("checksum")
+        if expected is None:
+            return meta, "no checksum"
+        actual = content_checksum(_without_meta(table), key=key,
+                                  code_version=str(meta.get("code_version", "")))
+        if actual != expected:
+            return None, "does not match its checksum (edited or damaged)"
+        return meta, None
+
+    def check_points(self, keys: Iterable[str] | None = None
+                     ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Verify point files (default: every finished one).
+
+        Returns
+        -------
+        (verified, problems)
+            Meta record of every verified point by id, and the problem of every other
+            finished point by id (``"no checksum"`` for points written before checksums).
+        """
+        finished = self.finished()
+        wanted = finished if keys is None else set(keys) & finished
+        verified: dict[str, dict[str, Any]] = {}
+        problems: dict[str, str] = {}
+        for key in sorted(wanted):
+            meta, problem = self.verify(key)
+            if problem is None and meta is not None:
+                verified[key] = meta
+            else:
+                problems[key] = problem or "damaged"
+        return verified, problems
+
     def finished_meta(self) -> dict[str, dict[str, Any]]:
-        """Meta record of every intact finished point, by id (unreadable files left out)."""
-        found: dict[str, dict[str, Any]] = {}
-        for key in self.finished():
-            try:
-                meta = pq.read_schema(self.point_path(key)).metadata or {}
-                found[key] = json.loads(meta[META_KEY])
-            except (OSError, pa.ArrowException, KeyError, ValueError):
-                continue  # a damaged file is not a finished point: it is recomputed
-        return found
+        """Meta record of every verified finished point, by id (others left out)."""
+        return self.check_points()[0]
 
     def read_point(self, key: str) -> pd.DataFrame:
         """The table of one finished point (label columns, seed, point_hash, its rows)."""
@@ -162,8 +288,17 @@ class ResultStore:
         except ImportError:  # pragma: no cover - no advisory locks (Windows): no check
             yield
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+b") as handle:  # not inherited by worker processes
+        lock = self.root / ".lock"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.mark()
+            if lock.is_dir() and not lock.is_symlink():
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not the store's lock file",
+                                        str(lock))
+            handle = open(lock, "a+b")  # noqa: SIM115 - closed below; not inherited by workers
+        except OSError as exc:
+            raise EnvironmentFault.from_os_error(exc, lock) from None
+        with handle:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -172,6 +307,22 @@ class ResultStore:
                     "finish (or stop it), or choose another --out"
                 ) from None
             yield
+
+    def mark(self) -> None:
+        """Write the store's marker file (kind ``sweep-store``) if it has none yet."""
+        if read_marker(self.root) is None:
+            write_marker(self.root, kind=KIND_STORE)
+
+    def misplaced(self, keys: Iterable[str]) -> list[Path]:
+        """Paths of ``keys``' point files that exist but are not regular files (e.g. a folder
+        where a point file belongs); the store does not remove what it did not write."""
+        found = []
+        for key in keys:
+            path = self.point_path(key)
+            with contextlib.suppress(OSError):
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    found.append(path)
+        return found
 
     def clean_temporary(self) -> int:
         """Delete leftover ``.tmp`` files (only call with no other writer running); their count."""
@@ -205,6 +356,11 @@ class ResultStore:
         table = _point_table(record, frame)
         info = {"key": record.key, "seed": int(record.seed),
                 "labels": {k: _cell(v) for k, v in record.labels.items()}, **dict(meta or {})}
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, compression="zstd")
+        written = pq.read_table(io.BytesIO(buffer.getvalue()))  # what a reader will see
+        info["checksum"] = content_checksum(_without_meta(written), key=record.key,
+                                            code_version=str(info.get("code_version", "")))
         metadata = dict(table.schema.metadata or {})
         metadata[META_KEY] = json.dumps(info, sort_keys=True, default=str).encode("utf-8")
         table = table.replace_schema_metadata(metadata)
@@ -251,8 +407,9 @@ def _ordered_keys(store: ResultStore, *, manifest_only: bool) -> Iterable[str]:
     return ordered
 
 
-def load_summary(path: str | Path, *, manifest_only: bool = True) -> pd.DataFrame:
-    """The table of a sweep store, in one call.
+def load_summary(path: str | Path, *, manifest_only: bool = True,
+                 damaged: str = "raise") -> pd.DataFrame:
+    """The table of a sweep store, in one call; every point is verified first.
 
     Parameters
     ----------
@@ -261,6 +418,10 @@ def load_summary(path: str | Path, *, manifest_only: bool = True) -> pd.DataFram
     manifest_only : bool, optional
         If True (default) and the store has a manifest, only the points of the current grid
         are returned (a store may keep points of earlier grids); otherwise every point file.
+    damaged : {"raise", "skip"}, optional
+        What to do with a point file that does not match its checksum (edited, emptied,
+        another point's file): ``"raise"`` (default) an ``EnvironmentFault`` naming it;
+        ``"skip"`` leave it out with a warning. Either way it is never used.
 
     Returns
     -------
@@ -268,15 +429,42 @@ def load_summary(path: str | Path, *, manifest_only: bool = True) -> pd.DataFram
         One column per grid field path, then ``seed``, ``point_hash``, then the point's own
         columns (a point column named like a label gets the prefix ``result.``); points in
         grid order, rows of a point in the order the point function returned them. Empty
-        if no point has finished. Unfinished points and ``.tmp`` files are ignored.
+        if no point has finished. Unfinished points and ``.tmp`` files are ignored. Points
+        without a checksum (written before checksums existed) are included with an
+        :class:`UnverifiedPointsWarning`.
+
+    Raises
+    ------
+    EnvironmentFault
+        If a point is damaged (``damaged="raise"``): its file and what to do.
 
     Examples
     --------
     >>> load_summary("results/no_such_sweep").empty
     True
     """
+    if damaged not in ("raise", "skip"):
+        raise UserInputError(f"damaged = {damaged!r}: allowed 'raise' or 'skip'")
     store = ResultStore(path)
-    frames = [store.read_point(key) for key in _ordered_keys(store, manifest_only=manifest_only)]
+    keys = list(_ordered_keys(store, manifest_only=manifest_only))
+    verified, problems = store.check_points(keys)
+    bad = {k: p for k, p in problems.items() if p != "no checksum"}
+    if bad:
+        key, problem = next(iter(sorted(bad.items())))
+        text = (f"{store.point_path(key)} {problem}"
+                + (f" (and {len(bad) - 1} more damaged points)" if len(bad) > 1 else "")
+                + "; run the sweep again (modenhub sweep SWEEP.toml --out "
+                  f"{store.root}) to recompute {'them' if len(bad) > 1 else 'it'}")
+        if damaged == "raise":
+            raise EnvironmentFault(text, path=store.point_path(key))
+        warnings.warn(text + "; left out", UserWarning, stacklevel=2)
+    unverified = [k for k, p in problems.items() if p == "no checksum"]
+    if unverified:
+        warnings.warn(
+            f"{store.root}: {len(unverified)} point(s) carry no checksum (written before "
+            "checksums existed) and cannot be verified; run the sweep again to recompute them",
+            UnverifiedPointsWarning, stacklevel=2)
+    frames = [store.read_point(key) for key in keys if key in verified or key in unverified]
     frames = [f for f in frames if len(f.columns)]
     if not frames:
         return pd.DataFrame()

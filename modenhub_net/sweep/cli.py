@@ -1,25 +1,26 @@
-"""``modenhub sweep SWEEP.toml [--out DIR] [--workers N | --scheduler tcp://HOST:PORT]``.
+"""``modenhub sweep SWEEP.toml [--out DIR] [--workers N | --scheduler tcp://HOST:PORT]
+[--trials T] [--set FIELD=VALUE ...]``.
 
-Validates the whole sweep first (exit 2, nothing written, on any mistake), writes
+Validates the whole sweep first (exit 2, nothing written, on any mistake, including an
+``--out`` that is neither new, empty nor a store this program wrote), writes
 ``manifest.json``, computes the points not yet in the store (progress bar on stderr), then
 assembles ``summary.parquet`` / ``summary.csv`` from the store. Exit status: 0 all points
-stored; 1 some point functions raised (the others are stored; re-run to retry); 2 bad input;
-130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (finished points kept; re-run to resume).
+stored; 1 some point functions raised (the others are stored; re-run to retry) or a fault of
+the machine or the store (disk full, read-only folder); 2 bad input; 130 interrupted by
+SIGINT (Ctrl-C), 143 by SIGTERM (finished points kept; re-run to resume).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
-import signal
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from modenhub_net.cli import MAX_TRIALS_FLAG, Terminated, max_local_workers, sigterm_as_interrupt
+from modenhub_net.config import load_toml
 from modenhub_net.errors import UserInputError, blame_flags
+from modenhub_net.output import KIND_STORE, check_output_dir
 from modenhub_net.store import ResultStore
 from modenhub_net.sweep.grid import plan_sweep
 from modenhub_net.sweep.runner import run_sweep
@@ -38,34 +39,21 @@ def check_scheduler_address(address: str) -> str:
     return address
 
 
-def _say(quiet: bool):
+def _say(quiet: bool, *, stream=None):
     def say(text: str) -> None:
         if not quiet:
-            print(text, flush=True)
+            print(text, flush=True, file=stream if stream is not None else sys.stdout)
 
     return say
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM (a batch system's time limit, ``scancel``, ``kill``) taken like Ctrl-C."""
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM stops the sweep the way SIGINT does: finished points stay,
-    workers are shut down, one line is printed; exit status 143 (128 + SIGTERM)."""
-    if threading.current_thread() is not threading.main_thread():  # signals need the main thread
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise _Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def _check_sweep_file(path: Path) -> None:
+    """Refuse a scenario file given to ``sweep``, saying which command to use."""
+    document = load_toml(path)
+    if "kind" in document and "grid" not in document and "base_file" not in document:
+        raise UserInputError(f"{path} is a scenario, not a sweep file: run it with "
+                             f"`modenhub run {path}` (a sweep file has name, base_file or "
+                             "[base], and [grid])")
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -82,27 +70,42 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                                  "behind --scheduler decides its workers)")
     if workers is not None and workers < 1:
         raise UserInputError(f"--workers = {workers} must be >= 1")
+    if workers is not None:
+        bound, why = max_local_workers()
+        if workers > bound:
+            raise UserInputError(f"--workers = {workers} must be <= {bound} on this machine "
+                                 f"({why})")
+    out_text = getattr(args, "out", None)
+    if out_text is not None:
+        check_output_dir(str(out_text), kind=KIND_STORE)
     trials = getattr(args, "trials", None)
+    overrides = list(getattr(args, "overrides", None) or [])
+    _check_sweep_file(Path(args.scenario))
     try:
-        plan = plan_sweep(args.scenario, trials=trials)
+        plan = plan_sweep(args.scenario, trials=trials, overrides=overrides)
     except UserInputError as exc:
-        raise blame_flags(exc, lambda given: plan_sweep(args.scenario, trials=given.get("--trials")),
+        raise blame_flags(exc, lambda given: plan_sweep(args.scenario, trials=given.get("--trials"),
+                                                        overrides=overrides),
                           {"--trials": trials}) from None
-    out = Path(args.out) if getattr(args, "out", None) is not None else Path("results") / plan.spec.name
-    if out.exists() and not out.is_dir():
-        raise UserInputError(f"--out = {str(out)!r} exists and is not a folder")
+    if trials is not None and trials > MAX_TRIALS_FLAG:
+        raise UserInputError(f"--trials = {trials} must be <= {MAX_TRIALS_FLAG} (the bound of "
+                             "--trials; see modenhub sweep --help)")
+    out = Path(out_text) if out_text is not None else Path("results") / plan.spec.name
+    check_output_dir(out, kind=KIND_STORE, protect=[args.scenario, plan.base_source]
+                     if not plan.base_source.endswith("[base]") else [args.scenario])
     point_fn = study_module(plan.kind, source=plan.base_source).evaluate_point
     store = ResultStore(out)
-    say = _say(False)  # --quiet only hides the progress bar; the counts are always shown
+    say = _say(False)  # --quiet hides the progress bar and notes; the counts are always shown
+    note = _say(quiet, stream=sys.stderr)
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             report = run_sweep(plan.points, point_fn, store, workers=workers, scheduler=scheduler,
-                               progress=not quiet, log=say, manifest=plan.manifest())
+                               progress=not quiet, log=say, note=note, manifest=plan.manifest())
     except KeyboardInterrupt as exc:
         done = len(store.finished() & {p.key for p in plan.points})
         print(f"interrupted: {done} of {len(plan.points)} points are stored in {out}; "
               "run the same command again to resume", file=sys.stderr)
-        return 143 if isinstance(exc, _Terminated) else 130
+        return 143 if isinstance(exc, Terminated) else 130
     summary = store.write_summary()
     say(f"{plan.spec.name}: {report.computed} computed, {report.skipped} reused, "
         f"{len(report.failed)} failed in {report.elapsed_s:.1f} s; {len(summary)} rows in "

@@ -12,7 +12,7 @@ import copy
 import importlib.util
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from modenhub_net.config import load_toml, validate_document
 from modenhub_net.errors import UserInputError
 from modenhub_net.store.keys import point_key, source_digest
+from modenhub_net.sweep.overrides import Override, validate_with_overrides
 from modenhub_net.sweep.spec import SweepFile
 
 __all__ = ["CODE_PACKAGES", "SweepPoint", "SweepPlan", "code_digest", "code_version", "get_path",
@@ -83,6 +84,7 @@ class SweepPlan:
     seeds: tuple[int, ...]
     points: tuple[SweepPoint, ...]
     trials: int | None = None
+    overrides: tuple[Override, ...] = ()
 
     def manifest(self) -> dict[str, Any]:
         """JSON-able description of the sweep for ``manifest.json``."""
@@ -97,6 +99,7 @@ class SweepPlan:
             "grid": self.spec.grid,
             "seeds": list(self.seeds),
             "trials_override": self.trials,
+            "set_overrides": {item.path: item.value for item in self.overrides},
             "points": [
                 {"key": p.key, "seed": p.seed, "labels": dict(p.labels)} for p in self.points
             ],
@@ -187,7 +190,8 @@ def _load_base(spec: SweepFile, *, source: str, sweep_path: Path) -> tuple[dict[
     return document, str(base_path)
 
 
-def plan_sweep(path: str | Path, *, trials: int | None = None) -> SweepPlan:
+def plan_sweep(path: str | Path, *, trials: int | None = None,
+               overrides: Sequence[Override] = ()) -> SweepPlan:
     """Read, validate and expand a sweep file into its points.
 
     Parameters
@@ -197,6 +201,10 @@ def plan_sweep(path: str | Path, *, trials: int | None = None) -> SweepPlan:
     trials : int, optional
         Override of the per-point trial count (the kind's ``--trials`` rule, e.g.
         ``study.trials`` or ``workload.requests``), >= 1.
+    overrides : sequence of Override, optional
+        ``--set FIELD=VALUE`` items, applied to the base scenario before the fixed and grid
+        values (validated like the file; part of every point's id through the validated
+        config). A field that is also in ``[fixed]`` or ``[grid]`` is refused.
 
     Returns
     -------
@@ -220,7 +228,15 @@ def plan_sweep(path: str | Path, *, trials: int | None = None) -> SweepPlan:
         if not hasattr(module, needed):
             raise UserInputError(f"{base_source}: kind = {kind!r} cannot be swept (its runner has "
                                  f"no {needed})")
-    base_model = module.load_scenario(base, source=base_source, trials=trials)
+    overrides = tuple(overrides)
+    for item in overrides:
+        for table, paths in (("fixed", spec.fixed), ("grid", spec.grid)):
+            if item.path in paths:
+                raise UserInputError(f"{item.flag} is also in the sweep's [{table}] "
+                                     f"({source}); change it there")
+    base, base_model = validate_with_overrides(
+        base, overrides, lambda doc: module.load_scenario(doc, source=base_source, trials=trials),
+        kind=kind)
     base_dump = base_model.model_dump()
     again = module.load_scenario(base_dump, source=base_source)
     if again != base_model:  # pragma: no cover - a bug in the kind's model, not user input
@@ -272,4 +288,4 @@ def plan_sweep(path: str | Path, *, trials: int | None = None) -> SweepPlan:
             "default given twice in different forms); each point must be distinct"
         )
     return SweepPlan(spec=spec, source=source, base_source=base_source, kind=str(kind),
-                     seeds=seeds, points=tuple(points), trials=trials)
+                     seeds=seeds, points=tuple(points), trials=trials, overrides=overrides)

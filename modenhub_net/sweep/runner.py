@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from modenhub_net.errors import UserInputError
+from modenhub_net.errors import EnvironmentFault, UserInputError
 from modenhub_net.store import PointRecord, ResultStore
 from modenhub_net.sweep.grid import SweepPoint, code_digest, code_version
 from modenhub_net.sweep.progress import ProgressBar
@@ -49,6 +49,9 @@ class SweepReport:
     skipped_other_source : int
         Of those, points computed by a different source tree (same version; see
         :func:`modenhub_net.store.source_digest`).
+    damaged : dict of str to str
+        Stored points that failed verification (edited, emptied, another point's file, no
+        checksum), by id, with the problem; they are recomputed.
     computed : int
         Points computed and stored by this run.
     failed : list of (SweepPoint, str)
@@ -60,6 +63,7 @@ class SweepReport:
     total: int
     skipped: int
     skipped_other_source: int = 0
+    damaged: dict[str, str] = field(default_factory=dict)
     computed: int = 0
     failed: list[tuple[SweepPoint, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -276,6 +280,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
     manifest: Mapping[str, Any] | None = None,
 ) -> SweepReport:
     """Compute every point not yet in the store and store each as soon as it finishes.
@@ -298,7 +303,10 @@ def run_sweep(
     progress : bool, optional
         Show a progress bar on stderr (default True).
     log : callable, optional
-        Receives one-line notes (e.g. ``"12 points: 5 already done, 7 to run"``).
+        Receives the one-line counts (``"12 points: 5 already done, 7 to run"``).
+    note : callable, optional
+        Receives other one-line notes (points of other sources, damaged points recomputed);
+        default: ``log``.
     manifest : mapping, optional
         Written to the store's ``manifest.json`` (with this tree's ``source_digest`` added)
         once the workers are ready, so a scheduler that cannot be reached writes nothing.
@@ -312,23 +320,40 @@ def run_sweep(
     UserInputError
         If ``scheduler`` cannot be reached (nothing is written then), or another process is
         writing into ``store`` (:meth:`ResultStore.writer_lock`).
+    EnvironmentFault
+        A fault of the machine or the store: the disk is full, the store is read-only, its
+        ``.lock`` is a folder, a folder sits where a point file belongs. Points stored before
+        are intact.
     KeyboardInterrupt
         Propagated after the workers are shut down; every point finished so far is stored.
     """
     start = time.perf_counter()
     version, digest = code_version(), code_digest()
-    finished = store.finished_meta()
+    note = note if note is not None else log
+    misplaced = store.misplaced(p.key for p in points)
+    if misplaced:
+        raise EnvironmentFault(
+            f"{misplaced[0]}: a folder (or other non-file) is where a point file belongs"
+            + (f" ({len(misplaced) - 1} more)" if len(misplaced) > 1 else "")
+            + "; move or remove it and run again", path=misplaced[0])
+    finished, damaged = store.check_points(p.key for p in points)
     todo = [p for p in points if p.key not in finished]
     other = sum(1 for p in points
                 if p.key in finished and finished[p.key].get("source_digest") != digest)
     report = SweepReport(total=len(points), skipped=len(points) - len(todo),
-                         skipped_other_source=other)
+                         skipped_other_source=other, damaged=damaged)
     if log is not None:
         log(f"{report.total} points: {report.skipped} already done, {len(todo)} to run")
+    if note is not None:
+        if damaged:
+            first, problem = next(iter(sorted(damaged.items())))
+            unchecked = sum(1 for p in damaged.values() if p == "no checksum")
+            note(f"note: {len(damaged)} stored point(s) failed verification and are recomputed "
+                 f"({unchecked} without a checksum); e.g. {store.point_path(first)} {problem}")
         if other:
-            log(f"note: {other} of the {report.skipped} points already done were computed by "
-                f"other sources of version {version} (reused; a change of results needs a "
-                "new modenhub_net.__version__, which gives new point ids)")
+            note(f"note: {other} of the {report.skipped} points already done were computed by "
+                 f"other sources of version {version} (reused; a change of results needs a "
+                 "new modenhub_net.__version__, which gives new point ids)")
     write = _Writer(store=store, version=version, digest=digest)
     n_workers = workers if workers is not None else usable_cores()
     bar = ProgressBar(total=report.total, done=report.skipped, enabled=progress and bool(todo))
