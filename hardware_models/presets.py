@@ -13,11 +13,13 @@ combines them with the preset's attenuation, speed and coupling loss.
 from __future__ import annotations
 
 import tomllib
+import typing
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from hardware_models.bsm import BsmParams
 from hardware_models.detector import DetectorParams
@@ -29,7 +31,16 @@ from hardware_models.switch import SwitchParams
 from modenhub_net.config import StrictModel, load_toml, validate_document
 from modenhub_net.errors import UserInputError
 
-__all__ = ["PRESET_DIR", "HardwarePreset", "available_presets", "load_preset"]
+__all__ = [
+    "PRESET_DIR",
+    "PRESET_FIELD_USAGE",
+    "FieldUse",
+    "HardwarePreset",
+    "available_presets",
+    "load_preset",
+    "preset_field_paths",
+    "preset_field_usage",
+]
 
 #: Folder of the shipped presets: the package-data folder ``hardware_models/preset_data``
 #: as an :mod:`importlib.resources` traversable (a :class:`pathlib.Path` for an ordinary
@@ -146,3 +157,153 @@ def load_preset(name_or_path: str | Path) -> HardwarePreset:
         return _load_shipped(text)
     document = load_toml(path)
     return validate_document(HardwarePreset, document, source=str(path))
+
+
+# -- where every preset field goes --------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldUse:
+    """Who consumes one preset field.
+
+    Attributes
+    ----------
+    consumer : str
+        The component class (of :mod:`hardware_models`) and parameter that uses the field,
+        e.g. ``"SpdcSource(params).mu"``; the first word is the class name.
+    link_budget : tuple of str
+        Link schemes whose closed form (:func:`hardware_models.link_budget.preset_link_budget`)
+        reads the field; empty when only the component uses it (e.g. gate durations, data
+        qubits) or it is metadata.
+    """
+
+    consumer: str
+    link_budget: tuple[str, ...] = ()
+
+
+_ALL = ("source_in_hub", "detection_in_hub", "hub_memory_swap")
+_SRC, _DET, _SWAP = ("source_in_hub",), ("detection_in_hub",), ("hub_memory_swap",)
+
+
+def _memory_uses(prefix: str, consumer: str, *, link: bool) -> dict[str, FieldUse]:
+    """Uses of a ``MemoryParams`` section (``memory``: QPU comm + hub memory; ``data_memory``)."""
+
+    def use(what: str, schemes: tuple[str, ...]) -> FieldUse:
+        return FieldUse(f"{consumer}.{what}", schemes if link else ())
+
+    return {
+        f"{prefix}.t1_ns": use("t1_ns (storage noise)", _SWAP),
+        f"{prefix}.t2_ns": use("t2_ns (storage noise)", _SWAP),
+        f"{prefix}.depolar_time_ns": use("depolar_time_ns (storage noise)", _SWAP),
+        f"{prefix}.write_efficiency": use("write_efficiency (store)", _SRC + _SWAP),
+        f"{prefix}.read_efficiency": FieldUse(f"{consumer}.read_efficiency (read)"),
+        f"{prefix}.emission_efficiency": use("emission_efficiency (emit)", _DET + _SWAP),
+        f"{prefix}.emission_fidelity": use("emission_fidelity (emit)", _DET + _SWAP),
+        f"{prefix}.emitter_initialisation_ns": use("emitter_initialisation_ns (attempt period)", _ALL),
+        f"{prefix}.emitter_emission_ns": use("emitter_emission_ns (attempt period)", _DET + _SWAP),
+        f"{prefix}.emitter_reset_ns": use("emitter_reset_ns (attempt period)", _ALL),
+    }
+
+
+def _detector_uses(prefix: str, consumer: str, schemes: tuple[str, ...]) -> dict[str, FieldUse]:
+    return {
+        f"{prefix}.efficiency": FieldUse(f"{consumer}.efficiency", schemes),
+        f"{prefix}.dark_count_rate_hz": FieldUse(f"{consumer}.dark_count_rate_hz", schemes),
+        f"{prefix}.window_ns": FieldUse(f"{consumer}.window_ns (dark counts, attempt period)", schemes),
+        f"{prefix}.number_resolving": FieldUse(f"{consumer}.number_resolving", schemes),
+        f"{prefix}.dead_time_ns": FieldUse(f"{consumer}.dead_time_ns (attempt period floor)", schemes),
+        f"{prefix}.dark_count_statistics": FieldUse(
+            f"{consumer}.dark_count_statistics (dark counts per window)", schemes),
+    }
+
+
+#: Every leaf field of :class:`HardwarePreset` (dotted path) and who uses it. Fields a device
+#: module adds later are caught by ``tests/hardware/test_presets.py``, which enumerates the
+#: model recursively and fails on a field missing here.
+PRESET_FIELD_USAGE: dict[str, FieldUse] = {
+    "name": FieldUse("HardwarePreset.name (load_preset, report labels)"),
+    "description": FieldUse("HardwarePreset.description (reports)"),
+    "transduction_efficiency": FieldUse(
+        "QuantumMemory(comm).emission_efficiency/write_efficiency (times the transducer)", _ALL),
+    "source.mu": FieldUse("SpdcSource(params).mu", _SRC),
+    "source.repetition_rate_hz": FieldUse("SpdcSource(params).repetition_rate_hz (pulse period)", _SRC),
+    "source.bell_state": FieldUse("SpdcSource(params).bell_state (target state)", _SRC),
+    "source.coupling_efficiency_a": FieldUse("SpdcSource(params).coupling_efficiency_a", _SRC),
+    "source.coupling_efficiency_b": FieldUse("SpdcSource(params).coupling_efficiency_b", _SRC),
+    "source.pair_statistics": FieldUse("SpdcSource(params).pair_statistics", _SRC),
+    "fibre.length_km": FieldUse(
+        "Fibre(params).length_km (must be 0 in a preset: per-QPU lengths come from the hub "
+        "scenario, preset_link_budget's fibre_length_*_km)"),
+    "fibre.attenuation_db_per_km": FieldUse("Fibre(params).attenuation_db_per_km", _ALL),
+    "fibre.loss_db": FieldUse("Fibre(params).loss_db", _ALL),
+    "fibre.speed_km_per_s": FieldUse("Fibre(params).speed_km_per_s (flight time)", _ALL),
+    "fibre.depolar_rate_per_km": FieldUse(
+        "Fibre(params).depolar_rate_per_km (polarisation noise)", _ALL),
+    **_detector_uses("detector", "Detector(QPU herald)", _SRC + _SWAP),
+    "bsm.scheme": FieldUse("BsmStation(params).scheme (double/single click)", _DET),
+    "bsm.visibility": FieldUse("BsmStation(params).visibility", _DET),
+    "bsm.bright_state_alpha": FieldUse(
+        "BsmStation(params).bright_state_alpha (single click; QuantumMemory.emit)", _DET),
+    "bsm.coincidence_window_ns": FieldUse("BsmStation(params).coincidence_window_ns", _DET),
+    "bsm.phase_noise_std_rad": FieldUse(
+        "BsmStation(params).phase_noise_std_rad (single click optical phase noise)", _DET),
+    **_detector_uses("bsm.detector", "BsmStation(params).detector (its Detectors)", _DET),
+    **_memory_uses("memory", "QuantumMemory(QPU comm and hub memory)", link=True),
+    **_memory_uses("data_memory", "QuantumMemory(QPU data)", link=False),
+    "switch.architecture": FieldUse("OpticalSwitch(params).architecture (stages)", _ALL),
+    "switch.loss_per_stage_db": FieldUse("OpticalSwitch(params).loss_per_stage_db", _ALL),
+    "switch.fixed_loss_db": FieldUse("OpticalSwitch(params).fixed_loss_db", _ALL),
+    "switch.reconfiguration_time_ns": FieldUse(
+        "OpticalSwitch(params).reconfiguration_time_ns (setup_ns)", _ALL),
+    "switch.max_circuits": FieldUse("OpticalSwitch(params).max_circuits (blocking)"),
+    "qpu.n_comm_qubits": FieldUse("QPU(params).n_comm_qubits (comm memory slots)"),
+    "qpu.n_data_qubits": FieldUse("QPU(params).n_data_qubits (data memory slots)"),
+    "qpu.single_qubit_gate_ns": FieldUse("QPU(params).single_qubit_gate_ns (hub swap_ns)", _SWAP),
+    "qpu.two_qubit_gate_ns": FieldUse("QPU(params).two_qubit_gate_ns (hub swap_ns)", _SWAP),
+    "qpu.single_qubit_gate_depolar_prob": FieldUse(
+        "QPU(params).single_qubit_gate_depolar_prob (gates; hub swap)", _SWAP),
+    "qpu.two_qubit_gate_depolar_prob": FieldUse(
+        "QPU(params).two_qubit_gate_depolar_prob (gates; hub swap)", _SWAP),
+    "qpu.measure_ns": FieldUse("QPU(params).measure_ns (hub swap_ns)", _SWAP),
+    "qpu.measure_error_prob": FieldUse("QPU(params).measure_error_prob (readout; hub swap)", _SWAP),
+}
+
+
+def preset_field_paths(model: type[BaseModel] | None = None) -> list[str]:
+    """Dotted paths of every leaf field of :class:`HardwarePreset` (recursively), sorted.
+
+    A field whose type is (optionally) another parameter model is descended into
+    (``bsm.detector.efficiency``, ``data_memory.t2_ns``).
+    """
+    model = HardwarePreset if model is None else model
+    paths: list[str] = []
+    for name, info in model.model_fields.items():
+        sub = _submodel(info.annotation)
+        if sub is None:
+            paths.append(name)
+        else:
+            paths.extend(f"{name}.{leaf}" for leaf in preset_field_paths(sub))
+    return sorted(paths)
+
+
+def _submodel(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):  # Optional[Model] / Model | None
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def preset_field_usage() -> dict[str, FieldUse]:
+    """:data:`PRESET_FIELD_USAGE` for exactly the fields of :func:`preset_field_paths`.
+
+    Raises
+    ------
+    RuntimeError
+        If a preset field has no entry (a silently unused field) or an entry names no field.
+    """
+    paths = set(preset_field_paths())
+    missing = sorted(paths - PRESET_FIELD_USAGE.keys())
+    stale = sorted(PRESET_FIELD_USAGE.keys() - paths)
+    if missing or stale:
+        raise RuntimeError(f"preset field usage out of date: unused {missing}, unknown {stale}")
+    return dict(PRESET_FIELD_USAGE)

@@ -121,3 +121,136 @@ def test_pyproject_ships_the_preset_data() -> None:
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["hardware_models"]
     assert "preset_data/*.toml" in patterns
+
+
+# -- every preset field is used ----------------------------------------------------------------
+def _leaf_paths(model, prefix: str = "") -> set[str]:
+    """Independent recursive enumeration of a pydantic model's leaf fields."""
+    import typing
+
+    from pydantic import BaseModel
+
+    out: set[str] = set()
+    for name, info in model.model_fields.items():
+        candidates = [info.annotation, *typing.get_args(info.annotation)]
+        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        out |= _leaf_paths(sub, f"{prefix}{name}.") if sub is not None else {f"{prefix}{name}"}
+    return out
+
+
+def test_every_preset_field_has_a_consumer(presets) -> None:
+    import hardware_models
+
+    paths = _leaf_paths(presets.HardwarePreset)
+    usage = presets.preset_field_usage()  # raises on a missing or stale entry
+    assert set(usage) == paths == set(presets.preset_field_paths())
+    for path, use in usage.items():
+        cls = use.consumer.split("(")[0].split(".")[0]
+        assert cls == "HardwarePreset" or hasattr(hardware_models, cls), (path, use.consumer)
+        assert set(use.link_budget) <= {"source_in_hub", "detection_in_hub", "hub_memory_swap"}
+    # metadata and fields the link budget does not read are named, never silent
+    component_only = {p for p, u in usage.items() if not u.link_budget}
+    assert {"name", "description", "fibre.length_km", "switch.max_circuits", "qpu.n_comm_qubits",
+            "memory.read_efficiency"} <= component_only
+    assert all(p.startswith("data_memory.") or p in component_only for p in component_only)
+
+
+def _set(preset, updates: dict):
+    data = preset.model_dump()
+    for path, value in updates.items():
+        *parents, leaf = path.split(".")
+        node = data
+        for part in parents:
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+        node[leaf] = value
+    return type(preset).model_validate(data)
+
+
+def _signature(preset, schemes) -> tuple:
+    import numpy as np
+
+    from hardware_models.link_budget import preset_link_budget
+
+    out = []
+    for scheme in schemes:
+        heraldings = (None, "double_click", "single_click") if scheme == "detection_in_hub" else (None,)
+        for heralding in heraldings:
+            b = preset_link_budget(preset, scheme, fibre_length_a_km=2.0, fibre_length_b_km=5.0,
+                                   n_ports=16, heralding=heralding)
+            swap_ns = b.timing.swap_ns if b.timing is not None else 0.0
+            out.append((b.p_success, b.fidelity, b.attempt_period_ns, b.setup_ns, swap_ns, b.target,
+                        np.round(b.heralded_state, 15).tobytes()))
+    return tuple(out)
+
+
+def _candidates(value, annotation):
+    import typing
+
+    literal = [a for a in typing.get_args(annotation) if isinstance(a, str)]
+    if isinstance(value, bool):
+        return [not value]
+    if literal:
+        return [a for a in literal if a != value]
+    if isinstance(value, int | float):
+        return [v for v in (value * 0.5, value * 2, 0.5, 0.05, 0.97, 3, 1e3, 1e6, 1e8, 1e-6)
+                if v != value]
+    return []
+
+
+def _annotation(model, path: str):
+    import typing
+
+    from pydantic import BaseModel
+
+    *parents, leaf = path.split(".")
+    for part in parents:
+        ann = model.model_fields[part].annotation
+        model = next(c for c in [ann, *typing.get_args(ann)]
+                     if isinstance(c, type) and issubclass(c, BaseModel))
+    return model.model_fields[leaf].annotation
+
+
+@pytest.mark.parametrize("name", ["near_term_nv", "near_term_trapped_ion"])
+def test_link_budget_fields_change_the_link_budget(presets, name: str) -> None:
+    """Each field the usage map says a closed form reads moves that closed form for some
+    perturbation (with a base that makes the effect visible, e.g. dark counts on)."""
+    from pydantic import ValidationError
+
+    from modenhub_net.errors import UserInputError as InputError
+
+    preset = presets.load_preset(name)
+    usage = presets.preset_field_usage()
+    bases = [{}, {"detector.dark_count_rate_hz": 1e6}, {"bsm.detector.dark_count_rate_hz": 1e6},
+             {"detector.dark_count_rate_hz": 1e6, "detector.number_resolving": True},
+             {"bsm.detector.dark_count_rate_hz": 1e6, "bsm.detector.number_resolving": True},
+             {"switch.loss_per_stage_db": 1.0}, {"memory.t2_ns": 1e4}, {"source.mu": 0.3}]
+    unmoved = []
+    for path, use in usage.items():
+        if not use.link_budget:
+            continue
+        annotation = _annotation(presets.HardwarePreset, path)
+        moved = False
+        for base in bases:
+            try:
+                base_preset = _set(preset, base)
+            except (ValidationError, InputError):
+                continue
+            before = _signature(base_preset, use.link_budget)
+            value = base_preset.model_dump()
+            for part in path.split("."):
+                value = value[part]
+            for candidate in _candidates(value, annotation):
+                try:
+                    changed = _set(base_preset, {path: candidate})
+                except (ValidationError, InputError):
+                    continue
+                if _signature(changed, use.link_budget) != before:
+                    moved = True
+                    break
+            if moved:
+                break
+        if not moved:
+            unmoved.append(path)
+    assert unmoved == [], f"fields the usage map gives to the link budget that do not move it: {unmoved}"
