@@ -69,13 +69,16 @@ class _StoringQpu(Component):
 
 
 @pytest.mark.parametrize(
-    ("mu", "bell", "dark_hz", "lengths"),
-    [(0.3, "Psi+", 0.0, (2.0, 5.0)), (0.5, "Phi+", 3.0e6, (1.0, 1.0))],
+    ("mu", "bell", "dark_hz", "lengths", "depolar"),
+    [(0.3, "Psi+", 0.0, (2.0, 5.0), 0.0), (0.5, "Phi+", 3.0e6, (1.0, 1.0), 0.0),
+     (0.1, "Psi+", 0.0, (3.0, 6.0), 0.03)],
 )
-def test_source_in_hub_budget_matches_event_simulation(mu, bell, dark_hz, lengths, validation_scale):
+def test_source_in_hub_budget_matches_event_simulation(mu, bell, dark_hz, lengths, depolar,
+                                                       validation_scale):
     source = SpdcParams(mu=mu, bell_state=bell, repetition_rate_hz=1e6, coupling_efficiency_a=0.9,
                         coupling_efficiency_b=0.8)
-    fibre_a, fibre_b = (FibreParams(length_km=length) for length in lengths)
+    # depolar > 0: the Fibre components depolarise the photons (polarisation noise)
+    fibre_a, fibre_b = (FibreParams(length_km=length, depolar_rate_per_km=depolar) for length in lengths)
     det = DetectorParams(efficiency=0.85, dark_count_rate_hz=dark_hz, window_ns=100.0)
     # the path source -> switch -> fibre -> memory, with the switch component itself
     # (8 ports, 3 stages of 0.3 dB + 0.1 dB fixed; circuits 0-1 and 2-3, 500 ns to configure)
@@ -177,22 +180,24 @@ class _Collector(Component):
 
 
 @pytest.mark.parametrize(
-    ("scheme", "visibility", "dark_hz", "number_resolving", "emission"),
+    ("scheme", "visibility", "dark_hz", "number_resolving", "emission", "depolar"),
     [
-        ("double_click", 0.9, 0.0, False, (0.8, 0.6)),
-        ("double_click", 0.85, 2.0e6, False, (0.3, 0.4)),
-        ("single_click", 0.9, 0.0, False, (0.5, 0.5)),
-        ("single_click", 0.8, 1.0e6, True, (0.6, 0.3)),
+        ("double_click", 0.9, 0.0, False, (0.8, 0.6), 0.0),
+        ("double_click", 0.85, 2.0e6, False, (0.3, 0.4), 0.0),
+        ("double_click", 0.95, 0.0, False, (0.7, 0.7), 0.04),  # fibre polarisation noise
+        ("single_click", 0.9, 0.0, False, (0.5, 0.5), 0.0),
+        ("single_click", 0.8, 1.0e6, True, (0.6, 0.3), 0.0),
     ],
 )
 def test_detection_in_hub_budget_matches_event_simulation(
-    scheme, visibility, dark_hz, number_resolving, emission, validation_scale
+    scheme, visibility, dark_hz, number_resolving, emission, depolar, validation_scale
 ) -> None:
     det = DetectorParams(efficiency=0.9, dark_count_rate_hz=dark_hz, window_ns=100.0,
                          number_resolving=number_resolving, dead_time_ns=0.0)
     bsm = BsmParams(scheme=scheme, visibility=visibility, bright_state_alpha=0.15, detector=det,
                     coincidence_window_ns=20.0)
-    fibre_a, fibre_b = FibreParams(length_km=3.0), FibreParams(length_km=5.0)
+    fibre_a = FibreParams(length_km=3.0, depolar_rate_per_km=depolar)
+    fibre_b = FibreParams(length_km=5.0, depolar_rate_per_km=depolar)
     switch, fe = 0.9, (0.97, 0.93)
     budget = detection_in_hub_budget(
         fibre_a=fibre_a, fibre_b=fibre_b, switch_transmission=switch,
