@@ -1,6 +1,6 @@
 """Runner of ``kind = "cache_decoherence"``: how stored pairs age, and when to throw them away.
 
-Four parts (issue 7, study 2):
+Four parts:
 
 1. **Memory curves**: fidelity with Phi+ of a pair stored with one or both qubits in a
    :class:`hardware_models.memory.QuantumMemory` of each preset (its T1/T2 memory, and a
@@ -791,6 +791,20 @@ def _report(
         f"- Closed-form constants: fresh success S = 1-(1-p)^(K R) = {consts.success_fresh:.4g}; "
         "probability that a "
         f"generating request leaves a spare q = {consts.spare_probability:.4g}.",
+        "",
+        "## What changed since version 0.3.0, and why",
+        "",
+        "- The request stream runs on the hub built from the `hardware_models` device components (QPU "
+        "with its communication `QuantumMemory`, fibre, multistage optical switch, double-click BSM "
+        "stations with ideal detectors); the calibration solves the switch loss per stage on those "
+        "devices' closed form (`hardware_models.link_budget.pair_link_budget`), and the fresh pair's "
+        "fidelity F0 and p come from the same closed form (for this ideal double-click link they equal "
+        "(1 + V)/2 and p_eff(N), as in 0.3.0). Memory noise is applied by the QPUs' `QuantumMemory` "
+        "(T1/T2 of the preset) at access.",
+        "- Fidelity and product intervals are bounded (effective-sample-size Wilson, "
+        "`modenhub_net.stats.bounded_mean_interval`) instead of normal intervals.",
+        "- `stream.p0` whose p_eff(N) exceeds 1/2 (a lossless double-click attempt) is refused up front "
+        "naming `stream.p0` (0.3.0 reported a negative switch loss the user never wrote).",
         "",
         "## 1. Stored-pair fidelity vs age",
         "",

@@ -10,7 +10,8 @@ infinite cutoff make the physical round/cache semantics those of the aggregate m
 physical success rates and attempts are compared with the aggregate Monte Carlo
 (:func:`modenhub_net.aggregate.run_study`) with ``z = diff / sqrt(se_phys^2 + se_agg^2)``.
 
-Outputs (``results/<name>``): ``summary.csv`` (physical), ``agreement.csv`` and ``REPORT.md``.
+Outputs (``results/<name>``): ``summary.csv`` (physical), ``agreement.csv``,
+``calibration.csv`` (the solved switch loss per N) and ``REPORT.md``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from scipy import optimize
 from hardware_models.bsm import BsmParams, double_click_success_probability
 from hardware_models.memory import MemoryParams
 from hardware_models.qpu import QpuParams
-from hardware_models.switch import SwitchParams
+from hardware_models.switch import SwitchParams, switch_stages
 from modenhub_net.aggregate import AggregateModel, run_study
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.errors import UserInputError
@@ -233,6 +234,23 @@ def simulate_point(scenario: CalibratedScenario, n: int, policy: str) -> pd.Data
     return frame
 
 
+def calibration_table(scenario: CalibratedScenario) -> pd.DataFrame:
+    """Per N: the solved switch loss per stage, the stages and the budget it gives."""
+    rows = []
+    for n in scenario.n_qpus:
+        qpus, hub = calibrated_hardware(scenario.model, n)
+        ports = hub.n_switch_ports(n)
+        budget = pair_budget(qpus[0], qpus[1], hub, n)
+        rows.append(dict(
+            n_qpus=n, p_eff=scenario.model.p_eff(n), switch_ports=ports,
+            switch_stages=switch_stages(hub.switch_params(), ports),
+            switch_loss_db_per_stage=hub.switch.loss_per_stage_db,
+            p_budget=budget.p_success, heralded_fidelity=budget.fidelity,
+            attempt_period_ns=budget.attempt_period_ns,
+        ))
+    return pd.DataFrame(rows)
+
+
 def agreement(scenario: CalibratedScenario, physical: pd.DataFrame) -> pd.DataFrame:
     """Physical vs aggregate success and attempts per (N, policy), with z-scores."""
     agg = run_study(scenario.model, n_qpus=list(scenario.n_qpus), strategies=list(scenario.policies),
@@ -289,12 +307,25 @@ def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | No
     with atomic_output_dir(out) as staging:
         summary.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
         table.to_csv(staging / "agreement.csv", index=False, float_format="%.6g")
+        calibration_table(scenario).to_csv(staging / "calibration.csv", index=False, float_format="%.10g")
+        atomic_write_text(staging / "scenario.json", scenario.canonical_json() + "\n")
         text = [f"# {scenario.name}: physical hub calibrated to the paper's p_eff(N)", "",
                 f"{scenario.trials} uniform requests per (N, policy), link mode {scenario.link_mode}, "
                 f"seed {scenario.seed}; physical simulation {elapsed:.1f} s.", "",
                 "```", table.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "```", "",
                 f"max |z| success {table['z_success'].abs().max():.2f}, attempts "
-                f"{table['z_attempts'].abs().max():.2f} (agreement required: < 4)."]
+                f"{table['z_attempts'].abs().max():.2f} (agreement required: < 4).", "",
+                "## What changed since version 0.3.0, and why", "",
+                "- The hub is built from the `hardware_models` device components (QPU and quantum memory, "
+                "fibre, multistage optical switch, double-click BSM stations with ideal detectors), and "
+                "its sampled link mode draws from their closed forms; the switch loss per stage that "
+                "makes p = p_eff(N) is solved on that closed form (`pair_link_budget`) instead of "
+                "inverting p = eta^2 / 2 by hand in the study (`switch_loss_db_per_stage` column of "
+                "`calibration.csv`).",
+                "- `model.p0` with p_eff(N) above 1/2 (a lossless double-click attempt) is refused up "
+                "front, naming `model.p0`; 0.3.0 reported a negative switch loss the user never wrote.",
+                "- The per-attempt success is the same p_eff(N) and the random streams are unchanged, "
+                "so the success and attempt columns equal those of 0.3.0."]
         atomic_write_text(staging / "REPORT.md", "\n".join(text) + "\n")
     if not quiet:
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))

@@ -3,10 +3,10 @@
 Forms (``x = log2 N``):
 
 ``hyperbolic``
-    the paper's ``p_eff(N) = p0 / (1 + beta x)`` (DESIGN.md §5);
+    the paper's ``p_eff(N) = p0 / (1 + beta x)`` (ModEn-Hub paper, Fig. 3);
 ``exponential``
     ``p0 * 10**(-b x / 10)``: what a fabric of ``log2 N`` stages with ``b`` dB of loss per
-    stage (both photons counted) predicts (DESIGN.md §3, multistage switch).
+    stage (both photons counted) predicts (multistage switch, :func:`hardware_models.switch.switch_stages`).
 
 Fits use :func:`scipy.optimize.curve_fit` with ``sigma`` the standard errors of the points and
 ``absolute_sigma=True`` (parameter errors are then the square roots of the covariance

@@ -1,4 +1,4 @@
-"""The shipped scenario files of the issue-7 studies, for reduced-size runs in the tests."""
+"""The shipped scenario files of the studies, for reduced-size runs in the tests."""
 
 from __future__ import annotations
 
