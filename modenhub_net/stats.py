@@ -35,6 +35,7 @@ from statistics import NormalDist
 import numpy as np
 from numpy.typing import ArrayLike
 
+from modenhub_net.config.base import check_number
 from modenhub_net.errors import UserInputError
 
 __all__ = [
@@ -44,6 +45,17 @@ __all__ = [
     "mean_interval",
     "standard_error_of_proportion",
 ]
+
+
+def _numbers(name: str, value: ArrayLike) -> np.ndarray:
+    """``value`` as a float array; booleans, text and other non-numbers refused."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise UserInputError(f"{name} = {value!r}: not an array of numbers ({exc})") from None
+    if array.dtype.kind not in "iuf":
+        raise UserInputError(f"{name} = {value!r}: not a number (dtype {array.dtype})")
+    return array.astype(float)
 
 
 def z_value(*, confidence: float = 0.95, z: float | None = None) -> float:
@@ -68,12 +80,10 @@ def z_value(*, confidence: float = 0.95, z: float | None = None) -> float:
         If ``confidence`` is outside (0, 1) or ``z`` is not positive.
     """
     if z is not None:
-        if not (float(z) > 0.0):
-            raise UserInputError(f"z = {z!r} must be > 0")
-        return float(z)
-    if not (0.0 < float(confidence) < 1.0):
-        raise UserInputError(f"confidence = {confidence!r} is outside the allowed range (0, 1)")
-    return NormalDist().inv_cdf(0.5 + 0.5 * float(confidence))
+        return check_number("z", z, low=0.0, low_inclusive=False)
+    confidence = check_number("confidence", confidence, low=0.0, high=1.0, low_inclusive=False,
+                              high_inclusive=False)
+    return NormalDist().inv_cdf(0.5 + 0.5 * confidence)
 
 
 def wilson_interval(
@@ -112,9 +122,9 @@ def wilson_interval(
         Interval bounds (0-d arrays for scalar input).
     """
     zz = z_value(confidence=confidence, z=z)
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    if np.any(k < 0) or np.any(k > n):
+    k = _numbers("successes", successes)
+    n = _numbers("trials", trials)
+    if np.any(np.isnan(k)) or np.any(np.isnan(n)) or np.any(k < 0) or np.any(k > n):
         raise UserInputError("wilson_interval: successes must lie in [0, trials]")
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
@@ -207,13 +217,13 @@ def bounded_mean_interval(
     True
     """
     zz = z_value(confidence=confidence, z=z)
-    lo_a = np.asarray(low, dtype=float)
-    hi_a = np.asarray(high, dtype=float)
+    lo_a = _numbers("low", low)
+    hi_a = _numbers("high", high)
     if not (np.all(np.isfinite(lo_a)) and np.all(np.isfinite(hi_a)) and np.all(lo_a < hi_a)):
         raise UserInputError(f"bounded_mean_interval: need finite low < high (got {low!r}, {high!r})")
     span = hi_a - lo_a
     if values is not None:
-        x = np.asarray(values, dtype=float).ravel()
+        x = _numbers("values", values).ravel()
         if np.any(x < lo_a) or np.any(x > hi_a) or np.any(np.isnan(x)):
             raise UserInputError(
                 f"bounded_mean_interval: values must lie in [{low!r}, {high!r}]"
@@ -225,9 +235,9 @@ def bounded_mean_interval(
     else:
         if mean is None or std is None or n is None:
             raise UserInputError("bounded_mean_interval: give values, or all of mean, std and n")
-        mean_a = np.asarray(mean, dtype=float)
-        std_a = np.asarray(std, dtype=float)
-        n_a = np.asarray(n, dtype=float)
+        mean_a = _numbers("mean", mean)
+        std_a = _numbers("std", std)
+        n_a = _numbers("n", n)
         tol = 1e-9 * span
         if np.any(mean_a < lo_a - tol) or np.any(mean_a > hi_a + tol):
             raise UserInputError(f"bounded_mean_interval: mean must lie in [{low!r}, {high!r}]")
