@@ -541,7 +541,7 @@ class SampledGeneration(_Base):
         """
         net = self.net
         key = (a, b) if a < b else (b, a)
-        lane = yield from net.lane(*key)
+        yield from net.lane(*key)  # circuits set up (reconfiguration paid) before the jump
         budget = net.budget(*key)
         p_round = -math.expm1(k * math.log1p(-budget.p_success)) if budget.p_success < 1.0 else 1.0
         rng = net.rng(f"link[{key[0]}-{key[1]}]")

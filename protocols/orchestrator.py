@@ -43,11 +43,11 @@ from typing import Protocol as TypingProtocol
 
 from modenhub_net.aggregate import adaptive_schedule, analytic_success, k_parallel
 from modenhub_net.errors import UserInputError
-from modenhub_net.network.records import RequestRecord
 from modenhub_net.protocol import Protocol
 from modenhub_net.simulation import Simulation
 from protocols.cache import EbitCache
 from protocols.pair import PairHandle
+from protocols.records import RequestRecord
 from protocols.workload import Request
 
 __all__ = [

@@ -48,13 +48,13 @@ from hardware_models.link_budget import LegBudget, pair_link_budget
 from hardware_models.spdc import BELL_INDEX
 from modenhub_net.components import Component, Connection, Message, Node
 from modenhub_net.errors import UserInputError
-from modenhub_net.network.records import RequestRecord
 from modenhub_net.network.spec import LINK_MODES, SCHEMES, HubSpec, QpuSpec
 from modenhub_net.simulation import Simulation
 from protocols.cache import EbitCache
 from protocols.generation import make_generation
 from protocols.orchestrator import OperationOutcome, Orchestrator, RoundOutcome, make_policy
 from protocols.pair import PairHandle
+from protocols.records import RequestRecord
 from protocols.swapping import CorrectionService
 from protocols.teleportation import teleport_state, teleported_cnot
 from protocols.workload import Request
