@@ -5,6 +5,13 @@ store in one call).
 """
 
 from modenhub_net.store.keys import canonical_json, point_key, source_digest
-from modenhub_net.store.result_store import PointRecord, ResultStore, load_summary
+from modenhub_net.store.result_store import (
+    PointRecord,
+    ResultStore,
+    UnverifiedPointsWarning,
+    content_checksum,
+    load_summary,
+)
 
-__all__ = ["PointRecord", "ResultStore", "canonical_json", "load_summary", "point_key", "source_digest"]
+__all__ = ["PointRecord", "ResultStore", "UnverifiedPointsWarning", "canonical_json",
+           "content_checksum", "load_summary", "point_key", "source_digest"]

@@ -275,3 +275,34 @@ def test_sigkill_of_modenhub_run_then_next_run_leaves_no_stray_folder(workdir: P
                           cwd=workdir, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (workdir / "results").iterdir()) == ["tiny"]
+
+
+SWEEP = 'name = "tiny_sweep"\nbase_file = "a.toml"\n[grid]\n"model.beta" = [0.1, 0.4]\n'
+
+
+@pytest.mark.parametrize("out", ["notes.txt", "mydocs", ".", "", "a.toml", "sweep.toml",
+                                 "notes.txt/sub", "run_folder", "link"])
+def test_sweep_store_gets_the_same_rule(workdir: Path, capsys, out: str) -> None:
+    (workdir / "sweep.toml").write_text(SWEEP)
+    (workdir / "link").symlink_to("mydocs")
+    run_folder = workdir / "run_folder"
+    run_folder.mkdir()
+    (run_folder / MARKER_NAME).write_text(json.dumps({"program": "modenhub-net", "kind": "run"}))
+    (run_folder / "summary.csv").write_text("x\n")
+    before = snapshot(workdir)
+    status, stdout, stderr = _run_in_process(
+        ["sweep", "sweep.toml", "--out", out, "--workers", "1", "--quiet"], capsys)
+    assert status == 2, stderr
+    assert len(stderr.strip().splitlines()) == 1 and repr(out) in stderr
+    assert snapshot(workdir) == before
+
+
+def test_sweep_resumes_into_a_store_written_before_markers(workdir: Path, capsys) -> None:
+    (workdir / "sweep.toml").write_text(SWEEP)
+    args = ["sweep", "sweep.toml", "--out", "store", "--workers", "1", "--quiet"]
+    assert _run_in_process(args, capsys)[0] == 0
+    assert read_marker(workdir / "store")["kind"] == "sweep-store"
+    (workdir / "store" / MARKER_NAME).unlink()  # as the stores shipped before markers
+    status, stdout, _ = _run_in_process(args, capsys)
+    assert status == 0 and "2 points: 2 already done, 0 to run" in stdout
+    assert read_marker(workdir / "store") is not None
