@@ -79,7 +79,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from hardware_models.detector import DetectorParams, _oz
+from hardware_models.detector import Detector, DetectorParams, _oz
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import check_range
@@ -437,12 +437,32 @@ class BsmStation(Component):
     ``"presence"`` for single click (photon-number qubit, ``|1>`` = one photon) and is the
     photonic mode qubit (``|0>`` = H/early, ``|1>`` = V/late) for double click.
 
-    The station computes, from the actual joint state of (memory A, photon A, memory B,
-    photon B), the unnormalised post-herald memory state of each outcome — the same
-    instrument as the closed forms in this module (physical projection of the photons, HOM
-    visibility and dark counts as the documented mixture) — samples the outcome with its
-    own random stream, discards the photons and assigns the heralded state to the two memory
-    qubits. On failure the photons are discarded and the memories keep their reduced state.
+    The station owns its detectors, :class:`~hardware_models.detector.Detector` sub-components
+    (:attr:`detectors`: ``c``, ``d`` for single click; ``cH``, ``cV``, ``dH``, ``dV`` for
+    double click, outputs c/d of the beam splitter times the two photonic modes). Per attempt
+    it computes, from the actual joint state of (memory A, photon A, memory B, photon B), the
+    probability of each configuration of *registered* photons at the detectors (for single
+    click: none, one at c, one at d, two at c, two at d, one at each, the single photon's
+    output set by the coherence and the two-photon split by the HOM visibility; for double
+    click: which photons are registered, then their modes and outputs, orthogonal modes split
+    by the projections on ``Psi+``/``Psi-`` and equal modes bunching with ``(1+V)/2``), samples
+    one with its own random stream, and lets each detector add its dark counts (its own stream,
+    Poisson or at most one) to the photons it received. The detectors' counts decide the
+    outcome by the heralding rule (single click: exactly one detector reports "one", the other
+    nothing; double click: exactly two report "one", in orthogonal modes, the others nothing;
+    a PNR detector with two counts reports "many"). Averaged over configurations and dark
+    counts these are exactly the instruments of the closed forms of this module, and the
+    station assigns their post-herald memory state (the unnormalised ``w`` of the outcome,
+    normalised) to the two memory qubits. On failure the photons are discarded and the
+    memories keep their reduced state. Every attempt opens one window on every detector, so
+    the detectors count windows, clicks, dark clicks (and dead-time misses).
+
+    Detector dead time: with ``detector_dead_time=True`` a detector that clicked less than its
+    ``dead_time_ns`` before reports nothing (counted in its ``n_dead_time_misses``), which
+    changes the outcome; the heralded state assigned is then still the dead-time-free one
+    (exact whenever no detector was blind during the attempt). Default False: attempts are
+    taken as independent windows, and dead time enters the attempt rate through
+    :func:`hardware_models.detector.registered_click_fraction`.
     Output: ``Message((label,), meta={"header": "herald", "outcome": label, "bell_index": i,
     "memory_qubits": (qA, qB), "state": rho, "time_ns": t, "attempt": ...})`` with ``label``
     one of ``"Psi+"``, ``"Psi-"`` (``bell_index`` 2, 3) or ``"failure"`` (``bell_index`` None);
@@ -457,12 +477,27 @@ class BsmStation(Component):
         Owning simulation.
     params : BsmParams
         Station parameters.
+    detector_dead_time : bool, optional
+        Apply the detectors' dead time between attempts (see above). Default False.
     """
 
-    def __init__(self, name: str, *, sim: Simulation, params: BsmParams) -> None:
+    #: Detector names per scheme: beam-splitter output (c, d) times photonic mode (H, V).
+    DETECTOR_NAMES: dict[str, tuple[str, ...]] = {
+        "single_click": ("c", "d"),
+        "double_click": ("cH", "cV", "dH", "dV"),
+    }
+
+    def __init__(
+        self, name: str, *, sim: Simulation, params: BsmParams, detector_dead_time: bool = False
+    ) -> None:
         super().__init__(name, sim=sim, port_names=("a", "b", "herald"))
         self.params = params
         self._oz = _oz(params.detector)
+        self._dead_time = bool(detector_dead_time)
+        self._dets = [
+            self.add_subcomponent(Detector(f"det_{n}", sim=sim, params=params.detector))
+            for n in self.DETECTOR_NAMES[params.scheme]
+        ]
         self._pending: dict[str, tuple[Message, float] | None] = {"a": None, "b": None}
         self.attempts = 0
         self.successes = 0
@@ -470,6 +505,11 @@ class BsmStation(Component):
         self._n_false = 0
         self.ports["a"].bind_input_handler(lambda m: self._arrive("a", m))
         self.ports["b"].bind_input_handler(lambda m: self._arrive("b", m))
+
+    @property
+    def detectors(self) -> dict[str, Detector]:
+        """The station's detectors by name (:attr:`DETECTOR_NAMES`), in a new dict."""
+        return dict(zip(self.DETECTOR_NAMES[self.params.scheme], self._dets, strict=True))
 
     # -- counters (read-only) ---------------------------------------------------------
     @property
@@ -496,8 +536,9 @@ class BsmStation(Component):
     def n_false_heralds(self) -> int:
         """Heralds in which fewer photons were registered than the scheme needs, so a dark
         count completed the pattern: double click, fewer than two registered photons;
-        single click, no registered photon. Counted when the memory state is known to the
-        station (sampled from the instrument's decomposition, no extra random draw)."""
+        single click, no registered photon (a configuration with two photons in one
+        detector completed by a dark count also counts for double click). Closed form:
+        :func:`false_herald_probability`."""
         return self._n_false
 
     def counters(self) -> dict[str, int]:
@@ -567,22 +608,27 @@ class BsmStation(Component):
                 phase = float(rng.normal(0.0, sigma))
                 operate([ph_b], np.diag([1.0, np.exp(1j * phase)]))
         if mem_a is None or mem_b is None:
-            weights = self._weights_without_memories(ph_a, ph_b)
-            rho_mem = None
-            false_probs = list(weights)
+            weights, rho_mem = None, None
+            configs = self._configs_without_memories(ph_a, ph_b)
         else:
-            weights, rho_mem, false_w = self._weights(mem_a, ph_a, mem_b, ph_b)
-            false_probs = [float(np.real(np.trace(w))) for w in false_w]
-        probs = [float(np.real(np.trace(w))) if rho_mem is not None else w for w in weights]
-        u = rng.random()
-        label, index, chosen = "failure", None, None
-        if u < probs[0]:
-            label, index, chosen = "Psi+", 2, 0
-            is_false = u < false_probs[0]
-        elif u < probs[0] + probs[1]:
-            label, index, chosen = "Psi-", 3, 1
-            # u - probs[0] is uniform on [0, probs[1]): the same draw picks the component
-            is_false = u - probs[0] < false_probs[1]
+            weights, rho_mem, configs = self._instrument(mem_a, ph_a, mem_b, ph_b)
+        # one configuration of registered photons at the detectors, then the detectors
+        total = sum(c[0] for c in configs)
+        u = rng.random() * total
+        acc = 0.0
+        photons, is_false = configs[-1][1], configs[-1][2]
+        for prob, counts_in, false in configs:
+            acc += prob
+            if u < acc:
+                photons, is_false = counts_in, false
+                break
+        now = self.sim.now_ns
+        counts = [
+            det.detect(n, now_ns=now, photons_registered=True, apply_dead_time=self._dead_time)
+            for det, n in zip(self._dets, photons, strict=True)
+        ]
+        chosen = self._outcome(counts)
+        label, index = ("failure", None) if chosen is None else (("Psi+", 2), ("Psi-", 3))[chosen]
         for photon in (ph_a, ph_b):
             if photon is not None and getattr(photon, "state", None) is not None:
                 discard(photon)
@@ -591,8 +637,9 @@ class BsmStation(Component):
             self.successes += 1
             self._n_by_label[label] += 1
             self._n_false += int(is_false)
-            if rho_mem is not None:
-                state = weights[chosen] / probs[chosen]
+            if weights is not None:
+                prob = float(np.real(np.trace(weights[chosen])))
+                state = weights[chosen] / prob if prob > 0.0 else rho_mem / np.trace(rho_mem)
                 post_state = (state + state.conj().T) / 2
                 assign_state([mem_a, mem_b], post_state)
         meta: dict[str, Any] = {
@@ -611,14 +658,30 @@ class BsmStation(Component):
     def _detected(self, photon: Any) -> bool:
         return photon is not None and self.rng.random() < self.params.detector.efficiency
 
-    def _weights(
+    def _outcome(self, counts: list[int]) -> int | None:
+        """0 (Psi+), 1 (Psi-) or None from the detectors' counts (-1: dead, reports nothing)."""
+        pnr = self.params.detector.number_resolving
+        ones = []
+        for i, c in enumerate(counts):
+            if c > 1 and pnr:
+                return None  # "many"
+            if c > 0:
+                ones.append(i)
+        if self.params.scheme == "single_click":
+            return ones[0] if len(ones) == 1 else None
+        if len(ones) != 2 or ones[0] % 2 == ones[1] % 2:  # orthogonal modes needed
+            return None
+        return 0 if ones[0] // 2 == ones[1] // 2 else 1  # same output: Psi+
+
+    def _instrument(
         self, mem_a: Any, ph_a: Any, mem_b: Any, ph_b: Any
     ) -> tuple[list, np.ndarray, list]:
-        """Unnormalised memory states for outcomes (Psi+, Psi-), and their false-herald parts.
+        """Unnormalised memory states for outcomes (Psi+, Psi-) and the photon configurations.
 
-        The false-herald part of each outcome is the term of its instrument in which a dark
-        count completed the pattern (see :attr:`n_false_heralds`); it is a summand of the
-        weight, so it has a smaller trace.
+        Returns ``([w_Psi+, w_Psi-], rho, configs)`` with ``configs`` a list of
+        ``(probability, registered photons per detector, false)``: the ways the registered
+        photons reach the detectors (``false``: a herald from it needs a dark count). Summing
+        the detectors' response over ``configs`` reproduces ``w`` (module docstring).
         """
         from modenhub_net.qubits import amplitude_damp, reduced_dm
 
@@ -636,8 +699,17 @@ class BsmStation(Component):
             base = o0 * z0 * t[0, 0] + (1 + v) / 4 * o2 * z0 * t[3, 3]
             w_c = base + o1 * z0 * (one + cross)
             w_d = base + o1 * z0 * (one - cross)
-            dark = o0 * z0 * t[0, 0]
-            return [w_c, w_d], rho, [dark, dark]
+            tr = lambda m: max(0.0, float(np.real(np.trace(m))))  # noqa: E731
+            t2 = tr(t[3, 3])
+            configs = [
+                (tr(t[0, 0]), (0, 0), True),
+                (tr(one + cross), (1, 0), False),
+                (tr(one - cross), (0, 1), False),
+                (t2 * (1 + v) / 4, (2, 0), False),
+                (t2 * (1 + v) / 4, (0, 2), False),
+                (t2 * (1 - v) / 2, (1, 1), False),
+            ]
+            return [w_c, w_d], rho, configs
         # double click: sample which present photons are registered, then the instrument
         det_a, det_b = self._detected(ph_a), self._detected(ph_b)
         k = int(det_a) + int(det_b)
@@ -650,19 +722,44 @@ class BsmStation(Component):
             bunch = (1 + v) / 2 * o2 * o0 * z0 * z0 * (m_hh + m_vv)
             w_p = true_w * ((1 + v) / 2 * m[2] + (1 - v) / 2 * m[3]) + bunch
             w_m = true_w * ((1 + v) / 2 * m[3] + (1 - v) / 2 * m[2]) + bunch
-            return [w_p, w_m], rho, [bunch, bunch]
+            tr = lambda x: max(0.0, float(np.real(np.trace(x))))  # noqa: E731
+            p2, p3, hh, vv = tr(m[2]), tr(m[3]), tr(m_hh), tr(m_vv)
+            same = ((1 + v) / 2 * p2 + (1 - v) / 2 * p3) / 2  # per output: (cH,cV) or (dH,dV)
+            diff = ((1 + v) / 2 * p3 + (1 - v) / 2 * p2) / 2  # (cH,dV) or (dH,cV)
+            configs = [
+                (same, (1, 1, 0, 0), False), (same, (0, 0, 1, 1), False),
+                (diff, (1, 0, 0, 1), False), (diff, (0, 1, 1, 0), False),
+                (hh * (1 + v) / 4, (2, 0, 0, 0), True), (hh * (1 + v) / 4, (0, 0, 2, 0), True),
+                (hh * (1 - v) / 2, (1, 0, 1, 0), True),
+                (vv * (1 + v) / 4, (0, 2, 0, 0), True), (vv * (1 + v) / 4, (0, 0, 0, 2), True),
+                (vv * (1 - v) / 2, (0, 1, 0, 1), True),
+            ]
+            return [w_p, w_m], rho, configs
         rho_mem = reduced_dm([mem_a, mem_b])
         factor = o1 * o0 * z0 * z0 if k == 1 else 2.0 * o0 * o0 * z0 * z0
         w = factor * rho_mem
-        return [w, w], rho_mem, [w, w]
+        if k == 0:
+            return [w, w], rho_mem, [(1.0, (0, 0, 0, 0), True)]
+        photon = ph_a if det_a else ph_b
+        p_h = min(1.0, max(0.0, float(np.real(reduced_dm([photon])[0, 0]))))
+        return [w, w], rho_mem, self._one_photon_configs(p_h)
 
-    def _weights_without_memories(self, ph_a: Any, ph_b: Any) -> list[float]:
-        """Outcome probabilities when a memory handle is missing: dark-count heralds only."""
-        z0, o0, o1, _ = self._oz
+    @staticmethod
+    def _one_photon_configs(p_h: float) -> list:
+        """One registered photon, mode H with ``p_h``, either output with 1/2 (no partner to
+        interfere with): its herald needs a dark count."""
+        return [
+            (p_h / 2, (1, 0, 0, 0), True), (p_h / 2, (0, 0, 1, 0), True),
+            ((1 - p_h) / 2, (0, 1, 0, 0), True), ((1 - p_h) / 2, (0, 0, 0, 1), True),
+        ]
+
+    def _configs_without_memories(self, ph_a: Any, ph_b: Any) -> list:
+        """Configurations when a memory handle is missing: nothing can be heralded but by
+        dark counts (single click: no registered photon is assumed; double click: the
+        registered photons count as one unpaired photon of random mode)."""
         if self.params.scheme == "single_click":
-            return [o0 * z0, o0 * z0]
+            return [(1.0, (0, 0), True)]
         k = int(self._detected(ph_a)) + int(self._detected(ph_b))
-        if k == 2:
-            k = 1  # no memory to project: treat as unheralded photons
-        factor = o1 * o0 * z0 * z0 if k == 1 else 2.0 * o0 * o0 * z0 * z0
-        return [factor, factor]
+        if k == 0:
+            return [(1.0, (0, 0, 0, 0), True)]
+        return self._one_photon_configs(0.5)

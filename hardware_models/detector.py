@@ -300,16 +300,46 @@ class Detector(Component):
             "n_photons_registered": self._n_photons_registered,
         }
 
-    def detect(self, n_photons: int, *, now_ns: float | None = None) -> int:
-        """Register one window with ``n_photons`` incident photons; return the counts (0 if dead).
+    def detect(
+        self,
+        n_photons: int,
+        *,
+        now_ns: float | None = None,
+        photons_registered: bool = False,
+        apply_dead_time: bool = True,
+    ) -> int:
+        """Register one window with ``n_photons`` incident photons; return the counts.
 
         Lean per-attempt entry point used by stations that own detectors.
+
+        Parameters
+        ----------
+        n_photons : int
+            Photons reaching the detector in this window (>= 0).
+        now_ns : float, optional
+            Window time in ns; default ``sim.now_ns``.
+        photons_registered : bool, optional
+            True if the efficiency was already applied upstream (a station that samples which
+            photons are registered from the quantum state): the ``n_photons`` are all
+            registered. Default False (each registered with ``efficiency``).
+        apply_dead_time : bool, optional
+            If False the window ignores (and does not start) the dead time. Default True.
+
+        Returns
+        -------
+        int
+            Counts (photons + dark counts; 0 or 1 for a threshold detector), or -1 if the
+            window would have clicked within the dead time (missed, counted in
+            :attr:`n_dead_time_misses`).
         """
         now = self.sim.now_ns if now_ns is None else now_ns
         self.windows += 1
         rng = self.rng
         eta = self.params.efficiency
-        registered = int(rng.binomial(n_photons, eta)) if n_photons else 0
+        if photons_registered:
+            registered = n_photons
+        else:
+            registered = int(rng.binomial(n_photons, eta)) if n_photons else 0
         self._n_photons_in += n_photons
         self._n_photons_registered += registered
         if self.params.number_resolving:
@@ -322,6 +352,11 @@ class Detector(Component):
             counts = 1 if registered or (self._p_dc > 0 and rng.random() < self._p_dc) else 0
         if counts == 0:
             return 0
+        if not apply_dead_time:
+            self.clicks += 1
+            if registered == 0:
+                self._n_dark += 1
+            return counts
         if now - self._last_click_ns < self.params.dead_time_ns - DEAD_TIME_TOLERANCE_NS:
             self._n_dead += 1
             return -1

@@ -131,3 +131,80 @@ def test_phase_noise_rejects_bad_values_naming_field_and_value(value) -> None:
     with pytest.raises(UserInputError) as info:
         BsmParams(phase_noise_std_rad=value)
     assert "phase_noise_std_rad" in str(info.value) and str(value) in str(info.value)
+
+
+def _p_registered(eff: tuple[float, float], eta_d: float, alpha: float | None):
+    """P(k registered photons), k = 0, 1, 2, for independent emitters (single click: each
+    emits a photon with probability alpha)."""
+    a = 1.0 if alpha is None else alpha
+    ta, tb = a * eff[0] * eta_d, a * eff[1] * eta_d
+    return (1 - ta) * (1 - tb), ta * (1 - tb) + tb * (1 - ta), ta * tb
+
+
+@pytest.mark.parametrize("scheme", ["single_click", "double_click"])
+@pytest.mark.parametrize("visibility", [1.0, 0.6])
+def test_station_detectors_count_windows_and_clicks_with_hom_physics(
+    scheme, visibility, validation_scale
+) -> None:
+    """Every attempt opens a window on each of the station's detectors; each detector clicks
+    with 1 - Z0 P(no photon reaches it), from photon counting alone (independent of the
+    closed forms): single click, a lone photon reaches either output with 1/2 and two photons
+    bunch into one output with (1+V)/2; double click, the lone photon's mode is H or V with 1/2
+    and two photons reach cH with probability (7 - V)/16 (different modes: 1/4; both H,
+    probability 1/4: HOM bunching (1+V)/2 into one output, else split)."""
+    det = DetectorParams(efficiency=0.85, dark_count_rate_hz=2.0e6, window_ns=20.0,
+                         dead_time_ns=0.0)
+    bsm = BsmParams(scheme=scheme, visibility=visibility, bright_state_alpha=0.4, detector=det)
+    trials = int(6_000 * validation_scale)
+    eff = (0.7, 0.6)
+    station, _, _, _ = _station_run(bsm, eff, (1.0, 1.0), trials, seed=5)
+    alpha = bsm.bright_state_alpha if scheme == "single_click" else None
+    p0, p1, p2 = _p_registered(eff, det.efficiency, alpha)
+    z0 = math.exp(-det.dark_count_rate_hz * det.window_ns * 1e-9)
+    if scheme == "single_click":
+        no_photon = p0 + p1 / 2 + p2 * (1 - (1 + visibility) / 4)
+    else:
+        no_photon = p0 + p1 * 3 / 4 + p2 * (1 - (7 - visibility) / 16)
+    p_click = 1 - z0 * no_photon
+    dets = station.detectors
+    assert list(dets) == list(BsmStation.DETECTOR_NAMES[scheme])
+    for name, d in dets.items():
+        assert d.n_windows == trials
+        assert abs(d.n_clicks - trials * p_click) <= K * math.sqrt(trials * p_click * (1 - p_click)), (
+            name, d.n_clicks, trials * p_click)
+        p_dark = (1 - z0) * no_photon
+        assert abs(d.n_dark_clicks - trials * p_dark) <= K * math.sqrt(trials * p_dark * (1 - p_dark))
+    # each herald shows its clicks: one (single click) or two (double click) per herald
+    per_herald = 1 if scheme == "single_click" else 2
+    assert sum(d.n_clicks for d in dets.values()) >= per_herald * station.n_heralds
+    assert dets[list(dets)[0]].full_name.startswith(station.full_name)
+
+
+def test_station_dead_time_option_blinds_detectors_between_attempts() -> None:
+    det = DetectorParams(efficiency=1.0, dark_count_rate_hz=0.0, dead_time_ns=100.0)
+    bsm = BsmParams(scheme="single_click", bright_state_alpha=0.5, detector=det)
+    sim = Simulation(seed=3)
+    station = BsmStation("bsm", sim=sim, params=bsm, detector_dead_time=True)
+    mems = [QuantumMemory(f"m{i}", sim=sim, n_slots=1, params=MemoryParams()) for i in (0, 1)]
+
+    def attempt():
+        msgs = []
+        for mem in mems:
+            q, ph = mem.emit(0, bright_state_alpha=0.5)
+            msgs.append(Message((ph,), {"memory_qubit": q, "encoding": "presence"}))
+        out = station.process_attempt(*msgs)
+        for mem in mems:
+            mem.discard(0)
+        return out
+
+    for _ in range(200):  # all at t = 0: after its first click a detector stays blind
+        attempt()
+    dets = station.detectors.values()
+    assert all(d.n_clicks <= 1 for d in dets)
+    assert sum(d.n_dead_time_misses for d in dets) > 100
+    assert station.n_heralds <= 2
+    sim.run(until_ns=150.0)
+    before = sum(d.n_clicks for d in dets)
+    for _ in range(20):
+        attempt()
+    assert sum(d.n_clicks for d in dets) > before  # awake again after the dead time
