@@ -324,6 +324,15 @@ class QuantumMemory(Component):
     applied by :meth:`access` (alias :meth:`peek`), :meth:`pop` and :meth:`read`;
     :meth:`discard` applies none (the qubit is thrown away). Noise is skipped when the
     elapsed time is 0 or the memory is noiseless, so the access path stays cheap.
+
+    The emitter's attempt timing (``emitter_initialisation_ns``, ``emitter_emission_ns``,
+    ``emitter_reset_ns`` of :class:`MemoryParams`, summed by :func:`emitter_attempt_period_ns`)
+    is not waited for here: :meth:`emit` acts at the current time and the protocol that drives
+    the attempts schedules them (decoherence then counts from the emission time stamp).
+
+    Counters (read-only properties, also :meth:`counters`): :attr:`n_emitted`,
+    :attr:`n_photons_collected`, :attr:`n_stored`, :attr:`n_store_failed`,
+    :attr:`n_dropped_full`, :attr:`n_read`, :attr:`n_read_failed`, :attr:`n_discarded`.
     """
 
     def __init__(self, name: str, *, sim: Simulation, params: MemoryParams, n_slots: int) -> None:

@@ -57,7 +57,7 @@ def test_emitter_attempt_period_is_the_sum_of_its_steps() -> None:
 @pytest.mark.parametrize(
     "field", ["emitter_initialisation_ns", "emitter_emission_ns", "emitter_reset_ns"]
 )
-@pytest.mark.parametrize("value", [-1.0, math.inf, math.nan, "fast"])
+@pytest.mark.parametrize("value", [-1.0, math.inf, math.nan, "fast", True])
 def test_emitter_times_reject_bad_values_naming_field_and_value(field: str, value) -> None:
     with pytest.raises(UserInputError) as info:
         MemoryParams(**{field: value})
