@@ -479,6 +479,12 @@ class BsmStation(Component):
         Station parameters.
     detector_dead_time : bool, optional
         Apply the detectors' dead time between attempts (see above). Default False.
+
+    Notes
+    -----
+    Counters (read-only properties, also :meth:`counters`): :attr:`n_attempts`,
+    :attr:`n_heralds`, :attr:`n_heralds_by_label`, :attr:`n_failures`,
+    :attr:`n_false_heralds`; each detector of :attr:`detectors` has its own.
     """
 
     #: Detector names per scheme: beam-splitter output (c, d) times photonic mode (H, V).

@@ -241,6 +241,12 @@ class Detector(Component):
         Owning simulation.
     params : DetectorParams
         Detector parameters.
+
+    Notes
+    -----
+    Counters (read-only properties, also :meth:`counters`): :attr:`n_windows`,
+    :attr:`n_clicks`, :attr:`n_dark_clicks`, :attr:`n_dead_time_misses`,
+    :attr:`n_photons_in`, :attr:`n_photons_registered`.
     """
 
     def __init__(self, name: str, *, sim: Simulation, params: DetectorParams) -> None:

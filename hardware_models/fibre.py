@@ -170,6 +170,11 @@ class Fibre(QuantumChannel):
         Additional transmission in [0, 1] multiplied into ``eta`` (e.g. a switch pass or an
         emitter's coupling), default 1.
 
+    Notes
+    -----
+    Counters (read-only properties, also :meth:`counters`): :attr:`n_sent`, :attr:`n_lost`,
+    :attr:`n_delivered`, :attr:`n_presence_modes`.
+
     Examples
     --------
     >>> from modenhub_net.simulation import Simulation

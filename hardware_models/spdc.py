@@ -558,6 +558,12 @@ class SpdcSource(Component):
         Owning simulation.
     params : SpdcParams
         Source parameters.
+
+    Notes
+    -----
+    Counters (read-only properties, also :meth:`counters`): :attr:`n_pulses`,
+    :attr:`n_pairs`, :attr:`n_photons_sent`, :attr:`n_photons_lost`,
+    :attr:`n_pulses_approximated`.
     """
 
     #: Largest pair number emitted as the exact joint state of the two-mode source

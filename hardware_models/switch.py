@@ -205,6 +205,11 @@ class OpticalSwitch(Component):
     Queue mode serves waiting requests in FIFO order on each :meth:`release`, skipping
     requests that are still blocked (first fit), so a request for free ports is not held
     up behind one for a busy port.
+
+    Counters (read-only properties, also :meth:`counters`): :attr:`n_photons_in`,
+    :attr:`n_photons_passed`, :attr:`n_photons_lost` (= :attr:`n_photons_lost_insertion` +
+    :attr:`n_photons_dropped`), :attr:`n_circuits_granted`, :attr:`n_circuits_blocked`,
+    :attr:`n_circuits_released`.
     """
 
     def __init__(self, name: str, *, sim: Simulation, params: SwitchParams, n_ports: int) -> None:
