@@ -6,7 +6,9 @@ Closed forms (:mod:`~modenhub_net.aggregate.analytic`):
     :func:`p_eff`, :func:`k_parallel`, :func:`analytic_success`,
     :func:`analytic_mean_attempts`, :func:`analytic_mean_rounds`, :func:`as_schedule`.
 Adaptive policy (:mod:`~modenhub_net.aggregate.adaptive`):
-    :func:`adaptive_schedule` (pure; reused by the hub orchestrator).
+    :func:`adaptive_schedule` (pure; reused by the hub orchestrator), and
+    :func:`orchestrated_total`, the attempts of its default target (``K R``; compute the
+    plan from it, not from the target ``1 - (1 - p)**(K R)``, which rounds to 1.0 at high p).
 Configuration (:mod:`~modenhub_net.aggregate.config`):
     :class:`AggregateModel`, :class:`AdaptiveSettings` (and their scenario
     sections :class:`ModelSection`, :class:`AdaptiveSection`), :class:`StudySettings`,
@@ -18,6 +20,18 @@ Monte Carlo (:mod:`~modenhub_net.aggregate.model`):
     numbered random substreams in :mod:`~modenhub_net.aggregate.streams`.
 Oracle (:mod:`~modenhub_net.aggregate.loop_reference`): :func:`loop_point`, :func:`loop_study`.
 
+Input rules
+-----------
+Every argument is checked before any work: a bool is not a number, a float is not a count
+(``trials=2.0`` is refused), NaN and infinities are refused, and each parameter has a
+documented range (``kappa`` in (0, 1000], N in [1, 10**6] in a study, [1, 2**53] in the closed
+forms). A study's size, points x trials, is bounded up front
+(:data:`~modenhub_net.aggregate.config.MAX_STUDY_REQUESTS`, 2e8;
+:data:`~modenhub_net.aggregate.config.MAX_STUDY_REQUESTS_KEPT`, 5e7, with the per-request
+table), and an adaptive plan that cannot be made is refused naming the user's own field
+(:func:`~modenhub_net.aggregate.model.check_study_arguments`). Errors are
+:class:`~modenhub_net.errors.UserInputError` naming the parameter, the value and the range.
+
 Examples
 --------
 >>> from modenhub_net.aggregate import AggregateModel, run_study
@@ -27,7 +41,7 @@ Examples
 True
 """
 
-from modenhub_net.aggregate.adaptive import adaptive_schedule, schedule_label
+from modenhub_net.aggregate.adaptive import adaptive_schedule, orchestrated_total, schedule_label
 from modenhub_net.aggregate.analytic import (
     analytic_mean_attempts,
     analytic_mean_rounds,
@@ -52,6 +66,7 @@ from modenhub_net.aggregate.model import (
     SUMMARY_COLUMNS,
     PointResult,
     StudyResult,
+    check_study_arguments,
     resolve_cache,
     resolve_cache_rows,
     run_study,
@@ -80,6 +95,8 @@ __all__ = [
     "analytic_mean_attempts",
     "analytic_mean_rounds",
     "adaptive_schedule",
+    "orchestrated_total",
+    "check_study_arguments",
     "schedule_label",
     "sample_schedule",
     "resolve_cache",

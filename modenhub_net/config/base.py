@@ -185,7 +185,7 @@ def _allowed_text(kind: str, info: FieldInfo) -> str:
         high, high_in = MAX_COUNT, True
     inf_ok = kind == "float" and _inf_allowed(info)
     noun = "an integer" if kind == "int" else ("a number" if inf_ok else "a finite number")
-    return _range_text(noun, low, high, low_in, high_in)
+    return _range_text(noun, low, high, low_in, high_in, inf_included=inf_ok)
 
 
 def _refuse(kind: str, text: str, info: FieldInfo) -> PydanticCustomError:
@@ -235,11 +235,11 @@ def _no_nan(value: Any) -> None:
 
 
 def _range_text(noun: str, low: float | None, high: float | None, low_inclusive: bool,
-                high_inclusive: bool) -> str:
+                high_inclusive: bool, *, inf_included: bool = False) -> str:
     if low is None and high is None:
         return noun
     left = ("[" if low_inclusive else "(") if low is not None else "("
-    right = ("]" if high_inclusive else ")") if high is not None else ")"
+    right = ("]" if high_inclusive else ")") if high is not None else ("]" if inf_included else ")")
     lo = "-inf" if low is None else repr(low)
     hi = "inf" if high is None else repr(high)
     return f"{noun} in {left}{lo}, {hi}{right}"
@@ -293,7 +293,7 @@ def check_number(
     """
     def refuse(text: str) -> UserInputError:
         allowed = _range_text("a number" if allow_inf else "a finite number", low, high,
-                              low_inclusive, high_inclusive)
+                              low_inclusive, high_inclusive, inf_included=allow_inf)
         return UserInputError(f"{name} = {value!r}: {text}; allowed: {allowed}")
 
     if type(value) is float:  # the common case, fast: range and finiteness only
@@ -373,6 +373,18 @@ def check_count(name: str, value: Any, *, low: int = 0, high: int = MAX_COUNT) -
     return plain
 
 
+#: per (model class, field): (FieldInfo, "int"/"float"/None, tuple-typed, inf allowed)
+_RULES: dict[tuple[type, str | None], tuple[FieldInfo, str | None, bool, bool]] = {}
+
+
+def _field_rule(cls: type[BaseModel], name: str) -> tuple[FieldInfo, str | None, bool, bool]:
+    field = cls.model_fields[name]
+    rule = (field, _number_kind(field.annotation), _tuple_shape(field.annotation) is not None,
+            _inf_allowed(field))
+    _RULES[(cls, name)] = rule
+    return rule
+
+
 class StrictModel(BaseModel):
     """Base of all configuration models: strict types, unknown keys rejected, frozen.
 
@@ -384,11 +396,26 @@ class StrictModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _strict_field(cls, value: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        if field is None:  # pragma: no cover - pydantic always names the field
+        rule = _RULES.get((cls, info.field_name))
+        if rule is None:
+            rule = _field_rule(cls, info.field_name or "")
+        field, kind, tuple_like, inf_ok = rule
+        kind_of_value = type(value)
+        # fast paths: the common valid values need no further look
+        if kind == "float":
+            if kind_of_value is float and value == value and (inf_ok or -math.inf < value < math.inf):
+                return value  # (NaN != NaN: refused below)
+            if kind_of_value is int and -MAX_COUNT - 1 <= value <= MAX_COUNT:
+                return value
+        elif kind == "int":
+            if kind_of_value is int and -MAX_COUNT - 1 <= value <= MAX_COUNT:
+                return value
+        elif not tuple_like and kind_of_value in (str, bool, int, dict) or value is None:
             return value
-        value = _to_tuples(field.annotation, value)
-        kind = _number_kind(field.annotation)
+        if tuple_like:
+            value = _to_tuples(field.annotation, value)
+        else:
+            value = _as_python(value)
         if kind is not None:
             return _check_number(kind, value, field)
         _no_nan(value)

@@ -93,6 +93,8 @@ class _Typed(ParamsModel):
         ("cap", True, "cap = True: a boolean is not a number"),
         ("cap", 3.0, "cap = 3.0: a float is not a count"),
         ("grid", [1.0, float("nan")], "grid = [1.0, nan]: NaN is not a number"),
+        ("t1_ns", float("nan"), "t1_ns = nan: NaN is not a number; allowed: a number in (0.0, inf]"),
+        ("t1_ns", True, "t1_ns = True: a boolean is not a number"),
         ("grid", [1.0, True], "grid[1] = True"),
     ],
 )
