@@ -12,12 +12,10 @@ import random
 from collections.abc import Iterable, Sequence
 
 from modenhub_net.aggregate.config import (
-    STRATEGIES,
     AdaptiveSection,
-    AdaptiveSettings,
     ModelSection,
 )
-from modenhub_net.aggregate.model import strategy_schedule
+from modenhub_net.aggregate.model import check_study_arguments, strategy_schedule
 from modenhub_net.errors import UserInputError
 
 __all__ = ["loop_point", "loop_study"]
@@ -52,11 +50,13 @@ def loop_point(
     dict of lists
         Keys ``s, d, success, attempts, rounds, cache_hit, heralds``, one entry per request.
     """
-    if strategy not in STRATEGIES:
-        raise UserInputError(f"strategy = {strategy!r}: unknown (allowed: {', '.join(STRATEGIES)})")
+    ns, _, trials, seed, settings = check_study_arguments(
+        model, n_qpus=[n_qpus], strategies=[strategy], trials=trials, seed=seed, adaptive=adaptive,
+        keep_requests=True,
+    )
+    n_qpus = ns[0]
     if n_qpus < 2:
         raise UserInputError(f"n_qpus = {n_qpus!r}: requests need N >= 2 (no pair s != d)")
-    settings = adaptive or AdaptiveSettings()
     rng = random.Random(f"loop/{seed}/{strategy}/{n_qpus}")
     rand = rng.random
     p = model.p_eff(n_qpus)
