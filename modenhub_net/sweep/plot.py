@@ -29,6 +29,14 @@ _BOOKKEEPING = ("seed", "point_hash")
 _CATEGORIES = ("strategy", "policy", "preset", "kind")
 
 
+_LINESTYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def _key(name: object) -> tuple:
+    return name if isinstance(name, tuple) else (name,)
+
+
 def _grid_fields(store: Path, table: pd.DataFrame) -> list[str]:
     import json
 
@@ -84,16 +92,32 @@ def summary_figure(table: pd.DataFrame, *, grid: Sequence[str], x: str | None = 
         y = "success_rate" if "success_rate" in results else (results[0] if results else None)
     if y is None:
         raise UserInputError("no numeric result column for the y axis; give --y")
-    series = [g for g in grid if g != x] + [c for c in _CATEGORIES if c in table.columns]
+    by_grid = [g for g in grid if g != x]
+    by_kind = [c for c in _CATEGORIES if c in table.columns and c != x]
+    series = by_grid + by_kind
     interval = _interval(table, y)
     figure = Figure(figsize=(5.0, 3.6), layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
-    groups = table.groupby(series, sort=True, dropna=False) if series else [((), table)]
+    groups = list(table.groupby(series, sort=True, dropna=False)) if series else [((), table)]
+    # colour by the grid values, line style and marker by the row category (strategy, policy)
+    grid_keys = sorted({tuple(_key(n)[: len(by_grid)]) for n, _ in groups}, key=str)
+    kind_keys = sorted({tuple(_key(n)[len(by_grid):]) for n, _ in groups}, key=str)
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis" if len(grid_keys) > 10 else "tab10"]
+    colours = {k: cmap(i / max(len(grid_keys) - 1, 1) * 0.9 if len(grid_keys) > 10 else i)
+               for i, k in enumerate(grid_keys)}
+    styles = {k: (_LINESTYLES[i % len(_LINESTYLES)], _MARKERS[i % len(_MARKERS)])
+              for i, k in enumerate(kind_keys)}
     for name, group in groups:
-        name = name if isinstance(name, tuple) else (name,)
+        name = _key(name)
         label = ", ".join(f"{s} = {v}" if s in grid else str(v)
                           for s, v in zip(series, name, strict=True)) or y
+        colour = colours[tuple(name[: len(by_grid)])]
+        linestyle, marker = styles[tuple(name[len(by_grid):])]
+        style = {"color": colour, "ls": linestyle, "marker": marker, "ms": 3, "lw": 1,
+                 "label": label}
         by_x = group.groupby(x, sort=True)[y]
         xs = np.asarray(by_x.mean().index, dtype=float)
         mean = by_x.mean().to_numpy(dtype=float)
@@ -101,14 +125,14 @@ def summary_figure(table: pd.DataFrame, *, grid: Sequence[str], x: str | None = 
         if count.max(initial=0) > 1:
             sem = by_x.std(ddof=1).to_numpy(dtype=float) / np.sqrt(np.maximum(count, 1))
             err = np.where(count > 1, sem, 0.0)
-            ax.errorbar(xs, mean, yerr=err, marker="o", ms=3, capsize=2, lw=1, label=label)
+            ax.errorbar(xs, mean, yerr=err, capsize=2, **style)
         elif interval is not None:
             low = group.groupby(x, sort=True)[interval[0]].mean().to_numpy(dtype=float)
             high = group.groupby(x, sort=True)[interval[1]].mean().to_numpy(dtype=float)
             err = np.vstack([np.clip(mean - low, 0, None), np.clip(high - mean, 0, None)])
-            ax.errorbar(xs, mean, yerr=err, marker="o", ms=3, capsize=2, lw=1, label=label)
+            ax.errorbar(xs, mean, yerr=err, capsize=2, **style)
         else:
-            ax.plot(xs, mean, marker="o", ms=3, lw=1, label=label)
+            ax.plot(xs, mean, **style)
     values = table[x].to_numpy(dtype=float)
     if values.size and values.min() > 0 and values.max() / values.min() >= 16:
         ax.set_xscale("log", base=2)
@@ -160,9 +184,11 @@ def plot_store(store: str | Path, *, out: str | Path | None = None, x: str | Non
         check_output_dir(out)
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnverifiedPointsWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnverifiedPointsWarning)
         table = load_summary(store)
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
     figure = summary_figure(table, grid=_grid_fields(store, table), x=x, y=y, title=store.name)
     rendered = {}
     for suffix, options in (("pdf", {}), ("png", {"dpi": 200})):
