@@ -272,9 +272,9 @@ def _out_text(value: str | None, flag: str = "--out") -> str | None:
 
 def _run(args: argparse.Namespace) -> int:
     from modenhub_net.config import load_toml
-    from modenhub_net.output import check_output_dir
+    from modenhub_net.output import check_output_dir, clean_stale_staging
     from modenhub_net.studies import study_module
-    from modenhub_net.sweep.overrides import validate_with_overrides
+    from modenhub_net.sweep.overrides import check_flag_conflicts, validate_with_overrides
 
     source = str(args.scenario)
     _out_text(args.out)
@@ -283,18 +283,15 @@ def _run(args: argparse.Namespace) -> int:
     kind = document.get("kind")
     module = study_module(kind, source=source)
     overrides = list(args.overrides)
-    names = {"--seed": "seed", "--trials": "trials"}
     flags = {"--seed": args.seed, "--trials": args.trials}
-    for item in overrides:
-        if item.path == "seed" and args.seed is not None:
-            raise UserInputError("--seed and --set seed are both given; give one")
     load = getattr(module, "load_scenario", None) or getattr(module, "_load", None)
     name = None
     if load is not None:
         def check(given: dict[str, Any]) -> None:
             validate_with_overrides(
                 document, overrides,
-                lambda doc: load(doc, source=source, **{names[f]: v for f, v in given.items()}),
+                lambda doc: load(doc, source=source, seed=given.get("--seed"),
+                                 trials=given.get("--trials")),
                 kind=kind)
 
         try:
@@ -304,6 +301,8 @@ def _run(args: argparse.Namespace) -> int:
                 kind=kind)
         except UserInputError as exc:
             raise blame_flags(exc, check, flags) from None
+        check_flag_conflicts(overrides, scenario, load(document, source=source, seed=None,
+                                                       trials=None), flags)
         name = getattr(scenario, "name", None)
     elif overrides:
         raise UserInputError(f"{source}: kind = {kind!r} does not take --set")
@@ -314,6 +313,7 @@ def _run(args: argparse.Namespace) -> int:
         Path("results") / name if isinstance(name, str) else None)
     if out is not None:
         check_output_dir(out, protect=[args.scenario])  # before the computation starts
+        clean_stale_staging(out)  # what a killed earlier run left next to it
     with sigterm_as_interrupt():
         written = module.run_scenario(
             document, source=source, out_dir=out, seed=args.seed, trials=args.trials,

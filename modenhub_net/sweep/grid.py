@@ -20,7 +20,7 @@ from typing import Any
 from modenhub_net.config import load_toml, validate_document
 from modenhub_net.errors import UserInputError
 from modenhub_net.store.keys import point_key, source_digest
-from modenhub_net.sweep.overrides import Override, validate_with_overrides
+from modenhub_net.sweep.overrides import Override, check_flag_conflicts, validate_with_overrides
 from modenhub_net.sweep.spec import SweepFile
 
 __all__ = ["CODE_PACKAGES", "SweepPoint", "SweepPlan", "code_digest", "code_version", "get_path",
@@ -237,6 +237,9 @@ def plan_sweep(path: str | Path, *, trials: int | None = None,
     base, base_model = validate_with_overrides(
         base, overrides, lambda doc: module.load_scenario(doc, source=base_source, trials=trials),
         kind=kind)
+    if trials is not None and overrides:
+        check_flag_conflicts(overrides, base_model,
+                             module.load_scenario(base, source=base_source), {"--trials": trials})
     base_dump = base_model.model_dump()
     again = module.load_scenario(base_dump, source=base_source)
     if again != base_model:  # pragma: no cover - a bug in the kind's model, not user input

@@ -148,6 +148,32 @@ def apply_overrides(document: Mapping[str, Any], overrides: Sequence[Override]) 
     return result
 
 
+def check_flag_conflicts(overrides: Sequence[Override], with_flags: Any, without_flags: Any,
+                         flags: Mapping[str, Any]) -> None:
+    """Refuse a ``--set`` field that a flag such as ``--trials`` overrides as well.
+
+    Parameters
+    ----------
+    overrides : sequence of Override
+        The ``--set`` items.
+    with_flags, without_flags : model
+        The validated scenario with and without the flags applied (overrides in both).
+    flags : mapping
+        Flag -> value given (None: not given), for the message.
+    """
+    from modenhub_net.sweep.grid import get_path, split_path
+
+    given = [flag for flag, value in flags.items() if value is not None]
+    if not overrides or not given:
+        return
+    a, b = with_flags.model_dump(), without_flags.model_dump()
+    for item in overrides:
+        parts = split_path(item.path)
+        if get_path(a, parts) != get_path(b, parts):
+            raise UserInputError(f"{' / '.join(given)} and {item.flag} set the same field; "
+                                 "give one")
+
+
 def validate_with_overrides(
     document: Mapping[str, Any],
     overrides: Sequence[Override],

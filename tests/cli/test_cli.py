@@ -193,7 +193,13 @@ def test_set_given_twice_or_with_seed_flag(workdir: Path, capsys) -> None:
                          capsys)
     assert status == 2 and "--set model.beta is given twice" in error_line(err)
     status, _, err = run(["run", "a.toml", "--set", "seed=1", "--seed", "2"], capsys)
-    assert status == 2 and "--seed and --set seed" in error_line(err)
+    assert status == 2 and "--seed and --set seed set the same field" in error_line(err)
+    status, _, err = run(["run", "a.toml", "--set", "study.trials=30", "--trials", "40"], capsys)
+    assert status == 2 and "--trials and --set study.trials set the same field" in error_line(err)
+    status, _, err = run(["sweep", "sweep.toml", "--set", "study.trials=30", "--trials", "40"],
+                         capsys)
+    assert status == 2 and "--trials and --set study.trials set the same field" in error_line(err)
+    assert not (workdir / "results").exists()
 
 
 def test_set_in_sweep_changes_every_point_id_and_is_recorded(workdir: Path, capsys) -> None:
