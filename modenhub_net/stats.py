@@ -108,7 +108,8 @@ def wilson_interval(
     Parameters
     ----------
     successes : array_like of int
-        Number of successes, ``0 <= successes <= trials``.
+        Number of successes, ``0 <= successes <= trials`` (whole numbers; a float array
+        holding whole numbers is accepted).
     trials : array_like of int
         Number of trials (> 0; where 0 the interval is NaN).
     confidence : float, optional
@@ -124,7 +125,10 @@ def wilson_interval(
     zz = z_value(confidence=confidence, z=z)
     k = _numbers("successes", successes)
     n = _numbers("trials", trials)
-    if np.any(np.isnan(k)) or np.any(np.isnan(n)) or np.any(k < 0) or np.any(k > n):
+    if not (np.all(np.isfinite(k)) and np.all(np.isfinite(n)) and np.all(k == np.round(k))
+            and np.all(n == np.round(n))):
+        raise UserInputError("wilson_interval: successes and trials must be whole counts")
+    if np.any(k < 0) or np.any(k > n):
         raise UserInputError("wilson_interval: successes must lie in [0, trials]")
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)

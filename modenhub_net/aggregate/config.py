@@ -216,10 +216,11 @@ class AggregateModel(ParamsModel, ModelSection):
     --------
     >>> AggregateModel(p0=0.2, rounds=4).rounds
     4
-    >>> AggregateModel(beta=-1)
-    Traceback (most recent call last):
-    ...
-    modenhub_net.errors.UserInputError: AggregateModel: beta = -1: Input should be greater than or equal to 0
+    >>> try:
+    ...     AggregateModel(beta=-1)
+    ... except UserInputError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    AggregateModel: beta = -1: Input should be greater than or equal to 0; allowed: ... [0.0, 1000.0]
     """
 
 

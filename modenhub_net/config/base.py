@@ -442,7 +442,7 @@ class ParamsModel(StrictModel):
     ...     Demo(length_km=-1)
     ... except UserInputError as error:
     ...     print(error)
-    Demo: length_km = -1: Input should be greater than or equal to 0
+    Demo: length_km = -1: Input should be greater than or equal to 0; allowed: a finite number in [0.0, inf)
     >>> try:
     ...     Demo(length_km=True)
     ... except UserInputError as error:
@@ -641,15 +641,27 @@ def _with_suggestions(
     out = []
     for item in _expand_nested(items):
         loc = tuple(item.get("loc", ()))
-        if item.get("type") == "extra_forbidden" and loc and "suggestion" not in item:
+        kind = item.get("type")
+        if kind == "extra_forbidden" and loc and "suggestion" not in item:
             holder = _model_at(model, loc)
             if holder is not None:
                 names = list(holder.model_fields)
                 close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
                 item = {**item, "suggestion": close[0] if close else None,
                         "valid_keys": names}
+        elif kind in _RANGE_ERRORS and loc and isinstance(loc[-1], str) and "allowed" not in item:
+            holder = _model_at(model, loc)
+            field = holder.model_fields.get(loc[-1]) if holder is not None else None
+            number = _number_kind(field.annotation) if field is not None else None
+            if number is not None:  # name the whole range, not only the bound that failed
+                item = {**item, "allowed": _allowed_text(number, field)}
         out.append(item)
     return out
+
+
+#: pydantic's error types of a number outside its bounds
+_RANGE_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                           "finite_number"})
 
 
 #: a rule message that starts by naming one field: ``memory_t2_ns = 5e6 > 2 * memory_t1_ns``
@@ -703,6 +715,8 @@ def _format_items(items: list[dict[str, Any]], *, source: str) -> str:
         shown = repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
+        if item.get("allowed"):
+            message = f"{message}; allowed: {item['allowed']}"
         lines.append(f"{source}: {path} = {shown}: {message}")
     return "\n".join(lines)
 

@@ -23,7 +23,8 @@ class _Scenario(StrictModel):
 def test_nested_params_error_names_the_full_field_path():
     with pytest.raises(UserInputError) as info:
         validate_document(_Scenario, {"fibre": {"length_km": -2}}, source="s.toml")
-    assert str(info.value) == "s.toml: fibre.length_km = -2: Input should be greater than or equal to 0"
+    assert str(info.value) == ("s.toml: fibre.length_km = -2: Input should be greater than or equal to 0; "
+                               "allowed: a finite number in [0.0, inf)")
 
 
 def test_unknown_key_missing_and_range_messages():
