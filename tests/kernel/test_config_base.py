@@ -191,3 +191,17 @@ def test_load_toml_refuses_bad_bytes_and_deep_nesting(tmp_path):
     for message in ("no such scenario file",):
         with pytest.raises(UserInputError, match=message):
             load_toml(tmp_path / "missing.toml")
+
+
+def test_finite_float_annotation_and_explicit_inf_opt_in():
+    from modenhub_net.config import FiniteFloat
+
+    class _Times(ParamsModel):
+        delay_ns: FiniteFloat = 0.0
+        cutoff_ns: float = Field(1.0, gt=0.0, allow_inf_nan=True)  # inf documented: no cutoff
+
+    assert _Times(cutoff_ns=float("inf")).cutoff_ns == float("inf")
+    with pytest.raises(UserInputError, match=r"delay_ns = inf: must be finite; allowed: a finite number"):
+        _Times(delay_ns=float("inf"))
+    with pytest.raises(UserInputError, match=r"cutoff_ns = nan: NaN is not a number"):
+        _Times(cutoff_ns=float("nan"))
