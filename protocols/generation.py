@@ -92,6 +92,8 @@ class _Round:
     photons: dict[str, dict[int, tuple[Any, ...]]] = field(default_factory=dict)
     arrived: set[int] = field(default_factory=set)
     emitted_ns: float = 0.0
+    group: str = ""
+    devices: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -115,7 +117,11 @@ class _Base:
         self.legs_heralded: dict[int, int] = {}
         self.rounds_total = 0
         self._legs: dict[tuple[int, int], dict[int, list[_Leg]]] = {}
-        self._round: _Round | None = None
+        # rounds in progress, found by lane, by QPU and by device (a QPU's port joins one lane
+        # at a time; a station / source serves one round at a time)
+        self._by_lane: dict[int, _Round] = {}
+        self._by_node: dict[int, _Round] = {}
+        self._by_device: dict[tuple[str, int], _Round] = {}
         net.qpu_message_handlers["herald"] = self._on_qpu_herald
         net.qpu_message_handlers["result"] = self._on_qpu_herald
         net.hub_message_handlers["storage"] = self._on_storage_report
@@ -268,35 +274,64 @@ class _Base:
             out.append(pair)
         return out
 
+    # -- rounds in progress ----------------------------------------------------------------
+    def free_devices(self, group: str) -> list[int]:
+        """Indices of the BSM stations (``"bsm"``) or sources (``"source"``) not in a round."""
+        n = len(self.net.stations) if group == "bsm" else len(self.net.sources)
+        return [j for j in range(n) if (group, j) not in self._by_device]
+
+    def _begin(self, state: _Round, group: str = "") -> _Round:
+        """Register a round; with ``group``, it takes ``k`` free devices of that group."""
+        if group:
+            state.group = group
+            state.devices = self.free_devices(group)[: state.k]
+            if len(state.devices) < state.k:
+                raise RuntimeError(f"{state.k} attempts but {len(state.devices)} free {group} devices")
+            for j in state.devices:
+                self._by_device[(group, j)] = state
+        self._by_lane[state.lane] = state
+        self._by_node[state.a] = self._by_node[state.b] = state
+        return state
+
+    def _end(self, state: _Round) -> None:
+        for j in state.devices:
+            self._by_device.pop((state.group, j), None)
+        self._by_lane.pop(state.lane, None)
+        for x in (state.a, state.b):
+            if self._by_node.get(x) is state:
+                del self._by_node[x]
+
     # -- message handlers (used by the detailed mode) ------------------------------------
     def _on_lane_input(self, lane: int, side: int, message: Message) -> None:
-        state = self._round
+        state = self._by_lane.get(lane)
         if state is None or self.net.scheme != "detection_in_hub":
             return
         fabric = self.net.fabric
         label = "ab"[side]
         single = message.meta.get("encoding") == "presence"
-        for j, photon in enumerate(message.items):
-            meta = {"header": "photon", "memory_qubit": message.meta["memory_qubits"][j],
-                    "attempt": j}
+        for m, photon in enumerate(message.items):
+            meta = {"header": "photon", "memory_qubit": message.meta["memory_qubits"][m],
+                    "attempt": m}
             if single:
                 meta["encoding"] = "presence"
-            fabric.ports[f"to{j}{label}"].tx_output(Message((photon,), meta))
+            fabric.ports[f"to{state.devices[m]}{label}"].tx_output(Message((photon,), meta))
 
     def _on_device_output(self, kind: str, j: int, message: Message) -> None:
-        state = self._round
+        group = "bsm" if kind == "herald" else "source"
+        state = self._by_device.get((group, j))
         if state is None:
             return
+        m = state.devices.index(j)
         if kind == "herald":
-            state.heralds[j] = message
+            state.heralds[m] = message
             if len(state.heralds) == state.k and not state.done.triggered:
                 state.done.succeed()
         else:
-            state.photons.setdefault(kind, {})[j] = message.items
+            state.photons.setdefault(kind, {})[m] = message.items
 
     def _on_photons(self, node: int, message: Message) -> None:
         """Heralded storage at QPU ``node``: mode ``j`` is offered to slot ``j`` of the round."""
-        state = self._round
+        state = self._by_node.get(node)
         if state is None:
             return
         net = self.net
@@ -329,7 +364,7 @@ class _Base:
         timer.callbacks.append(lambda _e: net.qpus[node].ports["c"].tx_output(report))
 
     def _on_storage_report(self, node: int, message: Message) -> None:
-        state = self._round
+        state = self._by_node.get(node)
         if state is None:
             return
         state.reports[node] = message.meta["heralds"]
@@ -338,7 +373,7 @@ class _Base:
 
     def _on_qpu_herald(self, node: int, message: Message) -> None:
         """A herald / storage result reaches QPU ``node``: free the slots of failed modes."""
-        state = self._round
+        state = self._by_node.get(node)
         for slot in message.meta["free"][node]:
             self.net.free(node, slot)
         if state is not None:
@@ -380,8 +415,7 @@ class DetailedGeneration(_Base):
         alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
         t0 = sim.now_ns
         slots = {x: net.free_slots(x)[:k] for x in (a, b)}
-        state = _Round(a, b, k, lane, slots, sim.event())
-        self._round = state
+        state = self._begin(_Round(a, b, k, lane, slots, sim.event()), "bsm")
         arrive, emit_at = self._arrival_plan(a, b)
 
         def emit(x: int, side: int) -> None:
@@ -416,7 +450,7 @@ class DetailedGeneration(_Base):
             net.corrections.send(pair)
             pairs.append(pair)
         yield from self._send_results(state, free, "herald")
-        self._round = None
+        self._end(state)
         yield from self._finish(t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
         return pairs
 
@@ -424,12 +458,11 @@ class DetailedGeneration(_Base):
         net, sim = self.net, self.sim
         t0 = sim.now_ns
         slots = {x: net.free_slots(x)[:k] for x in (a, b)}
-        state = _Round(a, b, k, lane, slots, sim.event())
-        self._round = state
+        state = self._begin(_Round(a, b, k, lane, slots, sim.event()), "source")
         prepare = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
         if prepare > 0.0:  # the storing memories are initialised before the pulse
             yield sim.timeout(prepare)
-        for j in range(k):
+        for j in state.devices:
             net.sources[j].emit()
         for side, arm in enumerate(("source_a", "source_b")):
             per_mode = [state.photons[arm][j] for j in range(k)]
@@ -454,7 +487,7 @@ class DetailedGeneration(_Base):
                 if hb:
                     free[b].append(slots[b][j])
         yield from self._send_results(state, free, "result")
-        self._round = None
+        self._end(state)
         yield from self._finish(
             t0, tuple(self._preparation_ns(x) - prepare for x in (a, b)),
             max(net.specs[x].detector.dead_time_ns for x in (a, b)), net.sources[0].period_ns,
@@ -468,8 +501,7 @@ class DetailedGeneration(_Base):
         legs = self._expire_legs((a, b))
         self._check_room(a, b, k)
         slots = {x: net.free_slots(x)[:k] for x in (a, b)}
-        state = _Round(a, b, k, lane, slots, sim.event())
-        self._round = state
+        state = self._begin(_Round(a, b, k, lane, slots, sim.event()))
         yield sim.timeout(self._swap_lead(a, b))
         free_hub = hub.comm.free_slots()
         for side, x in enumerate((a, b)):
@@ -481,7 +513,7 @@ class DetailedGeneration(_Base):
         yield state.done  # both QPUs' storage reports at the hub
         if net.hub.processing_ns > 0.0:
             yield sim.timeout(net.hub.processing_ns)
-        self._round = None
+        self._end(state)
         for x in (a, b):
             for j in range(k):
                 if state.reports[x][j]:

@@ -423,9 +423,9 @@ class HubNetwork:
         best_name = "comm_qubits"
         others: list[tuple[str, int]] = [("switch_circuits", 10**9 if self.free_lanes() else 0)]
         if self.scheme == "detection_in_hub":
-            others.append(("bsm_stations", len(self.stations)))
+            others.append(("bsm_stations", len(self.generation.free_devices("bsm"))))
         elif self.scheme == "source_in_hub":
-            others.append(("sources", len(self.sources)))
+            others.append(("sources", len(self.generation.free_devices("source"))))
         else:
             self.generation.expire_legs(a, b)  # legs past the cutoff free their memories first
             free_hub = len(self.hub_memory.comm.free_slots()) if self.hub_memory is not None else 0
