@@ -429,4 +429,5 @@ def test_at_most_one_dark_count_statistics_reach_the_closed_forms(validation_sca
     assert abs(mc.fidelity - f) <= K * mc.fidelity_se
     poisson = det.model_copy(update={"dark_count_statistics": "poisson"})
     p_pois = spdc_herald_probability(params, **kw, detector=poisson)
-    assert abs(p - p_pois) > 10 * math.sqrt(p * (1 - p) / pulses)
+    # the Monte Carlo resolves the difference between the two dark-count models (> 5 SE)
+    assert abs(p - p_pois) > K * math.sqrt(p * (1 - p) / pulses)
