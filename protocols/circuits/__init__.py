@@ -23,6 +23,7 @@ from protocols.circuits.compiler import CompiledCircuit, PlanEntry, Step, compil
 from protocols.circuits.ebits import EbitProvider, PerfectEbitProvider, WernerEbitProvider
 from protocols.circuits.executor import ExecutionResult, QpuPhysics, execute_circuit
 from protocols.circuits.generators import build_generator, ghz, graph_rng, grover, qaoa_maxcut, qft
+from protocols.circuits.hub import HubEbitProvider
 from protocols.circuits.ir import Circuit, Op, ideal_statevector
 from protocols.circuits.partition import (
     Partition,
@@ -38,6 +39,7 @@ __all__ = [
     "CompiledCircuit",
     "EbitProvider",
     "ExecutionResult",
+    "HubEbitProvider",
     "Op",
     "Partition",
     "PerfectEbitProvider",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 
 from modenhub_net.errors import UserInputError
 from protocols.circuits.compiler import compile_circuit
-from protocols.circuits.ebits import PerfectEbitProvider, WernerEbitProvider
+from protocols.circuits.ebits import EbitProvider, PerfectEbitProvider, WernerEbitProvider
 from protocols.circuits.executor import BACKENDS, POLICIES, QpuPhysics, execute_circuit
 from protocols.circuits.generators import GENERATORS, build_generator, graph_rng
 from protocols.circuits.ir import Circuit
@@ -57,6 +58,13 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
         choices=POLICIES,
         default="on_demand",
         help="when ebits are requested (default: on_demand)",
+    )
+    parser.add_argument(
+        "--ebits",
+        choices=("werner", "hub"),
+        default="werner",
+        help="ebit source: Werner states (--ebit-fidelity, --ebit-latency-ns) or the simulated hub "
+        "of --preset (default: werner)",
     )
     parser.add_argument(
         "--ebit-fidelity",
@@ -99,8 +107,14 @@ def load_circuit_spec(spec: str, *, seed: int = 0) -> Circuit:
     return load_qasm(path)
 
 
-def run_circuit_command(args: argparse.Namespace) -> int:
+def run_circuit_command(
+    args: argparse.Namespace, *, hub_provider_factory: Callable[..., EbitProvider] | None = None
+) -> int:
     """Run ``modenhub circuit`` with parsed ``args``; prints the headline numbers, returns 0.
+
+    ``hub_provider_factory(n_qpus=..., preset=..., seed=...)`` builds the
+    :class:`~protocols.circuits.hub.HubEbitProvider` for ``--ebits hub`` (the caller builds the
+    network: ``protocols`` does not import the network builder).
 
     Raises
     ------
@@ -116,7 +130,14 @@ def run_circuit_command(args: argparse.Namespace) -> int:
     if capacity < 1:
         raise UserInputError(f"--data-qubits = {capacity} must be >= 1")
     physics = QpuPhysics.from_preset(args.preset)
-    if args.ebit_fidelity == 1.0:
+    provider: EbitProvider
+    if args.ebits == "hub":
+        if args.qpus < 2:
+            raise UserInputError("--ebits hub needs --qpus >= 2 (a hub joins at least two QPUs)")
+        if hub_provider_factory is None:
+            raise UserInputError("--ebits hub is not available here (no hub network builder was given)")
+        provider = hub_provider_factory(n_qpus=args.qpus, preset=args.preset, seed=args.seed)
+    elif args.ebit_fidelity == 1.0:
         provider = PerfectEbitProvider(latency_ns=args.ebit_latency_ns)
     else:
         provider = WernerEbitProvider(fidelity=args.ebit_fidelity, latency_ns=args.ebit_latency_ns)
@@ -145,6 +166,7 @@ def run_circuit_command(args: argparse.Namespace) -> int:
         "share_ebits": args.share_ebits,
         "policy": args.policy,
         "seed": args.seed,
+        "ebits": args.ebits,
         **result.summary(),
     }
     line = (

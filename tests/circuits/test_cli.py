@@ -60,3 +60,21 @@ def test_qasm_file_on_a_preset(tmp_path, capsys):
 def test_bad_arguments(argv, message):
     with pytest.raises(UserInputError, match=message):
         run_circuit_command(parse(*argv))
+
+
+def test_hub_ebits_through_a_provider_factory(capsys):
+    from modenhub_net.network.builder import build_hub_network
+    from modenhub_net.network.spec import HubSpec, QpuSpec
+    from modenhub_net.simulation import Simulation
+    from protocols.circuits.hub import HubEbitProvider
+
+    def factory(*, n_qpus, preset, seed):
+        nodes = [QpuSpec.from_preset(preset, fibre_length_km=2.0) for _ in range(n_qpus)]
+        net = build_hub_network(Simulation(seed=seed), nodes=nodes, hub=HubSpec.from_preset(preset))
+        return HubEbitProvider(net)
+
+    args = parse("ghz:3", "--qpus", "3", "--preset", "near_term_trapped_ion", "--ebits", "hub")
+    run_circuit_command(args, hub_provider_factory=factory)
+    assert "ghz3: 3 qubits on 3 QPUs (near_term_trapped_ion)" in capsys.readouterr().out
+    with pytest.raises(UserInputError, match="not available"):
+        run_circuit_command(args)
