@@ -1,0 +1,246 @@
+"""Scenario kind ``circuit``: one distributed circuit on N QPUs, ebits from Werner states or the hub.
+
+A ``kind = "circuit"`` scenario (``scenarios/circuits/ghz8_hub.toml``) names a circuit (an
+OpenQASM file relative to the scenario file, or ``NAME:N`` of a built-in generator), the
+QPUs and their preset, the partitioning, the ebit sharing and request policy, and the ebit
+source: ``werner`` (fixed fidelity and latency) or ``hub`` (the component-built hub of the
+same preset, :class:`protocols.circuits.hub.HubEbitProvider`). :func:`evaluate_point` returns
+the one-row summary (for sweeps); :func:`run_scenario` also writes the per-gate and per-ebit
+records (Parquet), the connection plan and ``summary.csv``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from modenhub_net.config import StrictModel, validate_document
+from modenhub_net.errors import UserInputError
+
+__all__ = ["CircuitScenario", "evaluate_point", "load_scenario", "run_scenario", "run_circuit_scenario"]
+
+
+class CircuitRun(StrictModel):
+    """``[run]``: where and how the circuit runs.
+
+    Parameters
+    ----------
+    qpus : int
+        Number of QPUs, in [1, 16].
+    preset : str
+        Hardware preset of every QPU (gate errors and durations, memories). Default ``"ideal"``.
+    data_qubits : int or None
+        Data qubits per QPU, in [1, 1000]; default None = ceil(circuit qubits / qpus).
+    partition : {"kl", "metis", "round_robin"}
+    share_ebits : bool
+        EJPP packing of consecutive non-local gates on one qubit (default false).
+    policy : {"on_demand", "prefetch"}
+    backend : {"auto", "density_matrix", "stabilizer"}
+    shots : int
+        Stabilizer samples, in [100, 10^8]. Default 20,000.
+    classical_latency_ns : float
+        One-way classical latency between QPUs for Werner ebits, ns, in [0, 1e15]. Default 0
+        (the hub uses its own relay delay).
+    """
+
+    qpus: int = Field(ge=1, le=16)
+    preset: str = "ideal"
+    data_qubits: int | None = Field(None, ge=1, le=1000)
+    partition: Literal["kl", "metis", "round_robin"] = "kl"
+    share_ebits: bool = False
+    policy: Literal["on_demand", "prefetch"] = "on_demand"
+    backend: Literal["auto", "density_matrix", "stabilizer"] = "auto"
+    shots: int = Field(20_000, ge=100, le=100_000_000)
+    classical_latency_ns: float = Field(0.0, ge=0.0, le=1e15)
+
+
+class CircuitEbits(StrictModel):
+    """``[ebits]``: the ebit source.
+
+    Parameters
+    ----------
+    source : {"werner", "hub"}
+        Default ``"werner"``.
+    fidelity : float
+        Werner fidelity in [0.25, 1] (source werner). Default 1.
+    latency_ns : float
+        Request-to-delivery time in ns, in [0, 1e15] (source werner). Default 0.
+    fibre_length_km : float
+        Fibre from each QPU to the hub in km, in [0, 1000] (source hub). Default 2 (a data-centre
+        scale link, as ``scenarios/hub4_case_study.toml``).
+    scheme : {"detection_in_hub", "source_in_hub", "hub_memory_swap"}
+        Link scheme of the hub (source hub). Default ``"detection_in_hub"``.
+    link_mode : {"sampled", "detailed"}
+        Default ``"sampled"``.
+    """
+
+    source: Literal["werner", "hub"] = "werner"
+    fidelity: float = Field(1.0, ge=0.25, le=1.0)
+    latency_ns: float = Field(0.0, ge=0.0, le=1e15)
+    fibre_length_km: float = Field(2.0, ge=0.0, le=1000.0)
+    scheme: Literal["detection_in_hub", "source_in_hub", "hub_memory_swap"] = "detection_in_hub"
+    link_mode: Literal["sampled", "detailed"] = "sampled"
+
+
+class CircuitScenario(StrictModel):
+    """A ``kind = "circuit"`` scenario (module docstring)."""
+
+    kind: Literal["circuit"]
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    circuit: str = Field(min_length=1, max_length=4096)
+    run: CircuitRun
+    ebits: CircuitEbits = Field(default_factory=CircuitEbits)
+    base_dir: str = ""
+
+
+def load_scenario(
+    document: Mapping[str, Any], *, source: str, seed: int | None = None, trials: int | None = None
+) -> CircuitScenario:
+    """Validate a scenario document (``seed`` overrides; ``trials`` sets the stabilizer shots)."""
+    doc = copy.deepcopy(dict(document))
+    if seed is not None:
+        doc["seed"] = seed
+    if trials is not None:
+        run = doc.setdefault("run", {})
+        if isinstance(run, dict):
+            run["shots"] = trials
+    if "base_dir" not in doc and source and not source.startswith("<"):
+        doc["base_dir"] = str(Path(source).resolve().parent)
+    return validate_document(CircuitScenario, doc, source=source)
+
+
+def run_circuit_scenario(scenario: CircuitScenario) -> tuple[dict[str, Any], Any, Any]:
+    """Run one scenario: (summary row, ExecutionResult, CompiledCircuit)."""
+    from protocols.circuits.cli import load_circuit_spec
+    from protocols.circuits.compiler import compile_circuit
+    from protocols.circuits.ebits import PerfectEbitProvider, WernerEbitProvider
+    from protocols.circuits.executor import QpuPhysics, execute_circuit
+    from protocols.circuits.generators import graph_rng
+    from protocols.circuits.partition import partition_circuit
+
+    spec = scenario.circuit
+    if ":" not in spec and scenario.base_dir and not Path(spec).is_absolute():
+        spec = str(Path(scenario.base_dir) / spec)
+    circuit = load_circuit_spec(spec, seed=scenario.seed)
+    run = scenario.run
+    capacity = run.data_qubits if run.data_qubits is not None else math.ceil(circuit.n_qubits / run.qpus)
+    physics = QpuPhysics.from_preset(run.preset)
+    ebits = scenario.ebits
+    if ebits.source == "hub":
+        provider = hub_provider(
+            n_qpus=run.qpus,
+            preset=run.preset,
+            seed=scenario.seed,
+            fibre_length_km=ebits.fibre_length_km,
+            scheme=ebits.scheme,
+            link_mode=ebits.link_mode,
+        )
+    elif ebits.fidelity == 1.0:
+        provider = PerfectEbitProvider(latency_ns=ebits.latency_ns)
+    else:
+        provider = WernerEbitProvider(fidelity=ebits.fidelity, latency_ns=ebits.latency_ns)
+    part = partition_circuit(
+        circuit,
+        [capacity] * run.qpus,
+        method=run.partition,
+        rng=graph_rng(scenario.seed, "circuit.partition"),
+    )
+    compiled = compile_circuit(circuit, part, share_ebits=run.share_ebits)
+    result = execute_circuit(
+        compiled,
+        provider=provider,
+        physics=physics,
+        classical_latency_ns=run.classical_latency_ns,
+        policy=run.policy,
+        backend=run.backend,
+        shots=run.shots,
+        seed=scenario.seed,
+    )
+    row = {
+        "name": scenario.name,
+        "circuit": circuit.name,
+        "n_qubits": circuit.n_qubits,
+        "n_qpus": run.qpus,
+        "preset": run.preset,
+        "partition": run.partition,
+        "share_ebits": run.share_ebits,
+        "policy": run.policy,
+        "ebit_source": ebits.source,
+        "nonlocal_gates": compiled.nonlocal_gates,
+        "seed": scenario.seed,
+        **result.summary(),
+    }
+    return row, result, compiled
+
+
+def hub_provider(
+    *,
+    n_qpus: int,
+    preset: str,
+    seed: int,
+    fibre_length_km: float = 2.0,
+    scheme: str = "detection_in_hub",
+    link_mode: str = "sampled",
+) -> Any:
+    """A :class:`~protocols.circuits.hub.HubEbitProvider` on a new hub of ``preset`` (all QPUs
+    at ``fibre_length_km``). Also the factory for ``modenhub circuit --ebits hub``."""
+    from modenhub_net.network.builder import build_hub_network
+    from modenhub_net.network.spec import HubSpec, QpuSpec
+    from modenhub_net.simulation import Simulation
+    from protocols.circuits.hub import HubEbitProvider
+
+    if n_qpus < 2:
+        raise UserInputError(f"run.qpus = {n_qpus}: ebits from the hub need at least 2 QPUs")
+    nodes = [QpuSpec.from_preset(preset, fibre_length_km=fibre_length_km) for _ in range(n_qpus)]
+    net = build_hub_network(
+        Simulation(seed=seed),
+        nodes=nodes,
+        hub=HubSpec.from_preset(preset),
+        scheme=scheme,
+        link_mode=link_mode,
+    )
+    return HubEbitProvider(net)
+
+
+def evaluate_point(document: Mapping[str, Any], *, seed: int, source: str = "<sweep point>") -> pd.DataFrame:
+    """The one-row summary of a scenario at one seed (pure: no file I/O)."""
+    row, _, _ = run_circuit_scenario(load_scenario(document, source=source, seed=seed))
+    return pd.DataFrame([row])
+
+
+def run_scenario(
+    document: Mapping[str, Any],
+    *,
+    source: str,
+    out_dir: Path | None,
+    seed: int | None,
+    trials: int | None,
+    quiet: bool,
+) -> Path:
+    """Validate, run and write ``summary.csv``, ``gates.parquet``, ``ebits.parquet``, ``plan.parquet``."""
+    from modenhub_net.output import atomic_output_dir
+
+    scenario = load_scenario(document, source=source, seed=seed, trials=trials)
+    out = Path(out_dir) if out_dir is not None else Path("results") / scenario.name
+    row, result, compiled = run_circuit_scenario(scenario)
+    with atomic_output_dir(out) as folder:
+        pd.DataFrame([row]).to_csv(folder / "summary.csv", index=False)
+        result.gates.to_parquet(folder / "gates.parquet", index=False)
+        result.ebits.to_parquet(folder / "ebits.parquet", index=False)
+        pd.DataFrame(
+            compiled.plan_records(), columns=["qpu_a", "qpu_b", "count", "needed_by_step"]
+        ).to_parquet(folder / "plan.parquet", index=False)
+    if not quiet:
+        print(
+            f"{scenario.name}: fidelity {result.fidelity:.4f}, makespan {result.makespan_ns / 1e3:.1f} us, "
+            f"ebits {result.ebits_consumed} (wasted {result.ebits_wasted}) -> {out}"
+        )
+    return out
