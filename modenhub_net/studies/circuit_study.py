@@ -244,3 +244,108 @@ def run_scenario(
             f"ebits {result.ebits_consumed} (wasted {result.ebits_wasted}) -> {out}"
         )
     return out
+
+
+# -- the study: built-in circuits on the hub, by preset, QPU count, partitioning, sharing, policy --
+STUDY_CIRCUITS = ("ghz:6", "qaoa:6", "qft:6", "grover:4")
+STUDY_PRESETS = ("near_term_trapped_ion", "future")
+
+
+def study_table(
+    *, seed: int = 1, presets: tuple[str, ...] = STUDY_PRESETS, circuits: tuple[str, ...] = STUDY_CIRCUITS
+) -> pd.DataFrame:
+    """Rows of :func:`evaluate_point` over the study grid (hub ebits for every run).
+
+    Grid: every circuit x preset x {2, 3} QPUs with KL partitioning, on-demand ebits, no
+    sharing (the baseline), plus, on 3 QPUs, each variation alone: round-robin partitioning,
+    ebit sharing, prefetching.
+    """
+    rows = []
+    for preset in presets:
+        for circuit in circuits:
+            variants = [
+                (2, "kl", False, "on_demand"),
+                (3, "kl", False, "on_demand"),
+                (3, "round_robin", False, "on_demand"),
+                (3, "kl", True, "on_demand"),
+                (3, "kl", False, "prefetch"),
+            ]
+            for qpus, partition, share, policy in variants:
+                document = {
+                    "kind": "circuit",
+                    "name": "circuit_study",
+                    "circuit": circuit,
+                    "run": {
+                        "qpus": qpus,
+                        "preset": preset,
+                        "partition": partition,
+                        "share_ebits": share,
+                        "policy": policy,
+                        "backend": "density_matrix",
+                    },
+                    "ebits": {"source": "hub"},
+                }
+                rows.append(evaluate_point(document, seed=seed))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _variant(row: pd.Series) -> str:
+    if row["partition"] == "round_robin":
+        return "round-robin partition"
+    if row["share_ebits"]:
+        return "shared ebits"
+    if row["policy"] == "prefetch":
+        return "prefetch"
+    return f"baseline, {row['n_qpus']} QPUs"
+
+
+def write_study(table: pd.DataFrame, folder: Path) -> None:
+    """``table.csv``, ``circuit_study.png`` (fidelity and makespan per variant) and ``REPORT.md``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = table.copy()
+    table["variant"] = table.apply(_variant, axis=1)
+    table.to_csv(folder / "table.csv", index=False)
+    presets = list(dict.fromkeys(table["preset"]))
+    circuits = list(dict.fromkeys(table["circuit"]))
+    variants = list(dict.fromkeys(table["variant"]))
+    fig, axes = plt.subplots(2, len(presets), figsize=(5.5 * len(presets), 7), squeeze=False)
+    width = 0.8 / len(variants)
+    for j, preset in enumerate(presets):
+        part = table[table["preset"] == preset]
+        for i, variant in enumerate(variants):
+            sel = part[part["variant"] == variant].set_index("circuit").reindex(circuits)
+            x = [k + i * width for k in range(len(circuits))]
+            axes[0, j].bar(x, sel["fidelity"], width, label=variant)
+            axes[1, j].bar(x, sel["makespan_ns"] / 1e6, width, label=variant)
+        for row, label in ((0, "output fidelity"), (1, "makespan (ms)")):
+            axes[row, j].set_xticks([k + 0.4 - width / 2 for k in range(len(circuits))], circuits)
+            axes[row, j].set_ylabel(label)
+            axes[row, j].set_title(preset)
+        axes[1, j].set_yscale("log")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(folder / "circuit_study.png", dpi=120)
+    plt.close(fig)
+    columns = [
+        "preset",
+        "circuit",
+        "variant",
+        "nonlocal_gates",
+        "ebits_consumed",
+        "fidelity",
+        "success_probability",
+        "makespan_ns",
+        "entanglement_wait_ns",
+    ]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for _, row in table[columns].iterrows():
+        cells = []
+        for c in columns:
+            v = row[c]
+            cells.append(f"{v:.4g}" if isinstance(v, float) else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    (folder / "TABLE.md").write_text("\n".join(lines) + "\n")

@@ -56,3 +56,17 @@ def test_bad_scenarios_name_the_field():
             },
             source="x.toml",
         )
+
+
+def test_study_grid_and_outputs(tmp_path):
+    table = circuit_study.study_table(presets=("future",), circuits=("ghz:6", "qft:4"))
+    assert len(table) == 10
+    for circuit, part in table.groupby("circuit"):
+        on3 = part[(part["n_qpus"] == 3) & (part["policy"] == "on_demand")]
+        kl = on3[(on3["partition"] == "kl") & ~on3["share_ebits"]].iloc[0]
+        rr = on3[on3["partition"] == "round_robin"].iloc[0]
+        shared = on3[on3["share_ebits"]].iloc[0]
+        assert rr["nonlocal_gates"] >= kl["nonlocal_gates"], circuit
+        assert shared["ebits_consumed"] <= kl["ebits_consumed"] == kl["nonlocal_gates"], circuit
+    circuit_study.write_study(table, tmp_path)
+    assert {"table.csv", "circuit_study.png", "TABLE.md"} <= {p.name for p in tmp_path.iterdir()}
