@@ -764,8 +764,15 @@ def _changes(table: pd.DataFrame) -> list[str]:
         "simulated double click for every preset, which gave NV p ~ 6e-9 and no success anywhere).",
         "- Gate and read-out errors of every preset now reach the QPUs (0.3.0 read misnamed fields and "
         "used 0), and the emission fidelity, dark counts, detector dead time and emitter timing are in "
-        "the heralded state and the attempt period; the trapped-ion preset now comes from one set-up "
-        "(Krutyanskiy et al., PRL 130, 213601 (2023)).",
+        "the heralded state and the attempt period.",
+        "- The trapped-ion preset now comes from one set-up (Krutyanskiy et al., PRL 130, 213601 (2023), "
+        "telecom repeater node): emission (generate, convert, couple) efficiency 0.02 per attempt instead "
+        "of 0.5 from a mixture of set-ups, 2 communication qubits, T2 = 62 ms, emission fidelity 0.96: "
+        "its p falls by ~(0.5/0.02)^2 for double click and its pairs are noisier.",
+        "- Pair fidelity at use is from the simulated state with the QPUs' `QuantumMemory` noise "
+        "counted from emission: the superconducting preset's pairs are used ~100 us after emission "
+        "(`mean_pair_age_ns`; the hub's round includes its 100 us emitter reset), about its T1 = T2, "
+        "so their fidelity at use is far below the heralded one.",
         "- Fidelity intervals are bounded (effective-sample-size Wilson, inside [0, 1]); 0.3.0 used "
         "normal intervals that left [0, 1] at small counts.",
         "- Sensitivity: new parameters `transduction_efficiency`, `emission_fidelity`, `dark_counts`, "
