@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=trials_help)
     run.add_argument("--set", dest="overrides", action="append", type=_set_flag, default=[],
                      metavar="FIELD=VALUE", help=set_help)
-    run.add_argument("--quiet", action="store_true", help=quiet_help + "; no result tables either: nothing but errors")
+    run.add_argument("--quiet", action="store_true",
+                     help=quiet_help + "; no result tables either: nothing but errors")
 
     sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable, Dask-parallel)",
                            epilog=_exit_codes_text(), formatter_class=formatter)
