@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +25,7 @@ from modenhub_net.store.result_store import META_KEY, UnverifiedPointsWarning
 from modenhub_net.sweep import plan_sweep, run_sweep
 from modenhub_net.sweep.testing import busy_point, make_points
 
-from .conftest import TINY, snapshot
+from .conftest import snapshot
 
 SWEEP = """\
 name = "tiny_sweep"
@@ -113,27 +112,31 @@ def test_run_read_only_folder_by_chmod(workdir: Path, capsys) -> None:  # pragma
     assert status == 1 and "locked" in _one_line(err)
 
 
+SLOW_RUN = """
+import sys, time
+import modenhub_net.studies.aggregate_study as study
+def slow(*args, **kwargs):
+    print("computing", flush=True)
+    time.sleep(120)
+study.run_scenario = slow
+from modenhub_net.cli import main
+sys.exit(main(["run", "a.toml"]))
+"""
+
+
 def test_sigterm_stops_run_like_ctrl_c(workdir: Path) -> None:
     """SIGTERM during the computation: exit 143, one line, earlier results untouched."""
     subprocess.run([sys.executable, "-m", "modenhub_net.cli", "run", "a.toml", "--quiet"],
                    cwd=workdir, check=True, capture_output=True, timeout=120)
     before = snapshot(workdir)
-    scenario = workdir / "a.toml"
-    scenario.write_text(TINY.replace("trials = 20", "trials = 20000")
-                        .replace("n_qpus = [2, 4]", "n_qpus = { first = 2, last = 128, step = 1 }")
-                        .replace('strategies = ["naive"]',
-                                 'strategies = ["naive", "orchestrated", "adaptive"]'))
-    proc = subprocess.Popen([sys.executable, "-m", "modenhub_net.cli", "run", "a.toml"],
-                            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_RUN], cwd=workdir,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "computing"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
     assert err.strip() == "terminated; finished results are kept"
-    after = snapshot(workdir)
-    after.pop("a.toml")
-    before.pop("a.toml")
-    assert after == before
+    assert snapshot(workdir) == before
 
 
 # -- sweeps ------------------------------------------------------------------------------------
