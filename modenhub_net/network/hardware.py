@@ -1,32 +1,9 @@
-"""Resolved physical parameters of the hub network, and the link closed forms.
+"""Transitional flat parameter tables of the README's physical-hub example (no physics).
 
-These are the numbers the builder and the protocols use, after a scenario's presets and
-overrides have been resolved (:mod:`modenhub_net.network.config`). Units: ns, km, dB.
-
-Closed forms (each cited, DESIGN.md §3):
-
-- fibre transmission ``eta_f = 10**(-(alpha L + coupling_dB) / 10)``, delay ``L / c_f`` with
-  ``c_f = 200,000 km/s`` (5,000 ns/km; Agrawal, *Fiber-Optic Communication Systems*, §2.1);
-- switch: a multistage fabric of ``ceil(log2 N_ports)`` stages, each with
-  ``loss_db_per_stage`` insertion loss (Beneš/Clos fabrics; DESIGN.md §3), one pass per photon;
-- *detection in the hub*, double-click (Barrett & Kok, PRA 71, 060310 (2005)): each QPU emits a
-  photon entangled with a memory qubit; a linear-optics BSM identifies Psi+ or Psi- (1/2 of
-  the Bell basis) and needs both photons detected: ``p = eta_A eta_B / 2`` with
-  ``eta_X = e_X eta_fX eta_switch eta_det``; the heralded state is Psi+- with Hong-Ou-Mandel
-  visibility ``V``: ``F = (1 + V) / 2`` (partial distinguishability dephases the pair);
-- *source in the hub*: an SPDC source emits ``n`` pairs with ``P(n) = mu**n / (1+mu)**(n+1)``
-  (thermal statistics of a two-mode squeezed vacuum); each QPU stores (heralded storage) a
-  photon with ``eta_X = eta_fX eta_switch e_X``. An attempt heralds when both QPUs store one:
-  ``p = sum_n P(n) (1 - (1-eta_A)**n) (1 - (1-eta_B)**n)``. Approximation (documented, used
-  identically by both link modes): a single pair delivers Phi+, two or more pairs deliver a
-  maximally mixed two-qubit state (the stored photons then belong to different pairs), so the
-  heralded state is a Werner state of weight ``w = P(1) eta_A eta_B / p``;
-- *hub memory and swapping*: the hub memory emits a photon entangled with a memory qubit to
-  each QPU (leg success ``e_hub eta_fX eta_switch e_X``); two legs are swapped by a Bell
-  measurement on the hub memory (deterministic, with the hub's gate error).
-
-Dark counts are not modelled in this version (a detector's ``dark_count_probability`` is
-reported but must be 0): both link modes would have to add the same false heralds.
+:class:`NodeHardware` / :class:`HubHardware` are converted by :func:`to_specs` into the
+:mod:`modenhub_net.network.spec` containers of ``hardware_models`` parameters; every transmission,
+herald probability and heralded state is then computed by ``hardware_models``. This module goes
+when the README example is ported to ``QpuSpec`` / ``HubSpec``.
 """
 
 from __future__ import annotations
@@ -34,22 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from modenhub_net.errors import UserInputError
 
 __all__ = [
     "FIBRE_NS_PER_KM",
     "NodeHardware",
     "HubHardware",
-    "LinkBudget",
-    "fibre_transmission",
     "switch_stages",
-    "switch_transmission",
-    "path_transmission",
-    "link_budget",
-    "round_timing",
-    "RoundTiming",
+    "to_specs",
     "SCHEMES",
 ]
 
@@ -218,138 +187,12 @@ def _check_t1t2(prefix: str, t1: float, t2: float) -> None:
 
 
 # -- closed forms --------------------------------------------------------------------------
-def fibre_transmission(node: NodeHardware) -> float:
-    """``10**(-(alpha L + coupling) / 10)`` of the QPU's fibre (DESIGN.md §3)."""
-    return 10.0 ** (-(node.attenuation_db_per_km * node.fibre_length_km + node.coupling_loss_db) / 10)
-
-
 def switch_stages(hub: HubHardware, n_qpus: int) -> int:
     """Stages a photon crosses: ``hub.switch_stages`` or ``ceil(log2 ports)``."""
     if hub.switch_stages is not None:
         return int(hub.switch_stages)
     ports = hub.switch_ports or (n_qpus + max(hub.sources, hub.bsm_stations))
     return max(1, math.ceil(math.log2(ports)))
-
-
-def switch_transmission(hub: HubHardware, n_qpus: int) -> float:
-    """One pass through the switch: ``10**(-stages loss_per_stage / 10)``."""
-    return 10.0 ** (-switch_stages(hub, n_qpus) * hub.switch_loss_db_per_stage / 10)
-
-
-def path_transmission(node: NodeHardware, hub: HubHardware, n_qpus: int, scheme: str) -> float:
-    """Probability that the photon of one end completes its part of an attempt.
-
-    ``detection_in_hub``: ``e eta_f eta_switch eta_det`` (emitted, carried, detected at the hub);
-    ``source_in_hub``: ``eta_switch eta_f e`` (carried and stored at the QPU);
-    ``hub_memory_swap``: ``e_hub eta_switch eta_f e`` (emitted by the hub memory, stored).
-    """
-    eta = fibre_transmission(node) * switch_transmission(hub, n_qpus) * node.emission_efficiency
-    if scheme == "detection_in_hub":
-        return eta * hub.detector_efficiency
-    if scheme == "source_in_hub":
-        return eta
-    if scheme == "hub_memory_swap":
-        return eta * hub.memory_efficiency
-    raise UserInputError(f"scheme = {scheme!r}: unknown (allowed: {', '.join(SCHEMES)})")
-
-
-@dataclass(frozen=True)
-class LinkBudget:
-    """Per-attempt physics of one QPU pair (the same numbers drive both link modes).
-
-    Attributes
-    ----------
-    p_success : float
-        Probability that one attempt heralds a pair.
-    fidelity : float
-        Fidelity of the heralded (corrected) state with Phi+.
-    heralded_state : numpy.ndarray
-        4x4 density matrix of the heralded pair *after* the Pauli correction (Phi+ frame).
-    transmissions : tuple of float
-        Path transmissions of the two ends.
-    multi_pair_weight : float
-        ``source_in_hub``: Werner weight ``w`` (1 otherwise).
-    """
-
-    p_success: float
-    fidelity: float
-    heralded_state: np.ndarray
-    transmissions: tuple[float, float]
-    multi_pair_weight: float = 1.0
-
-
-def _phi_plus_dm() -> np.ndarray:
-    ket = np.array([1, 0, 0, 1], dtype=complex) / math.sqrt(2)
-    return np.outer(ket, ket.conj())
-
-
-def _phi_minus_dm() -> np.ndarray:
-    ket = np.array([1, 0, 0, -1], dtype=complex) / math.sqrt(2)
-    return np.outer(ket, ket.conj())
-
-
-def link_budget(
-    node_a: NodeHardware, node_b: NodeHardware, hub: HubHardware, *, n_qpus: int, scheme: str
-) -> LinkBudget:
-    """Closed-form per-attempt success and heralded state (module docstring formulas).
-
-    For ``hub_memory_swap`` ``p_success`` is the probability that both legs of one attempt
-    herald in the same round (``p_A p_B``); legs that herald alone are kept for the next round
-    of the same request, so this is a lower bound used for planning.
-    """
-    eta_a = path_transmission(node_a, hub, n_qpus, scheme)
-    eta_b = path_transmission(node_b, hub, n_qpus, scheme)
-    if scheme == "detection_in_hub":
-        p = 0.5 * eta_a * eta_b
-        v = hub.hom_visibility
-        state = (1 + v) / 2 * _phi_plus_dm() + (1 - v) / 2 * _phi_minus_dm()
-        return LinkBudget(p, (1 + v) / 2, state, (eta_a, eta_b))
-    if scheme == "source_in_hub":
-        mu = hub.spdc_mean_pairs
-        # sum over n of P(n) (1 - (1-a)^n)(1 - (1-b)^n) in closed form (geometric series):
-        # sum_n P(n) x^n = 1 / (1 + mu (1 - x)) for the thermal law P(n) = mu^n/(1+mu)^(n+1)
-        def g(x: float) -> float:
-            return 1.0 / (1.0 + mu * (1.0 - x))
-
-        p = 1.0 - g(1 - eta_a) - g(1 - eta_b) + g((1 - eta_a) * (1 - eta_b))
-        p1 = mu / (1 + mu) ** 2 * eta_a * eta_b
-        w = p1 / p if p > 0 else 1.0
-        state = w * _phi_plus_dm() + (1 - w) * np.eye(4) / 4
-        return LinkBudget(p, w + (1 - w) / 4, state, (eta_a, eta_b), multi_pair_weight=w)
-    if scheme == "hub_memory_swap":
-        return LinkBudget(eta_a * eta_b, 1.0, _phi_plus_dm(), (eta_a, eta_b))
-    raise UserInputError(f"scheme = {scheme!r}: unknown (allowed: {', '.join(SCHEMES)})")
-
-
-@dataclass(frozen=True)
-class RoundTiming:
-    """Durations of one round of parallel attempts, ns.
-
-    ``reconfiguration_ns`` (only when the switch must change circuits) + ``flight_ns``
-    (photons reach the detectors / memories) + ``window_ns`` (detection window) +
-    ``herald_ns`` (the herald message reaches the far end).
-    """
-
-    reconfiguration_ns: float
-    flight_ns: float
-    window_ns: float
-    herald_ns: float
-
-    @property
-    def total_ns(self) -> float:
-        """Round duration including reconfiguration, ns."""
-        return self.reconfiguration_ns + self.flight_ns + self.window_ns + self.herald_ns
-
-
-def round_timing(node_a: NodeHardware, node_b: NodeHardware, hub: HubHardware) -> RoundTiming:
-    """Round timing of a pair: photons cross the longer fibre, heralds come back along it.
-
-    Detection in the hub: photons fly QPU -> hub, the herald hub -> QPU. Source in the hub
-    and hub memory: photons fly hub -> QPU, storage reports QPU -> hub. Either way one fibre
-    crossing each way on the longer of the two fibres.
-    """
-    longest = max(node_a.fibre_delay_ns, node_b.fibre_delay_ns)
-    return RoundTiming(hub.switch_reconfiguration_ns, longest, hub.detection_window_ns, longest)
 
 
 def to_specs(nodes: list[NodeHardware], hub: HubHardware) -> tuple[list, object]:
