@@ -26,6 +26,7 @@ STUDY_MODULES: dict[str, str] = {
     "peff_validation": "modenhub_net.studies.peff_validation",
     "cache_decoherence": "modenhub_net.studies.cache_decoherence",
     "hardware_scenarios": "modenhub_net.studies.hardware_scenarios",
+    "circuit": "modenhub_net.studies.circuit_study",
 }
 
 
