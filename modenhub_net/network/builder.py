@@ -28,6 +28,7 @@ narrow interface the orchestrator uses (:class:`protocols.orchestrator.HubServic
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -59,7 +60,14 @@ from protocols.swapping import CorrectionService
 from protocols.teleportation import teleport_state, teleported_cnot
 from protocols.workload import Request
 
-__all__ = ["HubNetwork", "build_hub_network", "run_policy", "OperationOutcome", "RoundOutcome"]
+__all__ = [
+    "HubNetwork", "LaneBusyError", "build_hub_network", "run_policy", "OperationOutcome", "RoundOutcome",
+]
+
+
+class LaneBusyError(RuntimeError):
+    """A lane was asked for while every usable lane is held by a running request (a caller bug:
+    the orchestrator admits a request only when its QPUs and a lane are free)."""
 
 
 class HubFabric(Component):
@@ -227,6 +235,9 @@ class HubNetwork:
         self._lane_of: dict[tuple[int, int], int] = {}
         self._lane_pair: list[tuple[int, int] | None] = [None] * self.n_lanes
         self._lane_circuits: list[tuple[Any, Any] | None] = [None] * self.n_lanes
+        self._node_lane: dict[int, int] = {}
+        self._lane_holds: dict[int, int] = {}
+        self._free_lanes: list[int] = list(range(self.n_lanes))  # a heap: lowest free lane first
         self.qpu_message_handlers: dict[str, Callable[[int, Message], None]] = {}
         self.hub_message_handlers: dict[str, Callable[[int, Message], None]] = {}
         self.photon_handler: Callable[[int, Message], None] | None = None
@@ -348,22 +359,35 @@ class HubNetwork:
     def lane(self, a: int, b: int):
         """Circuits joining QPUs ``a`` and ``b`` to a lane (a generator; returns the lane).
 
-        Reuses the lane already joined to this pair; otherwise tears down the least recently
-        set lane's circuits and requests new ones from the switch, waiting for their
-        reconfiguration (:class:`hardware_models.OpticalSwitch`).
+        Reuses the lane already joined to this pair. Otherwise the lanes that hold ``a`` or
+        ``b`` are torn down (a QPU's port joins one lane at a time), then the lowest free lane
+        is used, or, if every lane is joined, the lowest lane *not held* by a running request
+        (:meth:`hold_lane`) is torn down; new circuits are requested from the switch and their
+        reconfiguration is waited for (:class:`hardware_models.OpticalSwitch`). A lane held by
+        a running request is never torn down: :class:`LaneBusyError` is raised instead (the
+        caller, e.g. the concurrent orchestrator, admits a request only when a lane is free).
         """
         key = (a, b) if a < b else (b, a)
         lane = self._lane_of.get(key)
         if lane is not None:
             return lane
-        # a QPU's port joins one lane at a time: first free the lanes that use a or b
-        for i, pair in enumerate(self._lane_pair):
-            if pair is not None and (a in pair or b in pair):
-                self._release_lane(i)
-        lane = next((i for i, p in enumerate(self._lane_pair) if p is None), None)
-        if lane is None:
-            lane = 0
+        conflicts = {self._node_lane[x] for x in key if x in self._node_lane}
+        for i in conflicts:
+            if self._lane_holds.get(i):
+                raise LaneBusyError(
+                    f"QPU pair {key}: lane {i} holds one of these QPUs for a running request"
+                )
+        for i in sorted(conflicts):
+            self._release_lane(i)
+        if self._free_lanes:
+            lane = heapq.heappop(self._free_lanes)
+        else:
+            lane = next((i for i in range(self.n_lanes) if not self._lane_holds.get(i)), None)
+            if lane is None:
+                raise LaneBusyError(f"QPU pair {key}: all {self.n_lanes} lanes are held by running requests")
             self._release_lane(lane)
+            self._free_lanes.remove(lane)
+            heapq.heapify(self._free_lanes)
         circuits = []
         for side, x in enumerate(key):
             request = self.switch.connect(x, self.lane_port(lane, side))
@@ -373,10 +397,39 @@ class HubNetwork:
         self._lane_pair[lane] = key
         self._lane_circuits[lane] = tuple(circuits)
         self._lane_of[key] = lane
+        self._node_lane[key[0]] = self._node_lane[key[1]] = lane
         for circuit in circuits:
             if circuit.state != "ready":
                 yield circuit.ready_event
         return lane
+
+    def hold_lane(self, a: int, b: int):
+        """:meth:`lane`, then mark the lane held until :meth:`unhold_lane` (a generator).
+
+        A held lane is never torn down by a :meth:`lane` call for another pair. Holds are
+        counted (a lane may be held more than once by the same pair).
+        """
+        lane = yield from self.lane(a, b)
+        self._lane_holds[lane] = self._lane_holds.get(lane, 0) + 1
+        return lane
+
+    def unhold_lane(self, lane: int) -> None:
+        """Release one hold of ``lane`` (its circuits stay joined for lazy reuse)."""
+        count = self._lane_holds.get(lane, 0)
+        if count <= 0:
+            raise RuntimeError(f"lane {lane} is not held")
+        if count == 1:
+            del self._lane_holds[lane]
+        else:
+            self._lane_holds[lane] = count - 1
+
+    def held_lanes(self) -> int:
+        """Lanes held by running requests."""
+        return len(self._lane_holds)
+
+    def lane_pairs(self) -> dict[int, tuple[int, int]]:
+        """The QPU pair joined to each lane that has circuits (held or not)."""
+        return {i: p for i, p in enumerate(self._lane_pair) if p is not None}
 
     def _release_lane(self, lane: int) -> None:
         pair = self._lane_pair[lane]
@@ -387,10 +440,15 @@ class HubNetwork:
         self._lane_pair[lane] = None
         self._lane_circuits[lane] = None
         del self._lane_of[pair]
+        for x in pair:
+            if self._node_lane.get(x) == lane:
+                del self._node_lane[x]
+        heapq.heappush(self._free_lanes, lane)
 
     def free_lanes(self) -> int:
-        """Lanes the switch can give a new QPU pair now (circuits are reused lazily)."""
-        return self.n_lanes
+        """Lanes the switch can give a new QPU pair now: those not held by a running request
+        (circuits of finished requests are reused lazily, or torn down when needed)."""
+        return self.n_lanes - len(self._lane_holds)
 
     # -- memories ---------------------------------------------------------------------------
     def free_slots(self, node: int) -> list[int]:
