@@ -2,8 +2,10 @@
 
 One row per request (:data:`RECORD_COLUMNS`); :func:`summarise_records` groups rows by
 ``(n_qpus, policy)`` (plus any extra grouping columns present, e.g. ``scheme``,
-``link_mode``) and reports success with a Wilson interval and means with a normal interval
-``mean +- z s / sqrt(n)`` (:mod:`modenhub_net.stats`).
+``link_mode``) and reports success with a Wilson interval, bounded means (fidelities, in
+[0, 1]) with the effective-sample-size Wilson interval
+(:func:`modenhub_net.stats.bounded_mean_interval`, never leaving [0, 1]) and unbounded means
+(attempts, latency) with a normal interval ``mean +- z s / sqrt(n)`` (:mod:`modenhub_net.stats`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
-from modenhub_net.stats import mean_interval, wilson_interval
+from modenhub_net.stats import bounded_mean_interval, mean_interval, wilson_interval
 
 __all__ = ["RequestRecord", "RECORD_COLUMNS", "records_frame", "summarise_records", "SUMMARY_COLUMNS"]
 
@@ -58,6 +60,31 @@ class RequestRecord:
         hub memory slots, switch circuits, communication qubits).
     cap_bound : str
         Name of the resource that limited a round below the policy's wish ("" if none).
+    queue_wait_ns : float
+        ``start_ns - arrival_ns``: time from the request's arrival to the start of its
+        service (classical submission latency plus waiting for resources), ns.
+    blocked : bool
+        Admission ``"loss"``: the request found its resources busy and was dropped at once
+        (never served; the Erlang-B setting).
+    dropped : bool
+        The request reached its deadline (time ``deadline_ns`` after arrival) while waiting or
+        between rounds and was abandoned.
+    blocked_by : str
+        The resource that blocked or delayed admission ("" if none): ``"switch_circuits"``,
+        ``"qpu_port"``, ``"bsm_stations"``, ``"sources"``, ``"hub_memory_slots"``,
+        ``"comm_qubits"``.
+    deadline_ns : float
+        Absolute deadline of the request, ns (inf: none).
+    released_ns : float
+        Time the request released its link resources (lane, devices), ns; NaN if it never
+        held any (a cache hit, a blocked or dropped request, serial mode).
+    lanes_held : int
+        Switch lanes (each two circuits) the request held while generating (0 or 1).
+    devices_held : int
+        Parallel-attempt devices the request reserved: BSM stations (``detection_in_hub``),
+        sources (``source_in_hub``) or hub-memory slot pairs (``hub_memory_swap``).
+    qubits_held : int
+        Communication qubits the request reserved at each of its two QPUs while generating.
     """
 
     request_id: int
@@ -79,6 +106,15 @@ class RequestRecord:
     n_qpus: int
     k_cap: int
     cap_bound: str
+    queue_wait_ns: float = float("nan")
+    blocked: bool = False
+    dropped: bool = False
+    blocked_by: str = ""
+    deadline_ns: float = float("inf")
+    released_ns: float = float("nan")
+    lanes_held: int = 0
+    devices_held: int = 0
+    qubits_held: int = 0
 
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RequestRecord))
@@ -130,7 +166,10 @@ def records_frame(records: Iterable[RequestRecord], **constants: object) -> pd.D
             "attempts": "int32", "rounds": "int16", "cache_hit": "bool", "n_qpus": "int32",
             "k_cap": "int32", "latency_ns": "float64", "pair_age_ns": "float64",
             "pair_fidelity": "float64", "fidelity": "float64", "arrival_ns": "float64",
-            "start_ns": "float64", "end_ns": "float64",
+            "start_ns": "float64", "end_ns": "float64", "queue_wait_ns": "float64",
+            "blocked": "bool", "dropped": "bool", "deadline_ns": "float64",
+            "released_ns": "float64", "lanes_held": "int16", "devices_held": "int32",
+            "qubits_held": "int32",
         }
     )
     for name, value in constants.items():
@@ -143,6 +182,16 @@ def _mean_ci(values: np.ndarray, confidence: float) -> tuple[float, float, float
     if values.size == 0:
         return (np.nan,) * 4
     low, high = mean_interval(values, confidence=confidence)
+    std = float(values.std(ddof=1)) if values.size >= 2 else np.nan
+    return float(values.mean()), float(low), float(high), std
+
+
+def _bounded_ci(values: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
+    """Mean, interval inside [0, 1] (:func:`bounded_mean_interval`) and std of a fidelity."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return (np.nan,) * 4
+    low, high = bounded_mean_interval(values, low=0.0, high=1.0, confidence=confidence)
     std = float(values.std(ddof=1)) if values.size >= 2 else np.nan
     return float(values.mean()), float(low), float(high), std
 
@@ -167,9 +216,9 @@ def summarise_records(
     Returns
     -------
     pandas.DataFrame
-        ``by`` columns then :data:`SUMMARY_COLUMNS`. Success: Wilson interval. Attempts,
-        latency, fidelities: ``mean +- z s / sqrt(n)`` over the requests where the quantity is
-        defined (fidelities over successful requests only).
+        ``by`` columns then :data:`SUMMARY_COLUMNS`. Success: Wilson interval. Fidelities
+        (in [0, 1], over successful requests only): :func:`bounded_mean_interval`. Attempts,
+        latency: ``mean +- z s / sqrt(n)`` over the requests where the quantity is defined.
     """
     keys = [k for k in by if k in frame.columns]
     rows = []
@@ -184,9 +233,9 @@ def summarise_records(
         lat = group["latency_ns"].to_numpy(dtype=float)
         m_lat, lo_lat, hi_lat, _ = _mean_ci(lat, confidence)
         fid = group["fidelity"].to_numpy(dtype=float)
-        m_f, lo_f, hi_f, sd_f = _mean_ci(fid, confidence)
+        m_f, lo_f, hi_f, sd_f = _bounded_ci(fid, confidence)
         pf = group["pair_fidelity"].to_numpy(dtype=float)
-        m_pf, lo_pf, hi_pf, _ = _mean_ci(pf, confidence)
+        m_pf, lo_pf, hi_pf, _ = _bounded_ci(pf, confidence)
         age = group["pair_age_ns"].to_numpy(dtype=float)
         finite_lat = lat[np.isfinite(lat)]
         hits = int(group["cache_hit"].sum())
