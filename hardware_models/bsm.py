@@ -73,19 +73,23 @@ spin–spin state; success probabilities do not change.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from hardware_models.detector import Detector, DetectorParams, _oz
+from hardware_models.detector import Detector, DetectorParams, _oz, detect_batch
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import check_range
 from modenhub_net.simulation import Simulation
 
 __all__ = [
+    "BatchHeralds",
+    "BsmInstrument",
     "BsmParams",
     "BsmStation",
     "HERALD_LABELS",
@@ -554,6 +558,17 @@ class BsmStation(Component):
         out.update({f"n_heralds_{label}": k for label, k in self._n_by_label.items()})
         return out
 
+    def count(self, *, attempts: int = 0, heralds: dict[str, int] | None = None,
+              false_heralds: int = 0) -> None:
+        """Add to the counters in bulk: ``attempts`` resolved, ``heralds`` per label
+        (``{"Psi+": n, "Psi-": m}``, counted as successes), ``false_heralds`` among them.
+        For attempts drawn from the closed form (the sampled link mode). Ints >= 0."""
+        self.attempts += attempts
+        for label, n in (heralds or {}).items():
+            self._n_by_label[label] += n
+            self.successes += n
+        self._n_false += false_heralds
+
     # -- pairing ----------------------------------------------------------------------
     def _arrive(self, side: str, message: Message) -> None:
         now = self.sim.now_ns
@@ -721,25 +736,7 @@ class BsmStation(Component):
         k = int(det_a) + int(det_b)
         if k == 2:
             rho = reduced_dm([mem_a, ph_a, mem_b, ph_b])
-            t = _photon_blocks(rho)
-            m = {i: _project(t, _BELL_KETS[i]) for i in (2, 3)}
-            m_hh, m_vv = t[0, 0], t[3, 3]
-            true_w = o1 * o1 * z0 * z0
-            bunch = (1 + v) / 2 * o2 * o0 * z0 * z0 * (m_hh + m_vv)
-            w_p = true_w * ((1 + v) / 2 * m[2] + (1 - v) / 2 * m[3]) + bunch
-            w_m = true_w * ((1 + v) / 2 * m[3] + (1 - v) / 2 * m[2]) + bunch
-            tr = lambda x: max(0.0, float(np.real(np.trace(x))))  # noqa: E731
-            p2, p3, hh, vv = tr(m[2]), tr(m[3]), tr(m_hh), tr(m_vv)
-            same = ((1 + v) / 2 * p2 + (1 - v) / 2 * p3) / 2  # per output: (cH,cV) or (dH,dV)
-            diff = ((1 + v) / 2 * p3 + (1 - v) / 2 * p2) / 2  # (cH,dV) or (dH,cV)
-            configs = [
-                (same, (1, 1, 0, 0), False), (same, (0, 0, 1, 1), False),
-                (diff, (1, 0, 0, 1), False), (diff, (0, 1, 1, 0), False),
-                (hh * (1 + v) / 4, (2, 0, 0, 0), True), (hh * (1 + v) / 4, (0, 0, 2, 0), True),
-                (hh * (1 - v) / 2, (1, 0, 1, 0), True),
-                (vv * (1 + v) / 4, (0, 2, 0, 0), True), (vv * (1 + v) / 4, (0, 0, 0, 2), True),
-                (vv * (1 - v) / 2, (0, 1, 0, 1), True),
-            ]
+            w_p, w_m, configs = self._two_photons(rho)
             return [w_p, w_m], rho, configs
         rho_mem = reduced_dm([mem_a, mem_b])
         factor = o1 * o0 * z0 * z0 if k == 1 else 2.0 * o0 * o0 * z0 * z0
@@ -749,6 +746,214 @@ class BsmStation(Component):
         photon = ph_a if det_a else ph_b
         p_h = min(1.0, max(0.0, float(np.real(reduced_dm([photon])[0, 0]))))
         return [w, w], rho_mem, self._one_photon_configs(p_h)
+
+    def _two_photons(self, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+        """Double click, both photons registered: ``(w_Psi+, w_Psi-, configs)`` from the
+        16x16 state ``rho`` of (mA, pA, mB, pB) (see :meth:`_instrument`)."""
+        z0, o0, o1, o2 = self._oz
+        v = self.params.visibility
+        t = _photon_blocks(rho)
+        m = {i: _project(t, _BELL_KETS[i]) for i in (2, 3)}
+        m_hh, m_vv = t[0, 0], t[3, 3]
+        true_w = o1 * o1 * z0 * z0
+        bunch = (1 + v) / 2 * o2 * o0 * z0 * z0 * (m_hh + m_vv)
+        w_p = true_w * ((1 + v) / 2 * m[2] + (1 - v) / 2 * m[3]) + bunch
+        w_m = true_w * ((1 + v) / 2 * m[3] + (1 - v) / 2 * m[2]) + bunch
+        tr = lambda x: max(0.0, float(np.real(np.trace(x))))  # noqa: E731
+        p2, p3, hh, vv = tr(m[2]), tr(m[3]), tr(m_hh), tr(m_vv)
+        same = ((1 + v) / 2 * p2 + (1 - v) / 2 * p3) / 2  # per output: (cH,cV) or (dH,dV)
+        diff = ((1 + v) / 2 * p3 + (1 - v) / 2 * p2) / 2  # (cH,dV) or (dH,cV)
+        configs = [
+            (same, (1, 1, 0, 0), False), (same, (0, 0, 1, 1), False),
+            (diff, (1, 0, 0, 1), False), (diff, (0, 1, 1, 0), False),
+            (hh * (1 + v) / 4, (2, 0, 0, 0), True), (hh * (1 + v) / 4, (0, 0, 2, 0), True),
+            (hh * (1 - v) / 2, (1, 0, 1, 0), True),
+            (vv * (1 + v) / 4, (0, 2, 0, 0), True), (vv * (1 + v) / 4, (0, 0, 0, 2), True),
+            (vv * (1 - v) / 2, (0, 1, 0, 1), True),
+        ]
+        return w_p, w_m, configs
+
+    # -- batches of attempts --------------------------------------------------------------
+    def instrument(self, mem_a: Any, ph_a: Any, mem_b: Any, ph_b: Any) -> BsmInstrument:
+        """The per-attempt law of this station for photons in the given states.
+
+        ``(mem_a, ph_a)`` and ``(mem_b, ph_b)`` are qubits in the state a photon and its
+        memory qubit have when the photon *reaches* the station (double click: conditioned
+        on its presence, the loss being an erasure; single click: the photon-number qubit
+        after every amplitude damping on its way). The qubits are consumed (single click:
+        damped by the detector efficiency). The result holds the configuration
+        probabilities and post-herald memory states of :meth:`_instrument` for every number
+        of registered photons, so that :meth:`process_batch` resolves many attempts with
+        inputs in these states without building their states.
+        """
+        from modenhub_net.qubits import amplitude_damp, reduced_dm
+
+        z0, o0, o1, o2 = self._oz
+        v = self.params.visibility
+        if self.params.scheme == "double_click":
+            rho = reduced_dm([mem_a, ph_a, mem_b, ph_b])
+            rho_mem = reduced_dm([mem_a, mem_b])
+            w_p, w_m, configs = self._two_photons(rho)
+            ph = [min(1.0, max(0.0, float(np.real(reduced_dm([q])[0, 0])))) for q in (ph_a, ph_b)]
+            return BsmInstrument(
+                scheme="double_click",
+                probs=np.array([c[0] for c in configs]),
+                photons=np.array([c[1] for c in configs], dtype=np.int64),
+                false=np.array([c[2] for c in configs], dtype=bool),
+                states=(_normalised(w_p, rho_mem), _normalised(w_m, rho_mem)),
+                mem_state=_normalised(rho_mem, rho_mem),
+                p_h=(ph[0], ph[1]),
+            )
+        eta_d = self.params.detector.efficiency
+        for photon in (ph_a, ph_b):
+            if eta_d < 1.0:
+                amplitude_damp(photon, 1.0 - eta_d)
+        rho = reduced_dm([mem_a, ph_a, mem_b, ph_b])
+        t = _photon_blocks(rho)
+        one = (t[1, 1] + t[2, 2]) / 2
+        base = o0 * z0 * t[0, 0] + (1 + v) / 4 * o2 * z0 * t[3, 3]
+        return BsmInstrument(
+            scheme="single_click",
+            probs=np.array([max(0.0, float(np.real(np.trace(t[0, 0])))),
+                            float(np.real(np.trace(one))),
+                            max(0.0, float(np.real(np.trace(t[3, 3]))))]),
+            photons=np.array([(0, 0), (1, 0), (0, 1), (2, 0), (0, 2), (1, 1)], dtype=np.int64),
+            false=np.array([True, False, False, False, False, False]),
+            states=(base, o1 * z0 * one, o1 * z0 * t[1, 2], o1 * z0 * t[2, 1]),
+            mem_state=_normalised(reduced_dm([mem_a, mem_b]), None),
+            p_h=(complex(np.trace(t[1, 2])), 0.0),
+        )
+
+    @staticmethod
+    def process_batch(
+        stations: Sequence[BsmStation],
+        present_a: np.ndarray,
+        present_b: np.ndarray,
+        *,
+        instrument: BsmInstrument,
+        rng: np.random.Generator,
+        now_ns: float,
+    ) -> BatchHeralds:
+        """Resolve one attempt at each of ``stations`` (attempt ``j`` at station ``j``) as one
+        array step; the same law as :meth:`process_attempt` for every attempt.
+
+        Per attempt: (double click) which present photons are registered (detector
+        efficiency), then one configuration of registered photons at the detectors from the
+        instrument's probabilities (the single registered photon's mode from its H
+        population; single click: the configuration law with the attempt's optical phase,
+        ``phi ~ Normal(0, phase_noise_std_rad)``, which multiplies the coherence ``t_12`` by
+        ``exp(i phi)``); then each detector's window (:func:`hardware_models.detector.detect_batch`:
+        dark counts, number resolution, dead time) and the heralding rule of
+        :meth:`_outcome`. States are built only for heralds: the post-herald memory state
+        (the outcome's ``w`` normalised, as in :meth:`process_attempt`). Counters of the
+        stations and of their detectors are updated.
+
+        Parameters
+        ----------
+        stations : sequence of BsmStation
+            One per attempt, all with the same parameters.
+        present_a, present_b : numpy.ndarray of bool
+            Whether the photon from A (B) reached station ``j`` (single click: ignored, the
+            photon-number qubit always arrives; its losses are in the instrument).
+        instrument : BsmInstrument
+            :meth:`instrument` of these stations for the inputs' states.
+        rng : numpy.random.Generator
+            Stream of the draws.
+        now_ns : float
+            Time of the detection windows, ns.
+
+        Returns
+        -------
+        BatchHeralds
+        """
+        n = len(stations)
+        st0 = stations[0]
+        params = st0.params
+        z_probs = instrument.probs
+        if params.scheme == "double_click":
+            eff = params.detector.efficiency
+            u = rng.random((3, n))
+            reg_a = np.asarray(present_a, dtype=bool) & (u[0] < eff)
+            reg_b = np.asarray(present_b, dtype=bool) & (u[1] < eff)
+            k = reg_a.astype(np.int64) + reg_b
+            photons = np.zeros((n, 4), dtype=np.int64)
+            false = np.ones(n, dtype=bool)
+            two = k == 2
+            if two.any():
+                cum = np.cumsum(z_probs)
+                idx = np.minimum(np.searchsorted(cum, u[2][two] * cum[-1], side="right"),
+                                 len(cum) - 1)
+                photons[two] = instrument.photons[idx]
+                false[two] = instrument.false[idx]
+            one = k == 1
+            if one.any():
+                p_h = np.where(reg_a[one], instrument.p_h[0], instrument.p_h[1])
+                x = u[2][one]
+                # configs (cH), (dH) with p_h/2 each, then (cV), (dV) with (1-p_h)/2 each
+                col = np.where(x < p_h / 2, 0, np.where(x < p_h, 2,
+                               np.where(x < p_h + (1 - p_h) / 2, 1, 3)))
+                rows = np.flatnonzero(one)
+                photons[rows, col] = 1
+            n_det = 4
+        else:
+            sigma = params.phase_noise_std_rad
+            phase = rng.normal(0.0, sigma, n) if sigma > 0.0 else np.zeros(n)
+            u = rng.random(n)
+            p00, one_tr, p11 = z_probs
+            v = params.visibility
+            t12 = instrument.p_h[0]
+            cross = math.sqrt(v) * np.real(np.exp(1j * phase) * t12)
+            table = np.empty((n, 6))
+            table[:, 0] = p00
+            table[:, 1] = np.maximum(0.0, one_tr + cross)
+            table[:, 2] = np.maximum(0.0, one_tr - cross)
+            table[:, 3] = table[:, 4] = p11 * (1 + v) / 4
+            table[:, 5] = p11 * (1 - v) / 2
+            cum = np.cumsum(table, axis=1)
+            choice = np.minimum((cum < (u * cum[:, -1])[:, None]).sum(axis=1), 5)
+            photons = instrument.photons[choice]
+            false = instrument.false[choice]
+            n_det = 2
+        dets = [d for st in stations for d in st._dets]
+        counts = detect_batch(dets, photons.ravel(), rng=rng, now_ns=now_ns,
+                              photons_registered=True, apply_dead_time=st0._dead_time)
+        counts = counts.reshape(n, n_det)
+        ones = counts > 0
+        ok = np.ones(n, dtype=bool)
+        if params.detector.number_resolving:
+            ok &= ~(counts > 1).any(axis=1)
+        if n_det == 4:
+            ok &= (ones.sum(axis=1) == 2) & (ones[:, 0] | ones[:, 2]) & (ones[:, 1] | ones[:, 3])
+            plus = (ones[:, 0] & ones[:, 1]) | (ones[:, 2] & ones[:, 3])
+        else:
+            ok &= ones.sum(axis=1) == 1
+            plus = ones[:, 0]
+        labels = np.where(ok, np.where(plus, 2, 3), -1)
+        heralded = np.flatnonzero(ok).tolist()
+        states = []
+        for st in stations:
+            st.attempts += 1
+        for j in heralded:
+            st = stations[j]
+            label = "Psi+" if plus[j] else "Psi-"
+            st.successes += 1
+            st._n_by_label[label] += 1
+            st._n_false += int(false[j])
+            if params.scheme == "double_click":
+                # both photons registered: the outcome's w; fewer: the memories' state
+                states.append(instrument.states[0 if plus[j] else 1] if k[j] == 2
+                              else instrument.mem_state)
+            else:
+                states.append(st._single_click_state(instrument, float(phase[j]), bool(plus[j])))
+        return BatchHeralds(labels=labels, heralded=heralded, states=states, false=false[heralded])
+
+    def _single_click_state(self, instrument: BsmInstrument, phase: float, plus: bool) -> np.ndarray:
+        """Post-herald memory state of one single-click herald with optical phase ``phase``."""
+        base, one, t12, t21 = instrument.states
+        e = complex(math.cos(phase), math.sin(phase))
+        cross = math.sqrt(self.params.visibility) * (e * t12 + e.conjugate() * t21) / 2
+        w = base + (one + cross if plus else one - cross)
+        return _normalised(w, instrument.mem_state)
 
     @staticmethod
     def _one_photon_configs(p_h: float) -> list:
@@ -769,3 +974,51 @@ class BsmStation(Component):
         if k == 0:
             return [(1.0, (0, 0, 0, 0), True)]
         return self._one_photon_configs(0.5)
+
+
+def _normalised(w: np.ndarray, fallback: np.ndarray | None) -> np.ndarray:
+    """``w / tr(w)``, Hermitian part (``fallback`` normalised if ``tr(w) <= 0``)."""
+    tr = float(np.real(np.trace(w)))
+    if tr <= 0.0:
+        if fallback is None:
+            return np.eye(w.shape[0], dtype=complex) / w.shape[0]
+        return _normalised(fallback, None)
+    state = w / tr
+    return (state + state.conj().T) / 2
+
+
+@dataclass(frozen=True)
+class BsmInstrument:
+    """The per-attempt law of a station for fixed input states (:meth:`BsmStation.instrument`).
+
+    Double click: ``probs`` / ``photons`` / ``false`` are the configurations with both photons
+    registered (:meth:`BsmStation._instrument`), ``states`` the normalised post-herald
+    memory states for Psi+ and Psi-, ``mem_state`` the memories' state when fewer than two
+    photons are registered (any herald then needs dark counts), ``p_h`` the H population of
+    photon A and of photon B. Single click: ``probs = (tr t00, tr one, tr t11)`` of the photon
+    blocks, ``photons`` / ``false`` the six configurations, ``states = (base, O1 Z0 one,
+    O1 Z0 t12, O1 Z0 t21)`` (the outcome weights before the phase), ``p_h[0] = tr t12``.
+    """
+
+    scheme: str
+    probs: np.ndarray
+    photons: np.ndarray
+    false: np.ndarray
+    states: tuple[np.ndarray, ...]
+    mem_state: np.ndarray
+    p_h: tuple[Any, Any]
+
+
+@dataclass(frozen=True)
+class BatchHeralds:
+    """Outcome of :meth:`BsmStation.process_batch`.
+
+    ``labels``: per attempt 2 (Psi+), 3 (Psi-) or -1 (failure); ``heralded``: indices of
+    the heralded attempts, ascending; ``states``: their normalised 4x4 post-herald memory
+    states (same order); ``false``: whether each herald needed a dark count.
+    """
+
+    labels: np.ndarray
+    heralded: list[int]
+    states: list[np.ndarray]
+    false: np.ndarray

@@ -31,9 +31,11 @@ for both detector kinds.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
 
+import numpy as np
 from pydantic import Field
 
 from modenhub_net.components import Component, Message
@@ -43,6 +45,7 @@ from modenhub_net.simulation import Simulation
 
 __all__ = [
     "Detector",
+    "detect_batch",
     "DetectorParams",
     "click_probability",
     "dark_count_mean",
@@ -372,6 +375,25 @@ class Detector(Component):
             self._n_dark += 1
         return counts
 
+    def count(
+        self,
+        *,
+        windows: int = 0,
+        clicks: int = 0,
+        dark_clicks: int = 0,
+        dead_time_misses: int = 0,
+        photons_in: int = 0,
+        photons_registered: int = 0,
+    ) -> None:
+        """Add to the counters in bulk (what :meth:`detect` counts, for windows resolved
+        elsewhere, e.g. by :func:`detect_batch`). Every value is an int >= 0."""
+        self.windows += windows
+        self.clicks += clicks
+        self._n_dark += dark_clicks
+        self._n_dead += dead_time_misses
+        self._n_photons_in += photons_in
+        self._n_photons_registered += photons_registered
+
     def _on_input(self, message: Message) -> None:
         from modenhub_net.qubits import discard, measure
 
@@ -395,3 +417,89 @@ class Detector(Component):
             meta["dead"] = True
         self.ports["click"].tx_output(Message((counts > 0,), meta))
 
+
+
+def detect_batch(
+    detectors: Sequence[Detector],
+    photons: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    now_ns: float,
+    photons_registered: bool = False,
+    apply_dead_time: bool = True,
+) -> np.ndarray:
+    """One detection window on each of ``detectors`` at ``now_ns``, resolved as one array step.
+
+    The same physics as :meth:`Detector.detect` (module docstring: efficiency, dark counts
+    Poisson or at most one per window, threshold or number resolving, non-paralysable dead
+    time) for many windows at once; the draws come from ``rng`` (one array per kind of draw)
+    and every detector's counters are updated as :meth:`Detector.detect` would.
+
+    Parameters
+    ----------
+    detectors : sequence of Detector
+        Detectors sharing one :class:`DetectorParams`; a detector may appear once only
+        (its windows would otherwise be simultaneous).
+    photons : numpy.ndarray of int
+        Incident photons per detector (same length as ``detectors``, >= 0).
+    rng : numpy.random.Generator
+        Stream of the draws.
+    now_ns : float
+        Time of the windows, ns.
+    photons_registered : bool, optional
+        True if the efficiency was applied upstream (as in :meth:`Detector.detect`).
+        Default False.
+    apply_dead_time : bool, optional
+        If False the windows ignore (and do not start) the dead time. Default True.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Counts per detector (0 or 1 for threshold detectors), -1 for a window that would have
+        clicked within the dead time.
+    """
+    n = len(detectors)
+    photons = np.asarray(photons, dtype=np.int64)
+    if photons.shape != (n,):
+        raise ValueError(f"photons has shape {photons.shape}, expected ({n},)")
+    if n == 0:
+        return photons
+    params = detectors[0].params
+    det0 = detectors[0]
+    if any(d.params != params for d in detectors[1:]):
+        raise ValueError("detect_batch: the detectors must share one DetectorParams")
+    if photons_registered or not photons.any():
+        registered = photons
+    else:
+        registered = rng.binomial(photons, params.efficiency)
+    if params.number_resolving:
+        if det0._at_most_one:
+            dark = (rng.random(n) < det0._p_dc).astype(np.int64) if det0._p_dc > 0 else 0
+        else:
+            dark = rng.poisson(det0._lam, n) if det0._lam > 0 else 0
+        counts = registered + dark
+    else:
+        clicked = registered > 0
+        if det0._p_dc > 0:
+            clicked = clicked | (rng.random(n) < det0._p_dc)
+        counts = clicked.astype(np.int64)
+    use_dead = apply_dead_time and params.dead_time_ns - DEAD_TIME_TOLERANCE_NS > 0
+    for i in np.flatnonzero(photons).tolist():
+        d = detectors[i]
+        d._n_photons_in += int(photons[i])
+        d._n_photons_registered += int(registered[i])
+    for d in detectors:
+        d.windows += 1
+    if isinstance(counts, np.ndarray):
+        for i in np.flatnonzero(counts).tolist():
+            d = detectors[i]
+            if use_dead and now_ns - d._last_click_ns < params.dead_time_ns - DEAD_TIME_TOLERANCE_NS:
+                d._n_dead += 1
+                counts[i] = -1
+                continue
+            if use_dead:
+                d._last_click_ns = now_ns
+            d.clicks += 1
+            if registered[i] == 0:
+                d._n_dark += 1
+    return counts

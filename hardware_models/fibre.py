@@ -240,6 +240,60 @@ class Fibre(QuantumChannel):
             "n_presence_modes": self._n_modes,
         }
 
+    def count(self, *, sent: int = 0, lost: int = 0, presence_modes: int = 0) -> None:
+        """Add to the counters in bulk (photons handled outside a message, e.g. by
+        :meth:`transmit_batch`); ``presence_modes`` counts the presence-encoded modes among
+        ``sent``. Every value is an int >= 0."""
+        self._n_sent += sent
+        self.qubits_lost += lost
+        self._n_modes += presence_modes
+
+    def transmit_batch(self, present: np.ndarray, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Photons entering the fibre, one per entry of ``present`` (False: no photon), as one
+        array step: each survives with :attr:`transmission` (the same law as a message
+        through the fibre, :class:`Fibre`); the counters are updated.
+
+        Only for a noise-free fibre (``fibre_depolar_probability == 0``): a depolarised photon
+        needs its qubit (send a message instead).
+
+        Parameters
+        ----------
+        present : numpy.ndarray of bool
+            Photons at the input.
+        rng : numpy.random.Generator, optional
+            Stream of the loss draws; default the fibre's own.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            Photons at the output.
+        """
+        if self.noise_model is not None:
+            raise ValueError(f"{self.full_name}: transmit_batch needs a noise-free fibre")
+        present = np.asarray(present, dtype=bool)
+        n_in = int(present.sum())
+        self._n_sent += n_in
+        if n_in == 0 or self.transmission >= 1.0:
+            return present
+        rng = self.rng if rng is None else rng
+        out = present & (rng.random(present.shape[0]) < self.transmission)
+        self.qubits_lost += n_in - int(out.sum())
+        return out
+
+    def damp_presence(self, qubit: Any, *, count: bool = False) -> None:
+        """The fibre's effect on one photon-number ("presence") qubit: amplitude damping with
+        ``gamma = 1 - eta`` (a beam splitter to the environment, Nielsen & Chuang §8.3.5),
+        then the fibre's depolarisation if any (:class:`Fibre`). With ``count`` the mode is
+        counted as sent (and as a presence mode)."""
+        from modenhub_net.qubits import amplitude_damp
+
+        amplitude_damp(qubit, 1.0 - self.transmission)
+        if self.noise_model is not None:
+            self.noise_model.apply(qubit, elapsed_ns=self.delay_ns, rng=self.rng)
+        if count:
+            self._n_sent += 1
+            self._n_modes += 1
+
     def _transmit(self, message: Message, delay_ns: float) -> Message | None:
         n_in = sum(1 for q in message.items if q is not None)
         self._n_sent += n_in

@@ -618,6 +618,12 @@ class SpdcSource(Component):
             "n_pulses_approximated": self._n_approx,
         }
 
+    def count(self, *, pulses: int = 0) -> None:
+        """Add ``pulses`` (an int >= 0) pump pulses to the counters in bulk: pulses whose
+        pairs a caller drew from the closed form (the sampled link mode) instead of
+        :meth:`emit`."""
+        self.pulses += pulses
+
     def emit(self) -> int:
         """Emit one pulse now; returns the number of pairs ``n``."""
         from modenhub_net.qubits import assign_state, create_bell_pair, create_qubits, lose

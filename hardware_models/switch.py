@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import simpy
 from pydantic import Field
 
@@ -405,6 +406,60 @@ class OpticalSwitch(Component):
                 f"{self.full_name}: port = {port!r} must be an integer in 0..{self.n_ports - 1}"
             )
         return port
+
+    def count(self, *, photons_in: int = 0, passed: int = 0, lost_insertion: int = 0) -> None:
+        """Add to the photon counters in bulk (photons handled by :meth:`transmit_batch` or
+        by a caller that drew them from the closed form). Every value is an int >= 0."""
+        self.photons_in += photons_in
+        self.photons_passed += passed
+        self.photons_lost_insertion += lost_insertion
+
+    def transmit_batch(
+        self, port: int, present: np.ndarray, *, presence: bool = False,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """Photons entering ``port``, one per entry of ``present``, as one array step.
+
+        The same rules as a message at ``port`` (:class:`OpticalSwitch`): without a ready
+        circuit every photon is dropped (counted by reason); otherwise each passes with
+        :attr:`transmission` (insertion loss), or, with ``presence`` (photon-number qubits,
+        single click), every mode passes and its loss is the amplitude damping of
+        :meth:`damp_presence`, which the caller applies to the modes' state. Counters are
+        updated. Returns the photons at the other end of the circuit (a bool array).
+        """
+        present = np.asarray(present, dtype=bool)
+        n_in = int(present.sum())
+        self.photons_in += n_in
+        circuit = self._port_circuit[self._check_port(port)]
+        reason = None
+        if circuit is None:
+            reason = "no circuit"
+        elif circuit.state != "ready":
+            if circuit.ready_at_ns is not None and self.sim.env.now >= circuit.ready_at_ns:
+                self._mark_ready(circuit)
+            else:
+                reason = "circuit reconfiguring"
+        if reason is not None:
+            self.drop_reasons[reason] += n_in
+            return np.zeros_like(present)
+        if n_in and self.transmission < 1.0 and not presence:
+            rng = self.rng if rng is None else rng
+            out = present & (rng.random(present.shape[0]) < self.transmission)
+            n_out = int(out.sum())
+            self.photons_lost_insertion += n_in - n_out
+        else:
+            out, n_out = present, n_in
+        self.photons_passed += n_out
+        return out
+
+    def damp_presence(self, qubit: Any) -> None:
+        """One insertion pass of a photon-number ("presence") qubit: amplitude damping with
+        ``gamma = 1 - transmission`` (as in :class:`hardware_models.Fibre`; Nielsen & Chuang
+        §8.3.5). Not counted (see :meth:`count`)."""
+        if self.transmission < 1.0:
+            from modenhub_net.qubits import amplitude_damp
+
+            amplitude_damp(qubit, 1.0 - self.transmission)
 
     def _make_handler(self, port: int):
         def handler(message: Message) -> None:

@@ -70,10 +70,19 @@ LINK_MODES: tuple[str, ...] = ("sampled", "detailed")
 _PSI_PLUS, _PSI_MINUS = 2, 3
 
 
-def _bump(component: Any, attribute: str, n: int) -> None:
-    """Add ``n`` to a component counter (bulk update of the sampled mode)."""
-    if n:
-        setattr(component, attribute, getattr(component, attribute) + n)
+def _count_memory(memory: Any, *, emitted: int, collected: int) -> None:
+    """Bulk counters of a memory's emissions (attempts whose photons were drawn in arrays).
+
+    Uses the memory's public bulk-counter method when it has one
+    (``memory.count(emitted=..., photons_collected=...)``); otherwise adds to the counters
+    :meth:`hardware_models.QuantumMemory.emit` keeps.
+    """
+    count = getattr(memory, "count", None)
+    if count is not None:
+        count(emitted=emitted, photons_collected=collected)
+    else:
+        memory._n_emitted += emitted
+        memory._n_photons_collected += collected
 
 
 @dataclass
@@ -405,11 +414,134 @@ class _Base:
 
 
 class DetailedGeneration(_Base):
-    """Detailed link mode: every attempt as messages through the components."""
+    """Detailed link mode: every attempt simulated through the components.
+
+    ``detection_in_hub`` with noise-free upward fibres: a round of ``k`` attempts is one
+    array step through the same devices (:meth:`_detection`); otherwise (and for the other
+    schemes) every attempt travels as messages (:meth:`_detection_events`).
+    """
 
     mode = "detailed"
 
+    def __init__(self, net: Any) -> None:
+        super().__init__(net)
+        self._instruments: dict[tuple[int, int], Any] = {}
+
+    def _batchable(self, a: int, b: int) -> bool:
+        """Whether a detection round of ``a, b`` can be one array step (no fibre noise: a
+        depolarised photon's state would differ from the template's)."""
+        return all(self.net.links[x].channel_ab.noise_model is None for x in (a, b))
+
+    def _instrument(self, a: int, b: int, alpha: float | None) -> Any:
+        """The BSM stations' per-attempt law for photons of ``a`` and ``b`` (cached per pair).
+
+        The input states come from the devices themselves: each QPU's memory emits one
+        photon in a template memory with its parameters (:meth:`QuantumMemory.emit`; double
+        click: emission efficiency 1, i.e. the state given that the photon was collected,
+        its loss being an erasure drawn per attempt), single click's photon-number qubit is
+        damped by the QPU's fibre and the switch (:meth:`Fibre.damp_presence`,
+        :meth:`OpticalSwitch.damp_presence`), and the station turns the four qubits into its
+        instrument (:meth:`BsmStation.instrument`).
+        """
+        inst = self._instruments.get((a, b))
+        if inst is None:
+            from hardware_models.memory import QuantumMemory
+
+            net = self.net
+            qubits = []
+            for x in (a, b):
+                params = net.qpus[x].comm.params
+                if alpha is None:
+                    params = params.model_copy(update={"emission_efficiency": 1.0})
+                template = QuantumMemory(f"template{x}", sim=self.sim, params=params, n_slots=1)
+                mem_q, photon = template.emit(0, bright_state_alpha=alpha)
+                template.release(0)
+                if alpha is not None:
+                    net.links[x].channel_ab.damp_presence(photon)
+                    net.switch.damp_presence(photon)
+                qubits += [mem_q, photon]
+            inst = self._instruments[(a, b)] = net.stations[0].instrument(*qubits)
+        return inst
+
     def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        """One round of ``k`` attempts as one array step through the devices.
+
+        Every attempt is simulated: each memory's emission (collection efficiency), each
+        photon's loss in its fibre and in the switch (:meth:`Fibre.transmit_batch`,
+        :meth:`OpticalSwitch.transmit_batch`, the switch's circuits must be ready), and each
+        station's detectors (registration, dark counts, dead time) and heralding rule
+        (:meth:`BsmStation.process_batch`); the devices' counters are updated. The
+        randomness is drawn when the photons leave (it does not depend on what happens
+        later), the detection windows are at the photons' arrival. Quantum states are built
+        only for heralds: the heralded memory qubits are created in the post-herald state
+        at their emission time (the memories' noise acts on the memory qubits and commutes
+        with the stations' measurement of the photons, so the state at any later access is
+        the same as if the photonic state had been kept until the herald). Failed attempts
+        hold no memory qubit, so the herald message frees nothing; the round still lasts
+        until the heralds have reached both QPUs (the same timing as the message path).
+        """
+        from hardware_models.bsm import BsmStation
+
+        net, sim = self.net, self.sim
+        if not self._batchable(a, b):
+            return (yield from self._detection_events(a, b, k, lane))
+        bsm = net.hub.bsm
+        alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
+        t0 = sim.now_ns
+        state = self._begin(_Round(a, b, k, lane, {}, None), "bsm")
+        arrive, emit_at = self._arrival_plan(a, b)
+        instrument = self._instrument(a, b, alpha)
+        order = sorted((a, b), key=lambda y: emit_at[y])
+        yield from self._until(t0 + emit_at[order[0]])
+        present = {}
+        for x in (a, b):
+            memory = net.qpus[x].comm
+            fibre = net.links[x].channel_ab
+            eff = memory.params.emission_efficiency
+            if alpha is None and eff < 1.0:
+                photons = memory.rng.random(k) < eff
+                collected = int(photons.sum())
+            else:  # every photon collected, or a photon-number mode (always sent)
+                photons = np.ones(k, dtype=bool)
+                collected = k
+            _count_memory(memory, emitted=k, collected=collected)
+            if alpha is None:
+                photons = fibre.transmit_batch(photons)
+            else:
+                fibre.count(sent=k, presence_modes=k)
+            present[x] = net.switch.transmit_batch(x, photons, presence=alpha is not None)
+        stations = [net.stations[j] for j in state.devices]
+        heralds = BsmStation.process_batch(
+            stations, present[a], present[b], instrument=instrument, rng=stations[0].rng,
+            now_ns=t0 + arrive,
+        )
+        built = [qops.make_pair(rho, trusted=True) for rho in heralds.states]
+        slots: dict[int, list[int]] = {}
+        for x in order:
+            yield from self._until(t0 + emit_at[x])
+            slots[x] = self._store(net.qpus[x].comm, [pair[0 if x == a else 1] for pair in built])
+        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
+        yield from self._until(t0 + arrive + window + net.hub.processing_ns)
+        pairs = []
+        fidelity = net.budget(a, b).fidelity
+        for i, j in enumerate(heralds.heralded):
+            pair = self._new_pair(a, b, slots[a][i], slots[b][i], int(heralds.labels[j]), fidelity)
+            net.corrections.send(pair)
+            pairs.append(pair)
+        yield from self._until(sim.now_ns + max(net.herald_ns(x) for x in (a, b)))
+        self._end(state)
+        yield from self._finish(t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
+        return pairs
+
+    @staticmethod
+    def _store(memory: Any, qubits: list[Any]) -> list[int]:
+        slots = memory.free_slots()[: len(qubits)]
+        for slot, qubit in zip(slots, qubits, strict=True):
+            memory.store(slot, qubit, apply_efficiency=False)
+        return slots
+
+    def _detection_events(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        """One round with every photon as a message through the components."""
         net, sim = self.net, self.sim
         bsm = net.hub.bsm
         alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
@@ -596,13 +728,13 @@ class SampledGeneration(_Base):
         self.rounds_total += rounds
         if net.scheme == "detection_in_hub":
             for station in net.stations[:k]:
-                station.attempts += rounds
+                station.count(attempts=rounds)
             for x in (a, b):
-                _bump(net.qpus[x].comm, "_n_emitted", n)
+                _count_memory(net.qpus[x].comm, emitted=n, collected=0)
                 self._count_photons(x, n, up=True)
         else:
             for source in net.sources[:k]:
-                source.pulses += rounds
+                source.count(pulses=rounds)
             for x in (a, b):
                 self._count_photons(x, n, up=False)
 
@@ -616,8 +748,8 @@ class SampledGeneration(_Base):
     def _count_photons(self, x: int, k: int, *, up: bool) -> None:
         """Bulk counters: ``k`` attempt modes sent through QPU ``x``'s fibre and the switch."""
         link = self.net.links[x]
-        _bump(link.channel_ab if up else link.channel_ba, "_n_sent", k)
-        _bump(self.net.switch, "photons_in", k)
+        (link.channel_ab if up else link.channel_ba).count(sent=k)
+        self.net.switch.count(photons_in=k)
 
     def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         net, sim = self.net, self.sim
@@ -637,7 +769,7 @@ class SampledGeneration(_Base):
             yield from self._until(t0 + emit_at[x])
             memory = net.qpus[x].comm
             slots[x] = self._store(memory, [pair[0 if x == a else 1] for pair in built])
-            _bump(memory, "_n_emitted", k)
+            _count_memory(memory, emitted=k, collected=0)
             self._count_photons(x, k, up=True)
         bsm = net.hub.bsm
         window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
@@ -665,7 +797,7 @@ class SampledGeneration(_Base):
         built = [qops.make_pair(rho, trusted=True) for _ in range(n)]
         start = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
         for j in range(k):
-            _bump(net.sources[j], "pulses", 1)
+            net.sources[j].count(pulses=1)
         slots: dict[int, list[int]] = {}
         for x in sorted((a, b), key=net.flight_ns):
             yield from self._until(t0 + start + net.flight_ns(x))
@@ -700,7 +832,7 @@ class SampledGeneration(_Base):
         hub_slots = {}
         for x in (a, b):  # hub halves exist from the emission on
             hub_slots[x] = self._store(hub.comm, [pair[0] for pair in built[x]])
-            _bump(hub.comm, "_n_emitted", k)
+            _count_memory(hub.comm, emitted=k, collected=0)
         slots: dict[int, list[int]] = {}
         for x in sorted((a, b), key=net.flight_ns):
             yield from self._until(emitted + net.flight_ns(x))
