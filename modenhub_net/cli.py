@@ -1,4 +1,4 @@
-"""Command-line interface: ``modenhub run``, ``modenhub sweep`` and ``modenhub plot``.
+"""Command-line interface: ``modenhub run``, ``sweep``, ``plot`` and ``circuit``.
 
 User mistakes (bad scenario, bad flag, an output path that is not ours to replace) print one
 clear line and exit with status 2, without a traceback and without writing anything. Faults
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                "notes and errors to stderr.", formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"modenhub {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="{run,sweep,plot}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,sweep,plot,circuit}")
     set_help = ("override one scenario field, FIELD=VALUE with VALUE a TOML literal (1e9, true, "
                 "\"text\", [1, 2]); repeatable; validated like the file")
     quiet_help = "no progress bars and no notes on stderr (results and errors still print)"
@@ -213,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="column on the x axis (default: n_qpus if present, else the first "
                            "grid field)")
     plot.add_argument("--quiet", action="store_true", help=quiet_help)
+
+    from protocols.circuits.cli import add_circuit_arguments
+
+    circuit = sub.add_parser("circuit", help="run a distributed circuit (OpenQASM file or "
+                             "NAME:N) on 1-16 QPUs joined by the hub",
+                             epilog=_exit_codes_text(), formatter_class=formatter)
+    add_circuit_arguments(circuit, int_flag=_int_flag)
     return parser
 
 
@@ -337,6 +344,18 @@ def _plot(args: argparse.Namespace) -> int:
     return plot_store_command(args)
 
 
+def _circuit(args: argparse.Namespace) -> int:
+    from modenhub_net.output import check_output_dir
+    from modenhub_net.studies.circuit_study import hub_provider
+    from protocols.circuits.cli import run_circuit_command
+
+    if args.out is not None:  # before the computation; never over the circuit file itself
+        _out_text(args.out)
+        check_output_dir(args.out, protect=[args.circuit] if Path(args.circuit).exists() else [])
+    with sigterm_as_interrupt():
+        return run_circuit_command(args, hub_provider_factory=hub_provider)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``modenhub`` console script; returns the exit status."""
     parser = build_parser()
@@ -349,6 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "plot":
             return _plot(args)
+        if args.command == "circuit":
+            return _circuit(args)
         return _sweep(args)
     except UserInputError as exc:
         print(f"error: {exc}", file=sys.stderr)

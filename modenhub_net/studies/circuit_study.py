@@ -40,7 +40,9 @@ class CircuitRun(StrictModel):
     partition : {"kl", "metis", "round_robin"}
     share_ebits : bool
         EJPP packing of consecutive non-local gates on one qubit (default false).
-    policy : {"on_demand", "prefetch"}
+    prefetch : bool
+        Request every ebit of the connection plan at t = 0 instead of when needed (default
+        false).
     backend : {"auto", "density_matrix", "stabilizer"}
     shots : int
         Stabilizer samples, in [100, 10^8]. Default 20,000.
@@ -54,7 +56,7 @@ class CircuitRun(StrictModel):
     data_qubits: int | None = Field(None, ge=1, le=1000)
     partition: Literal["kl", "metis", "round_robin"] = "kl"
     share_ebits: bool = False
-    policy: Literal["on_demand", "prefetch"] = "on_demand"
+    prefetch: bool = False
     backend: Literal["auto", "density_matrix", "stabilizer"] = "auto"
     shots: int = Field(20_000, ge=100, le=100_000_000)
     classical_latency_ns: float = Field(0.0, ge=0.0, le=1e15)
@@ -67,6 +69,12 @@ class CircuitEbits(StrictModel):
     ----------
     source : {"werner", "hub"}
         Default ``"werner"``.
+    policy : {"naive", "orchestrated", "adaptive"}
+        Round policy of the hub for each ebit (source hub;
+        :class:`protocols.circuits.hub.HubEbitProvider`). Default ``"orchestrated"``.
+    rounds : int
+        Round budget R of the policy's schedule, in [1, 1000] (source hub). Default 3 (the
+        paper's).
     fidelity : float
         Werner fidelity in [0.25, 1] (source werner). Default 1.
     latency_ns : float
@@ -81,6 +89,8 @@ class CircuitEbits(StrictModel):
     """
 
     source: Literal["werner", "hub"] = "werner"
+    policy: Literal["naive", "orchestrated", "adaptive"] = "orchestrated"
+    rounds: int = Field(3, ge=1, le=1000)
     fidelity: float = Field(1.0, ge=0.25, le=1.0)
     latency_ns: float = Field(0.0, ge=0.0, le=1e15)
     fibre_length_km: float = Field(2.0, ge=0.0, le=1000.0)
@@ -134,7 +144,7 @@ def run_circuit_scenario(scenario: CircuitScenario) -> tuple[dict[str, Any], Any
     capacity = run.data_qubits if run.data_qubits is not None else math.ceil(circuit.n_qubits / run.qpus)
     physics = QpuPhysics.from_preset(run.preset)
     ebits = scenario.ebits
-    if ebits.source == "hub":
+    if ebits.source == "hub" and run.qpus >= 2:
         provider = hub_provider(
             n_qpus=run.qpus,
             preset=run.preset,
@@ -142,8 +152,10 @@ def run_circuit_scenario(scenario: CircuitScenario) -> tuple[dict[str, Any], Any
             fibre_length_km=ebits.fibre_length_km,
             scheme=ebits.scheme,
             link_mode=ebits.link_mode,
+            policy=ebits.policy,
+            rounds=ebits.rounds,
         )
-    elif ebits.fidelity == 1.0:
+    elif ebits.source == "hub" or ebits.fidelity == 1.0:  # one QPU: no ebit is ever requested
         provider = PerfectEbitProvider(latency_ns=ebits.latency_ns)
     else:
         provider = WernerEbitProvider(fidelity=ebits.fidelity, latency_ns=ebits.latency_ns)
@@ -159,7 +171,7 @@ def run_circuit_scenario(scenario: CircuitScenario) -> tuple[dict[str, Any], Any
         provider=provider,
         physics=physics,
         classical_latency_ns=run.classical_latency_ns,
-        policy=run.policy,
+        prefetch=run.prefetch,
         backend=run.backend,
         shots=run.shots,
         seed=scenario.seed,
@@ -172,8 +184,9 @@ def run_circuit_scenario(scenario: CircuitScenario) -> tuple[dict[str, Any], Any
         "preset": run.preset,
         "partition": run.partition,
         "share_ebits": run.share_ebits,
-        "policy": run.policy,
+        "prefetch": run.prefetch,
         "ebit_source": ebits.source,
+        "policy": ebits.policy if ebits.source == "hub" else "",
         "nonlocal_gates": compiled.nonlocal_gates,
         "seed": scenario.seed,
         **result.summary(),
@@ -189,9 +202,11 @@ def hub_provider(
     fibre_length_km: float = 2.0,
     scheme: str = "detection_in_hub",
     link_mode: str = "sampled",
+    policy: str = "orchestrated",
+    rounds: int = 3,
 ) -> Any:
-    """A :class:`~protocols.circuits.hub.HubEbitProvider` on a new hub of ``preset`` (all QPUs
-    at ``fibre_length_km``). Also the factory for ``modenhub circuit --ebits hub``."""
+    """A :class:`~protocols.circuits.hub.HubEbitProvider` with round ``policy`` on a new hub of
+    ``preset`` (all QPUs at ``fibre_length_km``). Also the factory of ``modenhub circuit``."""
     from modenhub_net.network.builder import build_hub_network
     from modenhub_net.network.spec import HubSpec, QpuSpec
     from modenhub_net.simulation import Simulation
@@ -207,7 +222,7 @@ def hub_provider(
         scheme=scheme,
         link_mode=link_mode,
     )
-    return HubEbitProvider(net)
+    return HubEbitProvider(net, policy=policy, rounds=rounds)
 
 
 def evaluate_point(document: Mapping[str, Any], *, seed: int, source: str = "<sweep point>") -> pd.DataFrame:
@@ -280,7 +295,7 @@ def study_table(
                         "preset": preset,
                         "partition": partition,
                         "share_ebits": share,
-                        "policy": policy,
+                        "prefetch": policy == "prefetch",
                         "backend": "density_matrix",
                     },
                     "ebits": {"source": "hub"},
@@ -294,7 +309,7 @@ def _variant(row: pd.Series) -> str:
         return "round-robin partition"
     if row["share_ebits"]:
         return "shared ebits"
-    if row["policy"] == "prefetch":
+    if row["prefetch"]:
         return "prefetch"
     return f"baseline, {row['n_qpus']} QPUs"
 

@@ -280,14 +280,9 @@ class StimEngine:
     """
 
     def __init__(self, data_names: Sequence[str]) -> None:
-        try:
-            import stim
-        except ImportError:
-            raise UserInputError(
-                'the stabilizer backend needs stim: pip install "modenhub-net[circuits]" '
-                "(or: pip install stim)"
-            ) from None
-        self.stim = stim
+        from protocols.circuits.extras import require
+
+        self.stim = stim = require("stim", package="stim", feature="the stabilizer backend")
         self.circuit = stim.Circuit()
         self.index: dict[str, int] = {}
         self.data_names = list(data_names)

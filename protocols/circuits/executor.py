@@ -22,9 +22,9 @@ target ``t`` on B with an ebit delivered at ``d``:
   the outcome reaches A after ``L(B, A)``, where ``Z`` corrects ``c`` (the Pauli
   corrections are ideal and instantaneous: a Pauli frame).
 
-``L`` is the classical latency (the provider's, else ``classical_latency_ns``). With
-``policy="on_demand"`` an ebit is requested when its gate's first qubit is free; with
-``"prefetch"`` every ebit of the connection plan is requested at time 0 (and waits in
+``L`` is the classical latency (the provider's, else ``classical_latency_ns``). On demand
+(default) an ebit is requested when its gate's first qubit is free; with ``prefetch=True``
+every ebit of the connection plan is requested at time 0, in plan order (and waits in
 memory).
 
 Outputs (:class:`ExecutionResult`): the output state's fidelity to the ideal output state
@@ -56,10 +56,9 @@ from protocols.circuits.ebits import EbitProvider
 from protocols.circuits.engines import DensityRegister, StimEngine
 from protocols.circuits.ir import ideal_statevector
 
-__all__ = ["BACKENDS", "POLICIES", "ExecutionResult", "QpuPhysics", "execute_circuit"]
+__all__ = ["BACKENDS", "ExecutionResult", "QpuPhysics", "execute_circuit"]
 
 BACKENDS = ("auto", "density_matrix", "stabilizer")
-POLICIES = ("on_demand", "prefetch")
 
 _H = np.array([[1, 1], [1, -1]], dtype=complex) / math.sqrt(2)
 _CX = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=complex)
@@ -165,7 +164,7 @@ class _Run:
         physics: Sequence[QpuPhysics],
         provider: EbitProvider,
         latency: np.ndarray,
-        policy: str,
+        prefetch: bool,
         engine: Any,
     ) -> None:
         self.compiled = compiled
@@ -173,7 +172,6 @@ class _Run:
         self.physics = physics
         self.provider = provider
         self.latency = latency
-        self.policy = policy
         self.engine = engine
         n = compiled.circuit.n_qubits
         self.free: dict[str, float] = {f"q{i}": 0.0 for i in range(n)}
@@ -183,7 +181,7 @@ class _Run:
         self.gate_rows: list[dict[str, Any]] = []
         self.ebit_rows: dict[int, dict[str, Any]] = {}
         self.prefetched: dict[int, tuple[np.ndarray, float, float]] = {}
-        if policy == "prefetch":
+        if prefetch:
             for e in compiled.ebits:
                 rho, delivered = provider.request(e.qpu_a, e.qpu_b, 0.0)
                 self.prefetched[e.ebit] = (rho, max(float(delivered), 0.0), 0.0)
@@ -403,7 +401,7 @@ def execute_circuit(
     provider: EbitProvider,
     physics: QpuPhysics | Sequence[QpuPhysics] = QpuPhysics(),  # noqa: B008 - frozen, shared safely
     classical_latency_ns: float | np.ndarray = 0.0,
-    policy: str = "on_demand",
+    prefetch: bool = False,
     backend: str = "auto",
     shots: int = 20_000,
     seed: int = 0,
@@ -421,8 +419,9 @@ def execute_circuit(
     classical_latency_ns : float or array (k, k)
         One-way classical message latency between QPUs in ns, >= 0 (used when the provider
         does not know it). Default 0.
-    policy : {"on_demand", "prefetch"}
-        When ebits are requested. Default ``"on_demand"``.
+    prefetch : bool
+        Request every ebit of the connection plan at time 0 instead of when its gate's
+        first qubit is free. Default False.
     backend : {"auto", "density_matrix", "stabilizer"}
         Default ``"auto"``.
     shots : int
@@ -435,8 +434,8 @@ def execute_circuit(
     """
     from modenhub_net.simulation import stream_seed_sequence
 
-    if policy not in POLICIES:
-        raise UserInputError(f"policy = {policy!r}: unknown (allowed: {', '.join(POLICIES)})")
+    if not isinstance(prefetch, bool):
+        raise UserInputError(f"prefetch = {prefetch!r} must be true or false")
     if backend not in BACKENDS:
         raise UserInputError(f"backend = {backend!r}: unknown (allowed: {', '.join(BACKENDS)})")
     if isinstance(shots, bool) or not isinstance(shots, int) or not 100 <= shots <= 10**8:
@@ -468,7 +467,7 @@ def execute_circuit(
                 "(use backend='stabilizer' for Clifford circuits, or share_ebits=False)"
             )
         engine = DensityRegister(names, max_qubits=max_dm_qubits)
-    run = _Run(compiled, physics_list, provider, latency, policy, engine)
+    run = _Run(compiled, physics_list, provider, latency, prefetch, engine)
     makespan = run.run()
     ebit_df = pd.DataFrame(
         sorted(run.ebit_rows.values(), key=lambda r: r["ebit"]),

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from modenhub_net.errors import UserInputError
+from protocols.circuits.extras import require
 from protocols.circuits.ir import Circuit
 
 __all__ = [
@@ -174,7 +175,7 @@ def _round_robin(n: int, capacities: Sequence[int]) -> list[int]:
 
 def _split_qpus(qpus: list[int], cost: np.ndarray, rng: np.random.Generator) -> tuple[list[int], list[int]]:
     """Halve a QPU set keeping cheap pairs together (KL on the QPU graph, weight = 1/cost)."""
-    import networkx as nx
+    nx = require("networkx", package="networkx", feature="partition method 'kl'")
 
     half = len(qpus) // 2
     if np.allclose(cost[np.ix_(qpus, qpus)][~np.eye(len(qpus), dtype=bool)], cost[qpus[0], qpus[-1]]):
@@ -194,7 +195,7 @@ def _split_qpus(qpus: list[int], cost: np.ndarray, rng: np.random.Generator) -> 
 def _kl(
     n: int, weights: dict, capacities: Sequence[int], cost: np.ndarray, rng: np.random.Generator
 ) -> list[int]:
-    import networkx as nx
+    nx = require("networkx", package="networkx", feature="partition method 'kl'")
 
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
@@ -228,12 +229,7 @@ def _kl(
 
 
 def _metis(n: int, weights: dict, capacities: Sequence[int]) -> list[int]:
-    try:
-        import pymetis
-    except ImportError:
-        raise UserInputError(
-            "partition method 'metis' needs pymetis: pip install pymetis (or use method 'kl')"
-        ) from None
+    pymetis = require("pymetis", package="pymetis", feature="partition method 'metis'")
     k = len(capacities)
     adjacency: list[list[int]] = [[] for _ in range(n)]
     eweights: list[list[int]] = [[] for _ in range(n)]

@@ -3,7 +3,7 @@
 The parser is the OpenQASM project's reference AST package ``openqasm3`` with its ``[parser]``
 extra (pure Python on the ANTLR 4 runtime, Apache-2.0; it reads OpenQASM 3 and the OpenQASM 2
 subset: ``qreg``/``creg``, ``measure q -> c``, ``qelib1.inc`` gate names). It is an optional
-extra of this package: ``pip install "modenhub-net[circuits]"``.
+extra of this package: ``pip install 'modenhub-net[circuits]'``.
 
 Supported: qubit/bit declarations (``qreg``/``qubit[n]``, ``creg``/``bit[n]``), the standard
 gate names of ``qelib1.inc`` and ``stdgates.inc`` (:mod:`protocols.circuits.gates`), user
@@ -23,16 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from modenhub_net.errors import UserInputError
+from protocols.circuits.extras import missing_extra_message
 from protocols.circuits.gates import expand_gate, gate_arity
 from protocols.circuits.ir import Circuit, Op
 
 __all__ = ["load_qasm", "parse_qasm", "QASM_EXTRA_MESSAGE"]
 
 #: the one-line message shown when the optional parser is not installed
-QASM_EXTRA_MESSAGE = (
-    'reading OpenQASM needs the optional parser: pip install "modenhub-net[circuits]" '
-    '(or: pip install "openqasm3[parser]")'
-)
+QASM_EXTRA_MESSAGE = missing_extra_message("openqasm3[parser]", "reading OpenQASM")
 
 _CONSTANTS = {"pi": math.pi, "π": math.pi, "tau": 2 * math.pi, "τ": 2 * math.pi, "euler": math.e, "ℇ": math.e}
 _FUNCTIONS = {

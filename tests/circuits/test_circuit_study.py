@@ -62,7 +62,7 @@ def test_study_grid_and_outputs(tmp_path):
     table = circuit_study.study_table(presets=("future",), circuits=("ghz:6", "qft:4"))
     assert len(table) == 10
     for circuit, part in table.groupby("circuit"):
-        on3 = part[(part["n_qpus"] == 3) & (part["policy"] == "on_demand")]
+        on3 = part[(part["n_qpus"] == 3) & ~part["prefetch"]]
         kl = on3[(on3["partition"] == "kl") & ~on3["share_ebits"]].iloc[0]
         rr = on3[on3["partition"] == "round_robin"].iloc[0]
         shared = on3[on3["share_ebits"]].iloc[0]

@@ -343,7 +343,7 @@ def test_prefetch_requests_every_ebit_at_time_zero():
     physics = QpuPhysics(QpuParams(n_data_qubits=2, single_qubit_gate_ns=1e3, two_qubit_gate_ns=1e4))
     demand = run(circuit, assignment, [2, 2, 2], provider, physics=physics, backend="density_matrix")
     ahead = run(
-        circuit, assignment, [2, 2, 2], provider, physics=physics, policy="prefetch", backend="density_matrix"
+        circuit, assignment, [2, 2, 2], provider, physics=physics, prefetch=True, backend="density_matrix"
     )
     assert (ahead.ebits["requested_ns"] == 0).all()
     assert ahead.entanglement_wait_ns < demand.entanglement_wait_ns
@@ -361,8 +361,8 @@ def test_executor_input_errors():
     circuit = ghz(3)
     compiled = compile_circuit(circuit, partition_from_assignment(circuit, [0, 1, 2], [1, 1, 1]))
     provider = PerfectEbitProvider()
-    with pytest.raises(UserInputError, match="policy"):
-        execute_circuit(compiled, provider=provider, policy="eager")
+    with pytest.raises(UserInputError, match="prefetch = 'yes'"):
+        execute_circuit(compiled, provider=provider, prefetch="yes")
     with pytest.raises(UserInputError, match="backend"):
         execute_circuit(compiled, provider=provider, backend="gpu")
     with pytest.raises(UserInputError, match="shots"):
