@@ -81,8 +81,9 @@ class RequestRecord:
     lanes_held : int
         Switch lanes (each two circuits) the request held while generating (0 or 1).
     devices_held : int
-        Parallel-attempt devices the request reserved: BSM stations (``detection_in_hub``),
-        sources (``source_in_hub``) or hub-memory slot pairs (``hub_memory_swap``).
+        Parallel-attempt device units the request reserved while generating: BSM stations
+        (``detection_in_hub``), sources (``source_in_hub``) or hub-memory slots
+        (``hub_memory_swap``).
     qubits_held : int
         Communication qubits the request reserved at each of its two QPUs while generating.
     """

@@ -479,7 +479,9 @@ class HubNetwork:
         """Parallel attempts the free resources allow, and the first binding resource."""
         best_value = min(len(self.free_slots(a)), len(self.free_slots(b)))
         best_name = "comm_qubits"
-        others: list[tuple[str, int]] = [("switch_circuits", 10**9 if self.free_lanes() else 0)]
+        joined = ((a, b) if a < b else (b, a)) in self._lane_of  # its own (held) lane counts
+        lanes_ok = joined or self.free_lanes() > 0
+        others: list[tuple[str, int]] = [("switch_circuits", 10**9 if lanes_ok else 0)]
         if self.scheme == "detection_in_hub":
             others.append(("bsm_stations", len(self.generation.free_devices("bsm"))))
         elif self.scheme == "source_in_hub":
