@@ -45,7 +45,12 @@ class Request:
     kind : str
         ``"teleport"`` or ``"cnot"``.
     arrival_ns : float
-        Time the request reaches the orchestrator, in ns (>= 0).
+        Time the request is issued, in ns (>= 0): it reaches the serial orchestrator then,
+        the concurrent one after its source QPU's classical latency.
+    deadline_ns : float
+        Relative deadline: time after ``arrival_ns`` (ns, > 0) at which the concurrent
+        orchestrator drops the request if it is still waiting or between rounds; default inf
+        (none). The run's ``deadline_ns`` applies too (the earlier one counts).
     """
 
     request_id: int
@@ -53,6 +58,7 @@ class Request:
     d: int
     kind: str
     arrival_ns: float
+    deadline_ns: float = float("inf")
 
     @property
     def pair(self) -> tuple[int, int]:
@@ -181,27 +187,31 @@ def hotspot_requests(
 def list_requests(
     entries: Iterable[Sequence[object]], *, n_qpus: int
 ) -> list[Request]:
-    """Requests from an explicit list of ``(s, d, kind, arrival_ns)`` entries.
+    """Requests from an explicit list of ``(s, d, kind, arrival_ns, deadline_ns)`` entries.
 
     Parameters
     ----------
     entries : iterable of sequences
-        Each ``(s, d)``, ``(s, d, kind)`` or ``(s, d, kind, arrival_ns)``; kind defaults to
-        ``"teleport"``, arrival to 0. Arrivals must not decrease.
+        Each ``(s, d)``, ``(s, d, kind)``, ``(s, d, kind, arrival_ns)`` or ``(s, d, kind,
+        arrival_ns, deadline_ns)``; kind defaults to ``"teleport"``, arrival to 0, the
+        relative deadline to inf (ns, > 0). Arrivals must not decrease.
     n_qpus : int
         Number of QPUs, to check the indices.
 
     Raises
     ------
     UserInputError
-        On an index outside [0, N), ``s == d``, an unknown kind or decreasing arrivals.
+        On an index outside [0, N), ``s == d``, an unknown kind, decreasing arrivals or a
+        deadline that is not > 0.
     """
     out: list[Request] = []
     last = 0.0
     for i, entry in enumerate(entries):
         entry = tuple(entry)
-        if not 2 <= len(entry) <= 4:
-            raise UserInputError(f"workload.requests[{i}] = {entry!r}: give [s, d, kind?, arrival_ns?]")
+        if not 2 <= len(entry) <= 5:
+            raise UserInputError(
+                f"workload.requests[{i}] = {entry!r}: give [s, d, kind?, arrival_ns?, deadline_ns?]"
+            )
         s, d = entry[0], entry[1]
         kind = entry[2] if len(entry) > 2 else "teleport"
         arrival = float(entry[3]) if len(entry) > 3 else 0.0
@@ -220,6 +230,11 @@ def list_requests(
             raise UserInputError(
                 f"workload.requests[{i}].arrival_ns = {arrival!r} is before the previous one"
             )
+        deadline = entry[4] if len(entry) > 4 else float("inf")
+        if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
+            raise UserInputError(
+                f"workload.requests[{i}].deadline_ns = {deadline!r} must be a number > 0 (ns)"
+            )
         last = arrival
-        out.append(Request(i, int(s), int(d), str(kind), arrival))
+        out.append(Request(i, int(s), int(d), str(kind), arrival, float(deadline)))
     return out

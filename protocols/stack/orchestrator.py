@@ -189,7 +189,8 @@ class StackOrchestrator(Protocol):
         request: Request = message.meta["request"]
         now = self.sim.now_ns
         self.counts.requests += 1
-        job = Job(request, now, request.arrival_ns + self.deadline_ns, request.pair, seq=self._seq)
+        deadline = request.arrival_ns + min(self.deadline_ns, request.deadline_ns)
+        job = Job(request, now, deadline, request.pair, seq=self._seq)
         self._seq += 1
         self.jobs[request.request_id] = job
         if self.cache is not None:
@@ -206,9 +207,9 @@ class StackOrchestrator(Protocol):
         bisect.insort(self._waiting, (job.priority, job.seq, job))
         self._dispatch()
         if job.state == "waiting":
+            job.blocked_by = job.blocked_by or self._reason(job)
             if self.admission == "loss":
                 self._remove_waiting(job)
-                job.blocked_by = job.blocked_by or self._reason(job)
                 self._finish_failed(job, blocked=True)
             elif math.isfinite(job.deadline_ns):
                 timer = self.sim.timeout(job.deadline_ns - now)

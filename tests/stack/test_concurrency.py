@@ -1,0 +1,124 @@
+"""Concurrency and contention: disjoint pairs overlap in time, shared resources serialise."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from modenhub_net.errors import UserInputError
+from modenhub_net.network.builder import LaneBusyError, build_hub_network
+from modenhub_net.network.stack_run import run_stack
+from modenhub_net.simulation import Simulation
+from protocols.workload import list_requests
+from tests.stack.helpers import hub, node
+
+
+def _run(entries, *, n=4, hub_spec=None, scheme="detection_in_hub", link_mode="sampled", **kw):
+    requests = list_requests(entries, n_qpus=n)
+    return run_stack(nodes=[node()] * n, hub=hub_spec or hub(), scheme=scheme,
+                     link_mode=link_mode, requests=requests, seed=11, **kw)
+
+
+def _overlap(r1, r2, end="released_ns"):
+    return max(r1.start_ns, r2.start_ns) < min(getattr(r1, end), getattr(r2, end))
+
+
+@pytest.mark.parametrize("scheme", ["detection_in_hub", "source_in_hub", "hub_memory_swap"])
+@pytest.mark.parametrize("link_mode", ["sampled", "detailed"])
+def test_disjoint_pairs_arriving_together_are_served_at_the_same_time(scheme, link_mode):
+    run = _run([(0, 1), (2, 3)], scheme=scheme, link_mode=link_mode)
+    r1, r2 = run.records
+    assert r1.start_ns == r2.start_ns  # both admitted at once (equal fibres)
+    assert _overlap(r1, r2)  # generation intervals overlap
+    if r1.success and r2.success:
+        assert _overlap(r1, r2, "end_ns")
+
+
+def test_serial_mode_serves_the_same_two_requests_one_after_the_other():
+    run = _run([(0, 1), (2, 3)], mode="serial")
+    r1, r2 = run.records
+    assert r2.start_ns >= r1.end_ns
+
+
+def test_same_pair_is_not_generated_twice_at_once():
+    run = _run([(0, 1), (1, 0), (0, 1)], cache=False)
+    records = sorted(run.records, key=lambda r: r.start_ns)
+    for earlier, later in zip(records, records[1:], strict=False):
+        assert later.start_ns >= earlier.released_ns
+        assert later.queue_wait_ns > earlier.queue_wait_ns
+
+
+def test_shared_qpu_is_not_in_two_lanes_at_once():
+    run = _run([(0, 1), (1, 2)], cache=False)
+    r1, r2 = run.records
+    assert r2.start_ns >= r1.released_ns
+
+
+def test_one_lane_hub_serialises_disjoint_pairs():
+    spec = hub(max_circuits=2)
+    assert spec.lanes(4) == 1
+    run = _run([(0, 1), (2, 3)], hub_spec=spec, cache=False)
+    r1, r2 = run.records
+    assert not _overlap(r1, r2)
+    assert r2.blocked_by == "switch_circuits"
+
+
+def test_loss_admission_blocks_when_no_circuit_is_free():
+    run = _run([(0, 1), (2, 3)], hub_spec=hub(max_circuits=2), admission="loss", cache=False)
+    r1, r2 = run.records
+    assert not r1.blocked and r2.blocked and not r2.success
+    assert r2.blocked_by == "switch_circuits" and r2.attempts == 0 and math.isnan(r2.released_ns)
+    assert run.metrics()["blocking_probability"] == 0.5
+
+
+def test_waiting_request_is_dropped_at_its_deadline():
+    # request 1 reaches the hub after 10 us (2 km) and waits for the single lane, which
+    # request 0 holds for > 10 us (command latency alone); its deadline is 15 us
+    run = _run([(0, 1, "teleport", 0.0), (2, 3, "teleport", 0.0, 15_000.0)],
+               hub_spec=hub(max_circuits=2), cache=False)
+    r1, r2 = run.records
+    assert r2.dropped and not r2.success and r2.attempts == 0
+    assert r1.released_ns > 15_000.0
+    assert r2.end_ns == pytest.approx(r2.arrival_ns + 15_000.0)
+    # a request that reaches the hub after its deadline is dropped on arrival
+    late = _run([(0, 1, "teleport", 0.0, 1.0)], cache=False).records[0]
+    assert late.dropped and late.end_ns == pytest.approx(10_000.0)
+    assert run.metrics()["drop_probability"] == 0.5
+
+
+def test_stations_are_shared_between_concurrent_requests():
+    # 3 stations, K(4) = 2 attempts wished each: the second request gets the one left
+    run = _run([(0, 1), (2, 3)], hub_spec=hub(stations=3), cache=False)
+    r1, r2 = run.records
+    assert (r1.devices_held, r2.devices_held) == (2, 1)
+    assert r2.cap_bound == "bsm_stations"
+
+
+def test_held_lane_is_never_torn_down():
+    sim = Simulation(seed=1)
+    net = build_hub_network(sim, nodes=[node()] * 4, hub=hub(max_circuits=2))
+
+    def body():
+        lane = yield from net.hold_lane(0, 1)
+        with pytest.raises(LaneBusyError):
+            yield from net.lane(2, 3)  # the only lane is held
+        with pytest.raises(LaneBusyError):
+            yield from net.lane(1, 2)  # QPU 1 is in a held lane
+        net.unhold_lane(lane)
+        lane2 = yield from net.lane(2, 3)  # now it may be reused
+        assert lane2 == lane and net.lane_pairs() == {lane: (2, 3)}
+
+    sim.process(body())
+    sim.run()
+
+
+def test_serial_mode_rejects_concurrent_options():
+    with pytest.raises(UserInputError, match="scheduler"):
+        _run([(0, 1)], mode="serial", scheduler="edf")
+    with pytest.raises(UserInputError, match="admission = 'lossy'"):
+        _run([(0, 1)], admission="lossy")
+    with pytest.raises(UserInputError, match="deadline_ns"):
+        _run([(0, 1)], deadline_ns=0.0)
+    with pytest.raises(UserInputError, match="deadline_ns"):
+        _run([(0, 1)], deadline_ns=True)
