@@ -795,9 +795,11 @@ class BsmStation(Component):
             rho_mem = reduced_dm([mem_a, mem_b])
             w_p, w_m, configs = self._two_photons(rho)
             ph = [min(1.0, max(0.0, float(np.real(reduced_dm([q])[0, 0])))) for q in (ph_a, ph_b)]
+            probs = np.array([c[0] for c in configs])
             return BsmInstrument(
                 scheme="double_click",
-                probs=np.array([c[0] for c in configs]),
+                probs=probs,
+                cum=np.cumsum(probs) / max(probs.sum(), 1e-300),
                 photons=np.array([c[1] for c in configs], dtype=np.int64),
                 false=np.array([c[2] for c in configs], dtype=bool),
                 states=(_normalised(w_p, rho_mem), _normalised(w_m, rho_mem)),
@@ -814,6 +816,7 @@ class BsmStation(Component):
         base = o0 * z0 * t[0, 0] + (1 + v) / 4 * o2 * z0 * t[3, 3]
         return BsmInstrument(
             scheme="single_click",
+            cum=np.zeros(0),
             probs=np.array([max(0.0, float(np.real(np.trace(t[0, 0])))),
                             float(np.real(np.trace(one))),
                             max(0.0, float(np.real(np.trace(t[3, 3]))))]),
@@ -873,27 +876,22 @@ class BsmStation(Component):
         if params.scheme == "double_click":
             eff = params.detector.efficiency
             u = rng.random((3, n))
-            reg_a = np.asarray(present_a, dtype=bool) & (u[0] < eff)
-            reg_b = np.asarray(present_b, dtype=bool) & (u[1] < eff)
+            reg_a = present_a & (u[0] < eff)
+            reg_b = present_b & (u[1] < eff)
+            two = reg_a & reg_b
             k = reg_a.astype(np.int64) + reg_b
-            photons = np.zeros((n, 4), dtype=np.int64)
-            false = np.ones(n, dtype=bool)
-            two = k == 2
-            if two.any():
-                cum = np.cumsum(z_probs)
-                idx = np.minimum(np.searchsorted(cum, u[2][two] * cum[-1], side="right"),
-                                 len(cum) - 1)
-                photons[two] = instrument.photons[idx]
-                false[two] = instrument.false[idx]
-            one = k == 1
+            x = u[2]
+            # both registered: one of the configurations; one registered: its mode (H with
+            # its H population) and either output with 1/2 (configs cH, dH, cV, dV)
+            idx = np.minimum(np.searchsorted(instrument.cum, x, side="right"), len(instrument.cum) - 1)
+            photons = instrument.photons[idx] * two[:, None]
+            false = np.where(two, instrument.false[idx], True)
+            one = reg_a ^ reg_b
             if one.any():
-                p_h = np.where(reg_a[one], instrument.p_h[0], instrument.p_h[1])
-                x = u[2][one]
-                # configs (cH), (dH) with p_h/2 each, then (cV), (dV) with (1-p_h)/2 each
-                col = np.where(x < p_h / 2, 0, np.where(x < p_h, 2,
-                               np.where(x < p_h + (1 - p_h) / 2, 1, 3)))
+                p_h = np.where(reg_a, instrument.p_h[0], instrument.p_h[1])
+                col = np.where(x < p_h, np.where(x < p_h / 2, 0, 2), np.where(x < (1 + p_h) / 2, 1, 3))
                 rows = np.flatnonzero(one)
-                photons[rows, col] = 1
+                photons[rows, col[rows]] = 1
             n_det = 4
         else:
             sigma = params.phase_noise_std_rad
@@ -998,10 +996,12 @@ class BsmInstrument:
     photon A and of photon B. Single click: ``probs = (tr t00, tr one, tr t11)`` of the photon
     blocks, ``photons`` / ``false`` the six configurations, ``states = (base, O1 Z0 one,
     O1 Z0 t12, O1 Z0 t21)`` (the outcome weights before the phase), ``p_h[0] = tr t12``.
+    ``cum``: double click, the normalised cumulative ``probs`` (empty for single click).
     """
 
     scheme: str
     probs: np.ndarray
+    cum: np.ndarray
     photons: np.ndarray
     false: np.ndarray
     states: tuple[np.ndarray, ...]

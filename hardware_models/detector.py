@@ -466,8 +466,9 @@ def detect_batch(
         return photons
     params = detectors[0].params
     det0 = detectors[0]
-    if any(d.params != params for d in detectors[1:]):
-        raise ValueError("detect_batch: the detectors must share one DetectorParams")
+    for d in detectors:
+        if d.params is not params and d.params != params:
+            raise ValueError("detect_batch: the detectors must share one DetectorParams")
     if photons_registered or not photons.any():
         registered = photons
     else:
@@ -483,23 +484,22 @@ def detect_batch(
         if det0._p_dc > 0:
             clicked = clicked | (rng.random(n) < det0._p_dc)
         counts = clicked.astype(np.int64)
-    use_dead = apply_dead_time and params.dead_time_ns - DEAD_TIME_TOLERANCE_NS > 0
-    for i in np.flatnonzero(photons).tolist():
-        d = detectors[i]
-        d._n_photons_in += int(photons[i])
-        d._n_photons_registered += int(registered[i])
-    for d in detectors:
+    dead_ns = params.dead_time_ns - DEAD_TIME_TOLERANCE_NS
+    use_dead = apply_dead_time and dead_ns > 0
+    for i, (d, p, r, c) in enumerate(zip(detectors, photons.tolist(), registered.tolist(),
+                                         counts.tolist(), strict=True)):
         d.windows += 1
-    if isinstance(counts, np.ndarray):
-        for i in np.flatnonzero(counts).tolist():
-            d = detectors[i]
-            if use_dead and now_ns - d._last_click_ns < params.dead_time_ns - DEAD_TIME_TOLERANCE_NS:
-                d._n_dead += 1
-                counts[i] = -1
-                continue
+        if p:
+            d._n_photons_in += p
+            d._n_photons_registered += r
+        if c:
             if use_dead:
+                if now_ns - d._last_click_ns < dead_ns:
+                    d._n_dead += 1
+                    counts[i] = -1
+                    continue
                 d._last_click_ns = now_ns
             d.clicks += 1
-            if registered[i] == 0:
+            if r == 0:
                 d._n_dark += 1
     return counts

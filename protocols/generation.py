@@ -105,6 +105,19 @@ class _Round:
     devices: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Per QPU pair, what a sampled ``detection_in_hub`` round reuses: the budget, the pair's
+    stream, the emission times (earliest first), the herald time after the round start and
+    the heralded states by Bell index."""
+
+    budget: Any
+    rng: np.random.Generator
+    emit: tuple[tuple[int, float], ...]
+    herald_ns: float
+    states: dict[int, np.ndarray]
+
+
 @dataclass
 class _Leg:
     """A heralded hub-QPU leg (``hub_memory_swap``)."""
@@ -666,6 +679,7 @@ class SampledGeneration(_Base):
     def __init__(self, net: Any) -> None:
         super().__init__(net)
         self._states: dict[Any, np.ndarray] = {}
+        self._plans: dict[tuple[int, int], _Plan] = {}
         self._force_herald = False
 
     def _store(self, memory: Any, qubits: list[Any]) -> list[int]:
@@ -751,40 +765,60 @@ class SampledGeneration(_Base):
         (link.channel_ab if up else link.channel_ba).count(sent=k)
         self.net.switch.count(photons_in=k)
 
+    def _plan(self, a: int, b: int) -> _Plan:
+        """What a ``detection_in_hub`` round of ``a, b`` needs, computed once per pair."""
+        plan = self._plans.get((a, b))
+        if plan is None:
+            net = self.net
+            budget = net.budget(a, b)
+            arrive, emit_at = self._arrival_plan(a, b)
+            bsm = net.hub.bsm
+            rho = self._state((a, b), budget.heralded_state)
+            # the Psi- herald gives the Z-conjugate state (an ideal frame change, built once)
+            qa, qb = qops.make_pair(rho, trusted=True)
+            qops.apply_gate(qops.qb_module.Z, [qa])
+            rho_minus = qops.checked_state(qops.qb_module.reduced_dm([qa, qb]))
+            qops.discard(qa)
+            qops.discard(qb)
+            order = tuple(sorted((a, b), key=lambda y: emit_at[y]))
+            plan = self._plans[(a, b)] = _Plan(
+                budget=budget, rng=net.rng(f"link[{a}-{b}]"),
+                emit=tuple((x, emit_at[x]) for x in order),
+                herald_ns=arrive + max(bsm.detector.window_ns, bsm.coincidence_window_ns)
+                + net.hub.processing_ns,
+                states={_PSI_PLUS: rho, _PSI_MINUS: rho_minus},
+            )
+        return plan
+
     def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         net, sim = self.net, self.sim
         t0 = sim.now_ns
-        budget = net.budget(a, b)
-        rng = net.rng(f"link[{a}-{b}]")
-        n = self._herald_count(rng, k, budget.p_success)
-        arrive, emit_at = self._arrival_plan(a, b)
-        rho = self._state((a, b), budget.heralded_state)
-        built = [qops.make_pair(rho, trusted=True) for _ in range(n)]
-        labels = [_PSI_PLUS if u < 0.5 else _PSI_MINUS for u in rng.random(n)]
-        for (qa, _), label in zip(built, labels, strict=True):
-            if label == _PSI_MINUS:  # the Psi- herald gives the Z-conjugate state
-                qops.apply_gate(qops.qb_module.Z, [qa])
+        plan = self._plan(a, b)
+        state = self._begin(_Round(a, b, k, lane, {}, None), "bsm")
+        rng = plan.rng
+        n = self._herald_count(rng, k, plan.budget.p_success)
+        labels = [_PSI_PLUS if u < 0.5 else _PSI_MINUS for u in rng.random(n)] if n else []
+        built = [qops.make_pair(plan.states[label], trusted=True) for label in labels]
         slots: dict[int, list[int]] = {}
-        for x in sorted((a, b), key=lambda y: emit_at[y]):
-            yield from self._until(t0 + emit_at[x])
+        for x, emit_ns in plan.emit:
+            yield from self._until(t0 + emit_ns)
             memory = net.qpus[x].comm
             slots[x] = self._store(memory, [pair[0 if x == a else 1] for pair in built])
             _count_memory(memory, emitted=k, collected=0)
             self._count_photons(x, k, up=True)
-        bsm = net.hub.bsm
-        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
-        yield from self._until(t0 + arrive + window + net.hub.processing_ns)
-        for station in net.stations[:k]:
-            station.attempts += 1
+        yield from self._until(t0 + plan.herald_ns)
+        stations = [net.stations[j] for j in state.devices]
+        self._end(state)
+        for station in stations:
+            station.attempts += 1  # public counter (BsmStation.count, one at a time)
         pairs = []
+        fidelity = plan.budget.fidelity
         for i, label in enumerate(labels):
-            station = net.stations[i]
-            station.successes += 1
-            station._n_by_label["Psi+" if label == _PSI_PLUS else "Psi-"] += 1
-            pair = self._new_pair(a, b, slots[a][i], slots[b][i], label, budget.fidelity)
+            stations[i].count(heralds={"Psi+" if label == _PSI_PLUS else "Psi-": 1})
+            pair = self._new_pair(a, b, slots[a][i], slots[b][i], label, fidelity)
             net.corrections.send(pair)
             pairs.append(pair)
-        yield from self._until(t0 + budget.attempt_period_ns)
+        yield from self._until(t0 + plan.budget.attempt_period_ns)
         return pairs
 
     def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
