@@ -1,27 +1,31 @@
 """Map a point function over sweep points, serially or on Dask, storing each as it finishes.
 
 One signature for every backend (the QuTiP ``map`` idea): :func:`run_sweep` takes the points,
-the point function and the store; ``workers=1`` runs in this process, otherwise an embedded
-``LocalCluster`` (one single-threaded worker process per core) or an existing scheduler
+the point function and the store, and maps them on :func:`modenhub_net.parallel.open_executor`
+(the same abstraction the studies use, ARCHITECTURE.md §7): ``workers=1`` runs in this
+process (``"serial"``), otherwise an embedded ``LocalCluster`` (``"dask"``, one
+single-threaded worker process per core) or an existing scheduler
 (``scheduler="tcp://HOST:PORT"``) computes the points. Results come back to this process and
 are written here, one atomic file per point, in completion order. A worker that dies mid-task
 only loses that task, which the Dask scheduler reruns on another worker.
+
+:func:`local_cluster` and :func:`usable_cores` live in :mod:`modenhub_net.parallel` and are
+re-exported here for existing callers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import logging
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
 
 from modenhub_net.errors import EnvironmentFault, UserInputError
+from modenhub_net.parallel import local_cluster, open_executor, usable_cores
 from modenhub_net.store import PointRecord, ResultStore
 from modenhub_net.sweep.grid import SweepPoint, code_digest, code_version
 from modenhub_net.sweep.progress import ProgressBar
@@ -114,161 +118,39 @@ class _Writer:
         )
 
 
-def _serial(todo: Sequence[SweepPoint], point_fn: PointFunction, write: _Writer,
-            report: SweepReport, bar: ProgressBar, *, ready: Callable[[], None]) -> None:
-    ready()
-    for point in todo:
-        try:
-            frame, elapsed, environment = evaluate(point_fn, point.document, point.seed)
-        except Exception as exc:  # noqa: BLE001 - reported per point, others continue
-            report.failed.append((point, f"{type(exc).__name__}: {exc}"))
-            continue
-        write(point, frame, elapsed, environment)
-        report.computed += 1
-        bar.advance()
+def _evaluate_item(point_fn: PointFunction,
+                   item: tuple[Mapping[str, Any], int]) -> tuple[pd.DataFrame, float, dict[str, str]]:
+    """:func:`evaluate` of one ``(document, seed)`` item (the task given to the parallel map)."""
+    document, seed = item
+    return evaluate(point_fn, document, seed)
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (CPU affinity, e.g. a batch job's share), at least 1."""
+def _compute(todo: Sequence[SweepPoint], point_fn: PointFunction, write: _Writer,
+             report: SweepReport, bar: ProgressBar, *, scheduler: str, workers: int,
+             ready: Callable[[], None]) -> None:
+    """Map the points on :func:`modenhub_net.parallel.open_executor`; store each as it ends."""
+    task = functools.partial(_evaluate_item, point_fn)
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
-        return max(1, os.cpu_count() or 1)
-
-
-@contextlib.contextmanager
-def local_cluster(workers: int) -> Iterator[Any]:
-    """An embedded Dask ``LocalCluster``: ``workers`` single-threaded worker processes.
-
-    Quiet (no dashboard; the scheduler's small HTTP server listens on a free local port, so a
-    busy port 8787 prints no warning). The cluster's own log is limited to critical messages:
-    a failing point reaches the driver as its task's exception (and is reported there),
-    while at an interrupted shutdown a worker may log a heartbeat ``ERROR`` to a scheduler
-    that is already gone, which would break the one-line message of an interrupt. Dask's nanny exports
-    ``MALLOC_TRIM_THRESHOLD_=65536`` to its workers by default, which turns off glibc's
-    adaptive mmap threshold: every large numpy temporary is then mapped and zeroed afresh,
-    and numpy-heavy points (the aggregate Monte Carlo) ran ~1.7x slower than in the driver.
-    The setting is dropped for the workers started here (an existing
-    ``MALLOC_TRIM_THRESHOLD_`` in the environment still applies).
-
-    Ctrl-C in a terminal sends SIGINT to the whole process group, workers included; each
-    worker would die printing a ``KeyboardInterrupt`` traceback. So the cluster is built with
-    SIGINT blocked (:func:`_sigint_blocked`): the cluster's threads, and the worker processes
-    they start (also those a nanny restarts later), inherit the blocked signal and never see
-    it, while the driver gets it as soon as the cluster is up, and shuts the workers down.
-
-    Parameters
-    ----------
-    workers : int
-        Number of worker processes (>= 1).
-    """
-    import dask
-    from distributed import LocalCluster
-
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        with _sigint_blocked() as unblock:
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                silence_logs=logging.CRITICAL, dashboard_address=None,
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            )
+        with open_executor(scheduler, workers=workers) as executor:
+            ready()
+            outcomes = executor.imap_unordered(task, [(p.document, p.seed) for p in todo])
             try:
-                unblock()  # a Ctrl-C pressed during start-up is raised here
-            except BaseException:
-                cluster.close()
-                raise
-    try:
-        yield cluster
-    finally:
-        cluster.close()
-
-
-@contextlib.contextmanager
-def _sigint_blocked() -> Iterator[Callable[[], None]]:
-    """Block SIGINT in this thread (and the threads and processes it starts) for a while.
-
-    Yields a function that restores this thread's signal mask, at which point a SIGINT that
-    arrived meanwhile is delivered (``KeyboardInterrupt``); leaving the block restores the
-    mask in any case. A no-op off the main thread or where ``pthread_sigmask`` is missing.
-    """
-    import signal
-    import threading
-
-    if (not hasattr(signal, "pthread_sigmask")
-            or threading.current_thread() is not threading.main_thread()):
-        yield lambda: None
-        return
-    # multiprocessing starts its resource tracker (on the first queue of a worker) with SIGINT
-    # blocked and then *unblocks* SIGINT in the calling thread; start it now, so it does not
-    # undo the block in the cluster's event-loop thread.
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    restored = False
-
-    def unblock() -> None:
-        nonlocal restored
-        if not restored:
-            restored = True
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-    try:
-        yield unblock
-    finally:
-        unblock()
-
-
-@contextlib.contextmanager
-def _client(*, workers: int, scheduler: str | None) -> Iterator[Any]:
-    from distributed import Client
-
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout="10s", set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UserInputError(
-                f"--scheduler = {scheduler!r}: cannot connect to a Dask scheduler ({exc})"
-            ) from None
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    with local_cluster(workers) as cluster:
-        client = Client(cluster, set_as_default=False)
-        try:
-            yield client
-        finally:
-            client.close()
-
-
-def _distributed(todo: Sequence[SweepPoint], point_fn: PointFunction, write: _Writer,
-                 report: SweepReport, bar: ProgressBar, *, workers: int,
-                 scheduler: str | None, ready: Callable[[], None]) -> None:
-    from distributed import as_completed
-
-    with _client(workers=workers, scheduler=scheduler) as client:
-        ready()
-        futures = {
-            client.submit(evaluate, point_fn, point.document, point.seed,
-                          key=f"modenhub-point-{point.key}", pure=False): point
-            for point in todo
-        }
-        try:
-            for future in as_completed(list(futures), loop=client.loop):
-                point = futures[future]
-                if future.status == "error":
-                    exc = future.exception()
-                    report.failed.append((point, f"{type(exc).__name__}: {exc}"))
-                else:
-                    frame, elapsed, environment = future.result()
+                for outcome in outcomes:
+                    point = todo[outcome.index]
+                    if outcome.error is not None:
+                        report.failed.append((point, outcome.error_text))
+                        continue
+                    frame, elapsed, environment = outcome.value
                     write(point, frame, elapsed, environment)
                     report.computed += 1
                     bar.advance()
-                future.release()
-        finally:
-            client.cancel(list(futures))
+            finally:
+                outcomes.close()
+    except UserInputError as exc:  # the CLI flag's name for the parallel map's field
+        text = str(exc)
+        if text.startswith("scheduler = "):
+            raise UserInputError("--" + text) from None
+        raise
 
 
 def run_sweep(
@@ -366,11 +248,12 @@ def run_sweep(
                 store.write_manifest({**manifest, "source_digest": digest})
 
         try:
-            if scheduler is None and (n_workers <= 1 or len(todo) <= 1):
-                _serial(todo, point_fn, write, report, bar, ready=ready)
+            if scheduler is not None:
+                backend = scheduler
             else:
-                _distributed(todo, point_fn, write, report, bar, ready=ready,
-                             workers=min(n_workers, len(todo)), scheduler=scheduler)
+                backend = "serial" if n_workers <= 1 or len(todo) <= 1 else "dask"
+            _compute(todo, point_fn, write, report, bar, scheduler=backend,
+                     workers=max(1, min(n_workers, len(todo))), ready=ready)
         finally:
             bar.close()
             report.elapsed_s = time.perf_counter() - start

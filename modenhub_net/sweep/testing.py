@@ -18,7 +18,8 @@ import pandas as pd
 
 from modenhub_net.simulation import stream_seed_sequence
 
-__all__ = ["busy_point", "crash_once_point", "make_points"]
+__all__ = ["busy_point", "crash_once_point", "failing_task", "make_points", "seeded_task",
+           "sleepy_task"]
 
 
 def busy_point(document: Mapping[str, Any], *, seed: int) -> pd.DataFrame:
@@ -81,3 +82,42 @@ def make_points(n: int, *, work: int = 5, seeds: int = 1, sleep_s: float = 0.0,
             points.append(SweepPoint(key=key, seed=seed, labels={"x": i / 10.0},
                                      document=document))
     return points
+
+
+def seeded_task(item: tuple[float, int]) -> tuple[float, float]:
+    """A task of :func:`modenhub_net.parallel.parallel_map` whose seed comes with its item.
+
+    Parameters
+    ----------
+    item : (float, int)
+        ``(x, seed)``: a label and the root seed (>= 0).
+
+    Returns
+    -------
+    (float, float)
+        ``x`` and the mean of 1,000 standard-normal draws of the named stream
+        ``"seeded_task"`` of ``seed`` (the same on every backend and machine).
+    """
+    x, seed = item
+    rng = np.random.Generator(np.random.PCG64(stream_seed_sequence(seed, "seeded_task")))
+    return float(x), float(rng.standard_normal(1_000).mean())
+
+
+def sleepy_task(item: tuple[int, float, str | None]) -> int:
+    """Sleep ``sleep_s`` s (writing this process's id into ``pid_dir`` first, if given).
+
+    ``item = (index, sleep_s, pid_dir)``; returns ``index``. Used to show input order under
+    a different completion order, and that interrupted maps stop their workers.
+    """
+    index, sleep_s, pid_dir = item
+    if pid_dir is not None:
+        (Path(pid_dir) / f"{index}-{os.getpid()}").write_text(str(os.getpid()))
+    time.sleep(float(sleep_s))
+    return int(index)
+
+
+def failing_task(item: int) -> int:
+    """Return ``item`` squared; raise ``ValueError("boom")`` for item 2."""
+    if item == 2:
+        raise ValueError("boom")
+    return item * item
