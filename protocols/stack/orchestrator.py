@@ -180,6 +180,8 @@ class StackOrchestrator(Protocol):
         self.jobs: dict[int, Job] = {}
         self._waiting: list[tuple[tuple, int, Job]] = []
         self._seq = 0
+        self._fresh: list[Job] = []
+        self._dispatch_pending = False
         self._end_ns = sim.now_ns
         transport.on_hub(Headers.REQUEST, self._on_request)
         transport.on_hub(Headers.DONE, self._on_done)
@@ -205,8 +207,24 @@ class StackOrchestrator(Protocol):
             return
         job.priority = self.scheduler.priority(job)
         bisect.insort(self._waiting, (job.priority, job.seq, job))
+        self._fresh.append(job)
+        self._schedule_dispatch()
+
+    def _schedule_dispatch(self) -> None:
+        """Decide once per instant, after every message of that instant has arrived (so
+        requests arriving together are scheduled together)."""
+        if not self._dispatch_pending:
+            self._dispatch_pending = True
+            self.sim.timeout(0.0).callbacks.append(self._deferred_dispatch)
+
+    def _deferred_dispatch(self, _event: Any = None) -> None:
+        self._dispatch_pending = False
         self._dispatch()
-        if job.state == "waiting":
+        fresh, self._fresh = self._fresh, []
+        now = self.sim.now_ns
+        for job in fresh:
+            if job.state != "waiting":
+                continue
             job.blocked_by = job.blocked_by or self._reason(job)
             if self.admission == "loss":
                 self._remove_waiting(job)
@@ -231,7 +249,7 @@ class StackOrchestrator(Protocol):
             self.map.capacities.n_qpus, job.k_cap, job.cap_bound,
             **self._extras(job),
         ))
-        self._dispatch()
+        self._schedule_dispatch()
 
     # -- admission and scheduling -------------------------------------------------------
     def _reason(self, job: Job) -> str:
@@ -376,7 +394,7 @@ class StackOrchestrator(Protocol):
             if dropped:
                 self.counts.dropped_generating += 1
             self._finish_failed(job, dropped=dropped, counted=True)
-        self._dispatch()
+        self._schedule_dispatch()
 
     def _execute(self, job: Job, pair: PairHandle) -> None:
         """A cached pair serves ``job``: tell the source QPU (``stack.use``)."""
