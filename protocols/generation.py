@@ -85,6 +85,24 @@ def _count_memory(memory: Any, *, emitted: int, collected: int) -> None:
         memory._n_photons_collected += collected
 
 
+def _store_first_free(memory: Any, qubits: list[Any]) -> list[int]:
+    """Store ``qubits`` (write always succeeds: heralded) in the lowest free slots of
+    ``memory``; returns the slots. Scans from slot 0 only as far as needed (a memory of a
+    1,024-QPU hub has > 1,000 slots, mostly free)."""
+    slots: list[int] = []
+    if not qubits:
+        return slots
+    need = len(qubits)
+    for slot in range(memory.n_slots):
+        if not memory.is_occupied(slot):
+            slots.append(slot)
+            if len(slots) == need:
+                break
+    for slot, qubit in zip(slots, qubits, strict=True):
+        memory.store(slot, qubit, apply_efficiency=False)
+    return slots
+
+
 @dataclass
 class _Round:
     """Book-keeping of one detailed round (classical: which slot/station holds what)."""
@@ -548,10 +566,7 @@ class DetailedGeneration(_Base):
 
     @staticmethod
     def _store(memory: Any, qubits: list[Any]) -> list[int]:
-        slots = memory.free_slots()[: len(qubits)]
-        for slot, qubit in zip(slots, qubits, strict=True):
-            memory.store(slot, qubit, apply_efficiency=False)
-        return slots
+        return _store_first_free(memory, qubits)
 
     def _detection_events(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         """One round with every photon as a message through the components."""
@@ -678,15 +693,12 @@ class SampledGeneration(_Base):
 
     def __init__(self, net: Any) -> None:
         super().__init__(net)
-        self._states: dict[Any, np.ndarray] = {}
         self._plans: dict[tuple[int, int], _Plan] = {}
+        self._by_content: dict[bytes, dict[int, np.ndarray]] = {}
         self._force_herald = False
 
     def _store(self, memory: Any, qubits: list[Any]) -> list[int]:
-        slots = memory.free_slots()[: len(qubits)]
-        for slot, qubit in zip(slots, qubits, strict=True):
-            memory.store(slot, qubit, apply_efficiency=False)
-        return slots
+        return _store_first_free(memory, qubits)
 
     def _herald_count(self, rng: np.random.Generator, k: int, p: float) -> int:
         """Heralds among ``k`` attempts: ``Binomial(k, p)``, or, in the round that
@@ -753,11 +765,9 @@ class SampledGeneration(_Base):
                 self._count_photons(x, n, up=False)
 
     def _state(self, key: Any, rho: np.ndarray) -> np.ndarray:
-        """The budget's heralded state, checked once per key (then built without checks)."""
-        state = self._states.get(key)
-        if state is None:
-            state = self._states[key] = qops.checked_state(rho)
-        return state
+        """The budget's heralded state, checked once per distinct state (then built without
+        checks)."""
+        return self._heralded_states(rho)[_PSI_PLUS]
 
     def _count_photons(self, x: int, k: int, *, up: bool) -> None:
         """Bulk counters: ``k`` attempt modes sent through QPU ``x``'s fibre and the switch."""
@@ -773,22 +783,32 @@ class SampledGeneration(_Base):
             budget = net.budget(a, b)
             arrive, emit_at = self._arrival_plan(a, b)
             bsm = net.hub.bsm
-            rho = self._state((a, b), budget.heralded_state)
-            # the Psi- herald gives the Z-conjugate state (an ideal frame change, built once)
-            qa, qb = qops.make_pair(rho, trusted=True)
-            qops.apply_gate(qops.qb_module.Z, [qa])
-            rho_minus = qops.checked_state(qops.qb_module.reduced_dm([qa, qb]))
-            qops.discard(qa)
-            qops.discard(qb)
+            states = self._heralded_states(budget.heralded_state)
             order = tuple(sorted((a, b), key=lambda y: emit_at[y]))
             plan = self._plans[(a, b)] = _Plan(
                 budget=budget, rng=net.rng(f"link[{a}-{b}]"),
                 emit=tuple((x, emit_at[x]) for x in order),
                 herald_ns=arrive + max(bsm.detector.window_ns, bsm.coincidence_window_ns)
                 + net.hub.processing_ns,
-                states={_PSI_PLUS: rho, _PSI_MINUS: rho_minus},
+                states=states,
             )
         return plan
+
+    def _heralded_states(self, rho: np.ndarray) -> dict[int, np.ndarray]:
+        """The budget's heralded state (Psi+ herald) and its Z-conjugate (Psi- herald: an
+        ideal frame change), checked once per distinct state (QPU pairs with the same
+        devices share them)."""
+        key = rho.tobytes()
+        states = self._by_content.get(key)
+        if states is None:
+            plus = qops.checked_state(rho)
+            qa, qb = qops.make_pair(plus, trusted=True)
+            qops.apply_gate(qops.qb_module.Z, [qa])
+            minus = qops.checked_state(qops.qb_module.reduced_dm([qa, qb]))
+            qops.discard(qa)
+            qops.discard(qb)
+            states = self._by_content[key] = {_PSI_PLUS: plus, _PSI_MINUS: minus}
+        return states
 
     def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         net, sim = self.net, self.sim
