@@ -1,22 +1,39 @@
 """State engines of the circuit executor: an exact density matrix and a stabilizer (stim) sampler.
 
-Both engines offer the same few primitives, called by :mod:`protocols.circuits.executor`
+The engines offer the same few primitives, called by :mod:`protocols.circuits.executor`
 in time order: ``new_ebit``, ``idle`` (memory noise for an elapsed time), ``gate`` (ideal
 unitary then the QPU's depolarising error), ``measure_discard`` (Z measurement with a
 symmetric readout error, classically controlled Pauli corrections, the qubit discarded) and
 ``block`` (a sequence of primitives on a few qubits, treated as one channel).
 
-:class:`DensityRegister` -- exact. The state of the live qubits is one density matrix stored
-as a tensor of shape ``(2,) * 2n`` (ket axes, then bra axes). Every operation is a
-superoperator contracted on its target axes (one ``tensordot``), never a ``2^n x 2^n``
-operator. Measurements are *non-selective* (the average over outcomes, with the corrections
-each recorded outcome triggers), so one run gives the exact output state. A teleported gate
-is applied as a ``block``: its superoperator on the two data qubits is computed once on a
-small register (the Choi state of the two data qubits with their references, plus the two
-ebit qubits: 6 qubits), then contracted into the big register, so at most ``n_data`` qubits
-(``n_data + 1`` while a shared ebit is open) are live. Cost per operation: memory
-``16 * 4^n_live`` bytes for the state plus one same-size temporary, time
-``O(4^n_live * 4^k)`` for a k-qubit superoperator; 12 live qubits = 256 MiB.
+:class:`PauliRegister` -- exact, the executor's density-matrix engine. The state of the live
+qubits is the density matrix in the Pauli basis, ``rho = 2^-n sum_P c_P P`` with real
+coefficients ``c_P = Tr(P rho)``, stored as a real tensor of shape ``(4,) * n`` (one axis per
+qubit, in a floating order). A k-qubit channel acts on it through its Pauli transfer matrix
+``R[Q, P] = 2^-k Tr(Q E(P))`` (real, ``4^k x 4^k``; Chow et al., PRL 109, 060501 (2012);
+Greenbaum, arXiv:1509.02921 (2015), §3), contracted on the k axes with one ``tensordot`` --
+never a ``2^n x 2^n`` operator. Real arithmetic halves the memory and quarters the
+multiplications of the complex superoperator form. Channels are *fused* before they touch
+the state: the pending channels form groups on disjoint sets of at most two qubits; a new
+channel on qubits inside one group (or whose groups together span at most two qubits) is
+multiplied into that group's 16x16 matrix, and a group is applied to the state only when an
+operation needs more qubits, a measurement or a structural change reads its qubits, or the
+state is read out. Disjoint groups commute, so the result is the same as applying each
+channel in turn; a QFT's controlled phase (its CNOTs, phases, gate errors, the storage noise
+of both qubits since their last use, and a teleported CNOT's whole channel) becomes one pass
+over the state. Measurements are *non-selective* (the average over outcomes with the
+corrections each recorded outcome triggers): in the Pauli basis ``rho_m`` (outcome m, qubit
+traced out) has coefficients ``(c_I +- c_Z)/2`` on the measured axis, and a Pauli correction
+flips the sign of the components it anticommutes with. A teleported gate is a ``block``: its
+channel on the data qubits is computed once on a small :class:`DensityRegister` (the Choi
+state of the data qubits with their references, plus the two ebit qubits), then applied as
+one fused channel. Memory: ``8 * 4^n_live`` bytes (12 live qubits: 128 MiB) plus one
+same-size temporary.
+
+:class:`DensityRegister` -- the same primitives on a complex density tensor of shape
+``(2,) * 2n`` (ket axes, then bra axes) with every operation a superoperator contracted on
+its axes; no fusion. Used for the small registers of ``block`` and of the per-ebit records,
+and in tests as the reference of :class:`PauliRegister`.
 
 :class:`StimEngine` -- for Clifford circuits beyond the density matrix (stim; Gidney,
 Quantum 5, 497 (2021)). Noise is Pauli: the QPU's depolarising gate errors exactly
@@ -34,6 +51,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -42,9 +60,12 @@ from modenhub_net.errors import UserInputError
 
 __all__ = [
     "DensityRegister",
+    "PauliRegister",
     "StimEngine",
     "depolar_superop",
     "memory_superop",
+    "pauli_transfer_matrix",
+    "pauli_vector",
     "superop_matrix",
     "unitary_superop",
 ]
@@ -227,21 +248,8 @@ class DensityRegister:
         self, data_in: Sequence[str], data_out: Sequence[str], procedure: Callable[[DensityRegister], None]
     ) -> None:
         """Run ``procedure`` on a small register holding ``data_in`` and apply the resulting
-        channel ``data_in -> data_out`` to this register (Choi-Jamiolkowski construction:
-        ``S[(o, o'), (i, i')] = d * C[(i, o), (i', o')]`` with ``C`` the Choi state)."""
-        small = DensityRegister(max_qubits=2 * len(data_in) + 4)
-        refs = [f"ref:{x}" for x in data_in]
-        for ref, x in zip(refs, data_in, strict=True):
-            small.add([ref, x], _PHI_PLUS_DM)
-        procedure(small)
-        order = refs + list(data_out)
-        if sorted(small.names) != sorted(order):
-            raise RuntimeError(f"block left qubits {small.names}, expected {order}")
-        m = small.matrix(order)
-        ki, ko = len(data_in), len(data_out)
-        c = m.reshape(2**ki, 2**ko, 2**ki, 2**ko)  # [i, o, i', o']
-        s = (2**ki) * c.transpose(1, 3, 0, 2).reshape(4**ko, 4**ki)
-        self.superop(s, list(data_in), list(data_out))
+        channel ``data_in -> data_out`` to this register (:func:`block_superop`)."""
+        self.superop(block_superop(data_in, data_out, procedure), list(data_in), list(data_out))
 
     # -- read-out ---------------------------------------------------------------------
     def matrix(self, order: Sequence[str] | None = None) -> np.ndarray:
@@ -268,6 +276,288 @@ class DensityRegister:
         pos = [self._pos(x) for x in order]
         flat = np.ascontiguousarray(self.rho).reshape(2**n, 2**n)
         return np.transpose(np.real(np.diagonal(flat)).reshape((2,) * n), pos)
+
+
+def block_superop(
+    data_in: Sequence[str], data_out: Sequence[str], procedure: Callable[[DensityRegister], None]
+) -> np.ndarray:
+    """Superoperator ``data_in -> data_out`` of ``procedure`` run on a small :class:`DensityRegister`.
+
+    Choi-Jamiolkowski construction: each input qubit starts maximally entangled with a
+    reference, ``procedure`` acts, and ``S[(o, o'), (i, i')] = d * C[(i, o), (i', o')]`` with
+    ``C`` the resulting Choi state (Jamiolkowski, Rep. Math. Phys. 3, 275 (1972); Choi, Linear
+    Algebra Appl. 10, 285 (1975)).
+    """
+    small = DensityRegister(max_qubits=2 * len(data_in) + 4)
+    refs = [f"ref:{x}" for x in data_in]
+    for ref, x in zip(refs, data_in, strict=True):
+        small.add([ref, x], _PHI_PLUS_DM)
+    procedure(small)
+    order = refs + list(data_out)
+    if sorted(small.names) != sorted(order):
+        raise RuntimeError(f"block left qubits {small.names}, expected {order}")
+    m = small.matrix(order)
+    ki, ko = len(data_in), len(data_out)
+    c = m.reshape(2**ki, 2**ko, 2**ki, 2**ko)  # [i, o, i', o']
+    return (2**ki) * c.transpose(1, 3, 0, 2).reshape(4**ko, 4**ki)
+
+
+_PAULI_1Q = (np.eye(2, dtype=complex), _PAULI["X"], _PAULI["Y"], _PAULI["Z"])
+#: sign of each one-qubit Pauli component (I, X, Y, Z) under conjugation by X, Y, Z
+_CONJUGATION_SIGNS = {
+    "X": np.array([1.0, 1.0, -1.0, -1.0]),
+    "Y": np.array([1.0, -1.0, 1.0, -1.0]),
+    "Z": np.array([1.0, -1.0, -1.0, 1.0]),
+}
+
+
+@lru_cache(maxsize=8)
+def _pauli_basis(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, cols)`` of the k-qubit Pauli basis (first qubit most significant):
+    ``rows[Q] = vec(Q^T)`` so ``rows @ vec(rho) = Tr(Q rho)``; ``cols[:, P] = vec(P)``."""
+    paulis = [np.ones((1, 1), dtype=complex)]
+    for _ in range(k):
+        paulis = [np.kron(p, q) for p in paulis for q in _PAULI_1Q]
+    rows = np.array([p.T.reshape(-1) for p in paulis])
+    cols = np.array([p.reshape(-1) for p in paulis]).T
+    return rows, cols
+
+
+def pauli_transfer_matrix(s: np.ndarray, k_in: int, k_out: int | None = None) -> np.ndarray:
+    """Pauli transfer matrix ``R[Q, P] = 2^-k_in Tr(Q E(P))`` of the superoperator ``s``.
+
+    ``s`` is ``S[(o, o'), (i, i')]`` (``4^k_out x 4^k_in``, this module's convention). For a
+    Hermiticity-preserving map ``R`` is real (Chow et al., PRL 109, 060501 (2012)); with
+    ``rho = 2^-k sum_P c_P P`` the map sends the coefficients ``c`` to ``R c``.
+    """
+    k_out = k_in if k_out is None else k_out
+    rows, _ = _pauli_basis(k_out)
+    _, cols = _pauli_basis(k_in)
+    r = rows @ np.asarray(s, dtype=complex) @ cols / 2**k_in
+    if np.max(np.abs(r.imag), initial=0.0) > 1e-9:
+        raise ValueError("the superoperator does not preserve Hermiticity (complex transfer matrix)")
+    return np.ascontiguousarray(r.real)
+
+
+def pauli_vector(rho: np.ndarray) -> np.ndarray:
+    """Real Pauli coefficients ``c_P = Tr(P rho)`` of a k-qubit ``rho``, shape ``(4,) * k``."""
+    rho = np.asarray(rho, dtype=complex)
+    k = int(round(math.log2(rho.shape[0])))
+    rows, _ = _pauli_basis(k)
+    return np.real(rows @ rho.reshape(-1)).reshape((4,) * k)
+
+
+def _embed(r: np.ndarray, names: Sequence[str], union: Sequence[str]) -> np.ndarray:
+    """The transfer matrix ``r`` on ``names`` as one on ``union`` (identity on the others)."""
+    k, others = len(names), [x for x in union if x not in names]
+    m = len(others)
+    big = np.multiply.outer(r.reshape((4,) * (2 * k)), np.eye(4**m).reshape((4,) * (2 * m)))
+    out = [names.index(x) if x in names else 2 * k + others.index(x) for x in union]
+    inp = [k + names.index(x) if x in names else 2 * k + m + others.index(x) for x in union]
+    return big.transpose(out + inp).reshape(4 ** len(union), 4 ** len(union))
+
+
+class PauliRegister:
+    """Exact density matrix in the Pauli basis with fused channels (module docstring).
+
+    Parameters
+    ----------
+    names : sequence of str
+        Initial qubits, each in ``|0>``.
+    max_qubits : int
+        Largest number of live qubits allowed (default 12: 128 MiB of state); adding more
+        raises :class:`~modenhub_net.errors.UserInputError`.
+    max_fused : int
+        Largest qubit set of one fused channel, 1 or 2 (default 2; a 3-qubit group would
+        cost 64 multiplications per element instead of 16).
+    """
+
+    def __init__(self, names: Sequence[str] = (), *, max_qubits: int = 12, max_fused: int = 2) -> None:
+        self.max_qubits = max_qubits
+        self.max_fused = max_fused
+        self.names: list[str] = []
+        self.c = np.ones((), dtype=float)
+        self.passes = 0  # channels applied to the state (each one pass over it)
+        self._scratch: np.ndarray | None = None
+        self._groups: list[tuple[tuple[str, ...], np.ndarray]] = []
+        if len(names) > max_qubits:
+            raise UserInputError(
+                f"the density-matrix engine holds at most {max_qubits} live qubits, {len(names)} requested"
+            )
+        for name in names:
+            self.add([name], np.array([[1, 0], [0, 0]], dtype=complex))
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    def _check_room(self, needed: int) -> None:
+        if needed > self.max_qubits:
+            raise UserInputError(
+                f"the density-matrix engine holds at most {self.max_qubits} live qubits; this run "
+                f"needs {needed} (use fewer data qubits, share_ebits=False, or the stabilizer "
+                "backend for Clifford circuits)"
+            )
+
+    # -- structure --------------------------------------------------------------------
+    def add(self, names: Sequence[str], rho: np.ndarray) -> None:
+        """Append qubits ``names`` in the (uncorrelated) state ``rho`` (2^k x 2^k)."""
+        self._check_room(self.n + len(names))
+        self.c = np.multiply.outer(self.c, pauli_vector(rho))
+        self.names += list(names)
+
+    def _apply(self, r: np.ndarray, in_names: Sequence[str], out_names: Sequence[str]) -> None:
+        """Contract the transfer matrix ``r`` (``in_names -> out_names``) into the state."""
+        ki, ko = len(in_names), len(out_names)
+        pos = [self.names.index(x) for x in in_names]
+        rest = [i for i in range(self.n) if i not in pos]
+        if ki == ko and self.c.flags.c_contiguous and self.n > 6:
+            # two buffers reused pass after pass: the contracted axes gathered in front (one
+            # copy into the scratch buffer), then one matrix product into the state's memory
+            if self._scratch is None or self._scratch.size != self.c.size:
+                self._scratch = np.empty(self.c.size)
+            gathered = self._scratch.reshape([4] * self.n)
+            np.copyto(gathered, self.c.transpose(pos + rest))
+            out = self.c.reshape(-1)
+            np.matmul(r, gathered.reshape(4**ki, -1), out=out.reshape(4**ko, -1))
+            self._scratch = gathered.reshape(-1)
+            self.c = out.reshape([4] * self.n)
+        else:
+            tensor = r.reshape((4,) * (ko + ki))
+            self.c = np.tensordot(tensor, self.c, axes=(list(range(ko, ko + ki)), pos))
+        self.names = list(out_names) + [x for x in self.names if x not in in_names]
+        self.passes += 1
+
+    def flush(self, names: Sequence[str] | None = None) -> None:
+        """Apply the pending channels on ``names`` (all if None) to the state."""
+        keep = []
+        for group, r in self._groups:
+            if names is None or set(group) & set(names):
+                self._apply(r, group, group)
+            else:
+                keep.append((group, r))
+        self._groups = keep
+
+    def channel(self, r: np.ndarray, names: Sequence[str]) -> None:
+        """Schedule the channel with transfer matrix ``r`` on ``names`` (fused if it fits)."""
+        names = tuple(names)
+        for x in names:
+            if x not in self.names:
+                raise KeyError(f"no live qubit {x!r}")
+        touching = [g for g in self._groups if set(g[0]) & set(names)]
+        union = names + tuple(x for group, _ in touching for x in group if x not in names)
+        if len(union) > self.max_fused:
+            # apply the groups that reach beyond ``names``; those inside it are still fused
+            outside = [g for g in touching if not set(g[0]) <= set(names)]
+            for group, rg in outside:
+                self._apply(rg, group, group)
+            touching = [g for g in touching if all(g is not o for o in outside)]
+            self._groups = [g for g in self._groups if all(g is not o for o in outside)]
+            union = names
+        if len(union) > self.max_fused:
+            self.flush(names)
+            self._apply(r, names, names)
+            return
+        total = _embed(r, list(names), list(union))
+        for group, rg in touching:  # earlier channels first (disjoint groups commute)
+            total = total @ _embed(rg, list(group), list(union))
+        self._groups = [g for g in self._groups if all(g is not t for t in touching)] + [(union, total)]
+
+    def superop(self, s: np.ndarray, in_names: Sequence[str], out_names: Sequence[str] | None = None) -> None:
+        """Apply a superoperator ``S[(out, out'), (in, in')]`` from ``in_names`` to ``out_names``
+        (same convention as :meth:`DensityRegister.superop`)."""
+        in_names = list(in_names)
+        out_names = list(in_names) if out_names is None else list(out_names)
+        r = pauli_transfer_matrix(s, len(in_names), len(out_names))
+        if out_names == in_names:
+            self.channel(r, in_names)
+            return
+        self.flush(in_names)
+        self._check_room(self.n - len(in_names) + len(out_names))
+        self._apply(r, in_names, out_names)
+
+    # -- primitives -------------------------------------------------------------------
+    def new_ebit(self, name_a: str, name_b: str, rho: np.ndarray) -> None:
+        """Add an ebit's two qubits in the 4x4 state ``rho`` (order: ``name_a``, ``name_b``)."""
+        self.add([name_a, name_b], rho)
+
+    def idle(self, name: str, elapsed_ns: float, params: MemoryParams) -> None:
+        """Storage noise of ``params`` for ``elapsed_ns`` on one qubit (nothing if 0 or noiseless)."""
+        if elapsed_ns > 0.0 and not params.is_noiseless:
+            self.channel(pauli_transfer_matrix(memory_superop(elapsed_ns, params), 1), [name])
+
+    def gate(
+        self, u: np.ndarray, names: Sequence[str], depolar_prob: float = 0.0, *, kind: str | None = None
+    ) -> None:
+        """Ideal unitary ``u`` on ``names``, then depolarising with ``depolar_prob``."""
+        s = unitary_superop(u)
+        if depolar_prob > 0.0:
+            s = depolar_superop(depolar_prob, len(names)) @ s
+        self.channel(pauli_transfer_matrix(s, len(names)), names)
+
+    def measure_discard(
+        self, name: str, flip_prob: float, corrections: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """Non-selective Z measurement of ``name`` (outcome flipped with ``flip_prob``), then for
+        a recorded 1 the Paulis ``corrections``; the qubit is removed (as
+        :meth:`DensityRegister.measure_discard`, in the Pauli basis: module docstring)."""
+        self.flush([name] + [target for _, target in corrections])
+        k = self.names.index(name)
+        c_i, c_z = np.take(self.c, 0, axis=k), np.take(self.c, 3, axis=k)
+        r0, r1 = (c_i + c_z) / 2.0, (c_i - c_z) / 2.0
+        del c_i, c_z
+        e = flip_prob
+        self.names = [x for x in self.names if x != name]
+        recorded_1 = e * r0 + (1.0 - e) * r1
+        for label, target in corrections:
+            shape = [1] * self.n
+            shape[self.names.index(target)] = 4
+            recorded_1 *= _CONJUGATION_SIGNS[label].reshape(shape)
+        recorded_1 += (1.0 - e) * r0 + e * r1
+        self.c = recorded_1
+        self.passes += 1
+
+    def block(
+        self, data_in: Sequence[str], data_out: Sequence[str], procedure: Callable[[DensityRegister], None]
+    ) -> None:
+        """The channel of ``procedure`` (:func:`block_superop`) applied from ``data_in`` to ``data_out``."""
+        self.superop(block_superop(data_in, data_out, procedure), list(data_in), list(data_out))
+
+    # -- read-out ---------------------------------------------------------------------
+    def matrix(self, order: Sequence[str] | None = None) -> np.ndarray:
+        """The density matrix (2^n x 2^n) with qubits in ``order`` (default: current order)."""
+        self.flush()
+        order = list(self.names) if order is None else list(order)
+        if sorted(order) != sorted(self.names):
+            raise KeyError(f"order {order} does not list the live qubits {self.names}")
+        n = self.n
+        t = self.c.astype(complex)
+        for i in range(n):  # qubit i's Pauli axis (I, X, Y, Z) -> its (ket, bra) pair, in place
+            v = t.reshape(4**i, 4, 4 ** (n - 1 - i))
+            c_i, c_x, c_y, c_z = (v[:, p].copy() for p in range(4))
+            v[:, 0] = (c_i + c_z) / 2.0  # rho_00
+            v[:, 1] = (c_x - 1j * c_y) / 2.0  # rho_01
+            v[:, 2] = (c_x + 1j * c_y) / 2.0  # rho_10
+            v[:, 3] = (c_i - c_z) / 2.0  # rho_11
+            del c_i, c_x, c_y, c_z
+        pos = [self.names.index(x) for x in order]
+        perm = [2 * p for p in pos] + [2 * p + 1 for p in pos]
+        return np.ascontiguousarray(t.reshape((2,) * (2 * n)).transpose(perm)).reshape(2**n, 2**n)
+
+    def expectation_pure(self, psi: np.ndarray, order: Sequence[str]) -> float:
+        """``<psi| rho |psi>`` with ``psi`` over qubits in ``order`` (the fidelity to a pure state)."""
+        psi = np.asarray(psi, dtype=complex).reshape(-1)
+        return float(np.real(psi.conj() @ self.matrix(order) @ psi))
+
+    def probabilities(self, order: Sequence[str]) -> np.ndarray:
+        """Z-basis outcome probabilities as a tensor of shape ``(2,) * n`` in ``order``."""
+        self.flush()
+        n = self.n
+        t = self.c[(slice(0, 4, 3),) * n]  # the I and Z components of every qubit
+        to_z = np.array([[0.5, 0.5], [0.5, -0.5]])  # (c_I, c_Z) -> (p_0, p_1)
+        for _ in range(n):
+            t = np.tensordot(t, to_z, axes=([0], [0]))
+        return np.transpose(t, [self.names.index(x) for x in order])
 
 
 class StimEngine:

@@ -53,7 +53,7 @@ from hardware_models.qpu import QpuParams
 from modenhub_net.errors import UserInputError
 from protocols.circuits.compiler import CompiledCircuit, Step
 from protocols.circuits.ebits import EbitProvider
-from protocols.circuits.engines import DensityRegister, StimEngine
+from protocols.circuits.engines import DensityRegister, PauliRegister, StimEngine
 from protocols.circuits.ir import ideal_statevector
 
 __all__ = ["BACKENDS", "ExecutionResult", "QpuPhysics", "execute_circuit"]
@@ -466,7 +466,7 @@ def execute_circuit(
                 f"{circuit.name}: {live} live qubits exceed the density matrix's {max_dm_qubits} "
                 "(use backend='stabilizer' for Clifford circuits, or share_ebits=False)"
             )
-        engine = DensityRegister(names, max_qubits=max_dm_qubits)
+        engine = PauliRegister(names, max_qubits=max_dm_qubits)
     run = _Run(compiled, physics_list, provider, latency, prefetch, engine)
     makespan = run.run()
     ebit_df = pd.DataFrame(
@@ -493,8 +493,8 @@ def execute_circuit(
     dm = None
     if backend == "density_matrix":
         psi = ideal_statevector(circuit)
-        fidelity, se = engine.expectation_pure(psi, names), 0.0
         dm = engine.matrix(names)
+        fidelity, se = float(np.real(psi.conj() @ dm @ psi)), 0.0
         if "marked" in circuit.metadata:
             success = _success_probability(
                 engine.probabilities(names),
