@@ -17,6 +17,10 @@ in which the events that fired can be tested with ``in``::
 
 Stopping a protocol cancels its pending waits: the generator is never resumed again and
 its port and signal waits are withdrawn (queued port messages are kept for a restart).
+
+Besides one-shot waits (:meth:`Protocol.await_signal`), a signal can have persistent
+*listeners* (:meth:`Protocol.add_signal_listener`), called synchronously each time it is
+sent; :class:`modenhub_net.collector.DataCollector` uses them (ARCHITECTURE.md §1).
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Protocol:
         self._cleanups: list[tuple[simpy.Event, Callable[[], None]]] = []
         self._signal_waiters: dict[str, list[simpy.Event]] = {}
         self._signal_results: dict[str, Any] = {}
+        self._signal_listeners: dict[str | None, list[Callable[[Protocol, str, Any], None]]] = {}
         self._generation = 0
 
     def __repr__(self) -> str:
@@ -171,12 +176,49 @@ class Protocol:
 
     # -- signals ----------------------------------------------------------------------
     def send_signal(self, label: str, result: Any = None) -> None:
-        """Signal ``label`` with ``result`` to every protocol waiting on it."""
+        """Signal ``label`` with ``result`` to every protocol waiting on it.
+
+        Listeners (:meth:`add_signal_listener`) of ``label``, then those of every label, are
+        called first, synchronously, at the current simulation time.
+        """
         self._signal_results[label] = result
+        if self._signal_listeners:
+            for key in (label, None):
+                for listener in tuple(self._signal_listeners.get(key, ())):
+                    listener(self, label, result)
         waiters = self._signal_waiters.pop(label, [])
         for event in waiters:
             if not event.triggered:
                 event.succeed(result)
+
+    def add_signal_listener(self, label: str | None,
+                            listener: Callable[[Protocol, str, Any], None]) -> Callable[[], None]:
+        """Call ``listener(self, label, result)`` every time this protocol sends ``label``.
+
+        Unlike :meth:`await_signal` (one wait, one event), a listener stays until removed, is
+        called synchronously inside :meth:`send_signal` (so two signals sent at the same
+        instant are both seen) and does not depend on the protocol running.
+
+        Parameters
+        ----------
+        label : str or None
+            The signal label; None listens to every label.
+        listener : callable
+            ``listener(protocol, label, result) -> None``.
+
+        Returns
+        -------
+        callable
+            Call it (no arguments) to remove the listener; removing twice is harmless.
+        """
+        listeners = self._signal_listeners.setdefault(label, [])
+        listeners.append(listener)
+
+        def remove() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+
+        return remove
 
     def get_signal_result(self, label: str, default: Any = None) -> Any:
         """The result of the last ``label`` signal (``default`` if never sent)."""
