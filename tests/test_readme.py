@@ -28,3 +28,13 @@ def test_readme_teleportation_example_matches_closed_form(capsys):
     assert float(t_ns) == 10.0 / 200_000 * 1e9  # 10 km at 200,000 km/s
     assert float(value) == pytest.approx(expected, abs=5e-5)  # printed to 4 decimals
     assert f"fidelity {value}" in BLOCKS[0]  # the README states what the code prints
+
+
+def test_readme_physical_hub_example_states_what_it_prints(capsys):
+    """The physical-hub example's printed lines are the ones the README shows under it."""
+    (block,) = [b for b in BLOCKS if "run_policy(" in b]
+    exec(compile(block, "README.md[physical hub]", "exec"), {"__name__": "__readme__"})
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(printed) == 3
+    for line in printed:
+        assert f"# {line}" in block

@@ -587,10 +587,6 @@ def run_policy(
     The network's random streams are children of ``seed`` by stable names, so the same
     arguments give identical records.
     """
-    if nodes and not isinstance(nodes[0], QpuSpec):  # transitional: legacy hardware tables
-        from modenhub_net.network.hardware import to_specs  # (README example; to be removed)
-
-        nodes, hub = to_specs(list(nodes), hub)
     sim = Simulation(seed=seed)
     net = build_hub_network(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode,
                             leg_cutoff_ns=leg_cutoff_ns)
