@@ -41,11 +41,13 @@ from functools import lru_cache
 from typing import Any
 from typing import Protocol as TypingProtocol
 
-from modenhub_net.aggregate import adaptive_schedule, analytic_success, k_parallel
+from modenhub_net.aggregate import adaptive_schedule, k_parallel, orchestrated_total
+from modenhub_net.aggregate.analytic import attempts_for_target
 from modenhub_net.errors import UserInputError
 from modenhub_net.protocol import Protocol
 from modenhub_net.simulation import Simulation
 from protocols.cache import EbitCache
+from protocols.demand import DEFAULT_HALF_LIFE_NS, DemandTracker
 from protocols.pair import PairHandle
 from protocols.records import RequestRecord
 from protocols.workload import Request
@@ -206,8 +208,11 @@ def make_policy(
     cache : bool, optional
         Override whether the policy uses the cache (default: only ``orchestrated``).
     target_success : float, optional
-        Adaptive policies: success to reach within R rounds (default: the orchestrated
-        policy's ``1 - (1 - p)**(K R)`` at the planned p).
+        Adaptive policies: success to reach within R rounds, in (0, 1). Default: the
+        orchestrated policy's success ``1 - (1 - p)**(K R)`` at the planned p, placed as its
+        total of ``K R`` attempts directly (:func:`modenhub_net.aggregate.orchestrated_total`;
+        a target near 1 would round to an unreachable 1.0 in floating point). Either way the
+        total is bounded by ``cap R`` attempts (the free resources).
     prior_p, prior_weight : float, optional
         ``adaptive_online``: prior guess of p and its weight in pseudo-attempts.
 
@@ -220,6 +225,11 @@ def make_policy(
         raise UserInputError(f"policy = {name!r}: unknown (allowed: {', '.join(POLICIES)})")
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise UserInputError(f"rounds = {rounds!r} must be an integer >= 1")
+    if target_success is not None and (
+        isinstance(target_success, bool) or not isinstance(target_success, (int, float))
+        or not 0.0 < target_success < 1.0
+    ):
+        raise UserInputError(f"target_success = {target_success!r} must be a number in (0, 1)")
     k_paper = k_parallel(n_qpus, kappa=kappa, k_min=k_min)
     uses_cache = (name == "orchestrated") if cache is None else bool(cache)
 
@@ -232,13 +242,15 @@ def make_policy(
     else:
         @lru_cache(maxsize=4096)
         def _plan(p_key: float, cap: int) -> tuple[int, ...]:
-            target = target_success
-            if target is None:
-                target = float(analytic_success(p_key, k=k_paper, rounds=rounds))
-            target = min(target, 1.0 - (1.0 - p_key) ** (cap * rounds))
-            if target <= 0.0:
-                return (max(1, cap),) * rounds
-            return adaptive_schedule(p_key, rounds=rounds, target_success=target, max_parallel=cap)
+            # the total is placed directly (never through a success that rounds to 1.0 in
+            # floating point): the orchestrated policy's K R attempts by default
+            # (aggregate.orchestrated_total), bounded by what cap x R attempts can give
+            if target_success is None:
+                total = orchestrated_total(p_key, k=k_paper, rounds=rounds)
+            else:
+                total = attempts_for_target(p_key, target_success=target_success)
+            total = max(1, min(total, cap * rounds))
+            return adaptive_schedule(p_key, rounds=rounds, total_attempts=total, max_parallel=cap)
 
         def schedule_for(p: float, cap: int) -> tuple[int, ...]:
             # plans are memoised on p rounded to 1e-4 (the online estimate moves slowly)
@@ -258,7 +270,22 @@ def make_policy(
 # -- the orchestrator protocol -------------------------------------------------------------
 @dataclass
 class OrchestratorCounts:
-    """Run-level counters beyond the per-request records."""
+    """Run-level counters beyond the per-request records.
+
+    Attributes
+    ----------
+    pairs_heralded, pairs_used, pairs_surplus : int
+        Pairs heralded (requests' and pre-generation rounds), consumed by a request, and
+        dropped at once because no cache place took them.
+    rounds_capped : int
+        Rounds that launched fewer attempts than the policy wished (free resources).
+    evicted_for_room : int
+        Cached spares whose qubits were reclaimed so that a round's attempts fit.
+    cap_reasons : dict
+        Binding resource of the capped rounds, with counts.
+    pregeneration_rounds, pregeneration_attempts, pairs_pregenerated : int
+        Idle-time pre-generation: rounds played, attempts launched, spares it cached.
+    """
 
     pairs_heralded: int = 0
     pairs_used: int = 0
@@ -266,6 +293,9 @@ class OrchestratorCounts:
     rounds_capped: int = 0
     evicted_for_room: int = 0
     cap_reasons: dict[str, int] = field(default_factory=dict)
+    pregeneration_rounds: int = 0
+    pregeneration_attempts: int = 0
+    pairs_pregenerated: int = 0
 
 
 class Orchestrator(Protocol):
@@ -283,11 +313,28 @@ class Orchestrator(Protocol):
         Required if ``policy.uses_cache``.
     name : str, optional
         Protocol name (default ``"orchestrator"``).
+    reclaim : bool, optional
+        Reclaim cached spares' communication qubits whenever they are what keeps a round
+        below the policy's wish (default True: spares never starve attempts).
+    pregenerate : bool, optional
+        Use idle time between arrivals for generation rounds on the pairs of highest
+        predicted demand (:class:`protocols.demand.DemandTracker`) that are below their cache
+        target (default False, the paper's opportunistic cache). A round in progress at an
+        arrival is finished before the request is served. Needs a caching policy.
+    pregeneration_budget_qubits : int, optional
+        Pre-generation starts a round only while cached spares hold fewer than this many
+        communication qubits in all (2 per spare), and keeps at most as many spares as fit;
+        >= 2; default None (bounded only by the cache's capacity and memory budget).
+    demand_half_life_ns : float, optional
+        Half-life of the demand estimate, in ns, > 0 (default
+        :data:`protocols.demand.DEFAULT_HALF_LIFE_NS`, 100 ms).
 
     Attributes
     ----------
     records : list of RequestRecord
     counts : OrchestratorCounts
+    demand : DemandTracker
+        Request rate per pair, updated at every arrival.
     """
 
     def __init__(
@@ -299,38 +346,91 @@ class Orchestrator(Protocol):
         requests: Sequence[Request],
         cache: EbitCache | None = None,
         name: str = "orchestrator",
+        reclaim: bool = True,
+        pregenerate: bool = False,
+        pregeneration_budget_qubits: int | None = None,
+        demand_half_life_ns: float = DEFAULT_HALF_LIFE_NS,
     ) -> None:
         super().__init__(sim, name=name)
         if policy.uses_cache and cache is None:
             raise ValueError("a caching policy needs an EbitCache")
+        for flag, value in (("reclaim", reclaim), ("pregenerate", pregenerate)):
+            if not isinstance(value, bool):
+                raise UserInputError(f"{flag} = {value!r} must be true or false")
+        if pregenerate and not policy.uses_cache:
+            raise UserInputError(
+                f"pregenerate = True: policy {policy.name!r} keeps no cache (use 'orchestrated' "
+                "or cache = true)"
+            )
+        if pregeneration_budget_qubits is not None and (
+            isinstance(pregeneration_budget_qubits, bool)
+            or not isinstance(pregeneration_budget_qubits, int) or pregeneration_budget_qubits < 2
+        ):
+            raise UserInputError(
+                f"pregeneration_budget_qubits = {pregeneration_budget_qubits!r} must be an "
+                "integer >= 2 (a spare holds 2 qubits) or None"
+            )
         self.services = services
         self.policy = policy
         self.requests = list(requests)
         self.cache = cache if policy.uses_cache else None
+        self.reclaim = reclaim
+        self.pregenerate = pregenerate
+        self.pregeneration_budget_qubits = pregeneration_budget_qubits
+        self.demand = DemandTracker(half_life_ns=demand_half_life_ns)
         self.records: list[RequestRecord] = []
         self.counts = OrchestratorCounts()
 
     def run(self) -> Generator[Any, Any, list[RequestRecord]]:
         env = self.sim.env
         for request in self.requests:
+            if self.pregenerate and request.arrival_ns > env.now:
+                yield from self._pregenerate_until(request.arrival_ns)
             if request.arrival_ns > env.now:
                 yield env.timeout(request.arrival_ns - env.now)
+            self.demand.observe(request.s, request.d, now_ns=request.arrival_ns)
             record = yield from self._serve(request)
-            release = getattr(self.services, "release_request", None)
-            if release is not None:
-                release(request.s, request.d)
+            self._release(request.s, request.d)
             self.records.append(record)
         return self.records
 
     # -- helpers ------------------------------------------------------------------------
-    def _make_room(self, a: int, b: int) -> None:
-        """Evict cached pairs held at ``a`` or ``b`` (oldest first) until an attempt fits."""
-        if self.cache is None:
-            return
-        while self.services.attempt_cap(a, b)[0] < 1:
-            if self.cache.evict_one(touching={a, b}) is None:
-                return
+    def _release(self, a: int, b: int) -> None:
+        release = getattr(self.services, "release_request", None)
+        if release is not None:
+            release(a, b)
+
+    def _free_qubits(self, node: int) -> int | None:
+        free_slots = getattr(self.services, "free_slots", None)
+        return None if free_slots is None else len(free_slots(node))
+
+    def _make_room(self, a: int, b: int, wish: int) -> tuple[int, str]:
+        """Reclaim cached spares' qubits at ``a`` or ``b`` until ``wish`` attempts fit.
+
+        Only communication qubits held by spares can be reclaimed: stops when another
+        resource binds or no spare holds a qubit at the binding end. Victims per the cache's
+        eviction policy (:meth:`protocols.cache.EbitCache.reclaim`). Returns the new cap.
+        """
+        cap, reason = self.services.attempt_cap(a, b)
+        cache = self.cache
+        if cache is None:
+            return cap, reason
+        now = self.sim.now_ns
+        while cap < wish and reason == "comm_qubits":
+            free_a, free_b = self._free_qubits(a), self._free_qubits(b)
+            if free_a is not None and free_b is not None:
+                order = (a, b) if free_a <= free_b else (b, a)
+            else:
+                order = (a, b) if cache.held_at(a) >= cache.held_at(b) else (b, a)
+            node = next((x for x in order if cache.held_at(x) > 0), None)
+            if node is None or (free_a is not None and free_b is not None
+                                and cache.held_at(order[0]) == 0):
+                break  # the binding end holds no spare: reclaiming elsewhere cannot help
+            if not cache.reclaim(node, 1, now_ns=now):
+                break
             self.counts.evicted_for_room += 1
+            cap, reason = self.services.attempt_cap(a, b)
+        return cap, reason
 
     def _serve(self, request: Request) -> Generator[Any, Any, RequestRecord]:
         sim, services, policy = self.sim, self.services, self.policy
@@ -340,20 +440,25 @@ class Orchestrator(Protocol):
         cap_bound = ""
         pair: PairHandle | None = None
         hit = False
-        if self.cache is not None:
-            self.cache.expire(start)
-            pair = self.cache.take(s, d, now_ns=start)
+        cache = self.cache
+        if cache is not None:
+            cache.expire(start)
+            pair = cache.take(s, d, now_ns=start)
             hit = pair is not None
         k_cap, _ = services.attempt_cap(s, d)
         if pair is None:
             p_known = services.p_success(s, d)
             for r in range(policy.rounds):
-                if self.cache is not None:
-                    self.cache.expire(sim.now_ns)
+                if cache is not None:
+                    cache.expire(sim.now_ns)
                 cap, reason = services.attempt_cap(s, d)
-                if cap < 1:
-                    self._make_room(s, d)
-                    cap, reason = services.attempt_cap(s, d)
+                if cache is not None and self.reclaim and reason == "comm_qubits":
+                    reachable = cap + cache.held_at(s) + cache.held_at(d)
+                    if reachable > cap:
+                        plan = policy.schedule_for(policy.p_for(p_known), max(reachable, 1))
+                        wanted = plan[r] if r < len(plan) else 0
+                        if wanted > cap:
+                            cap, reason = self._make_room(s, d, wanted)
                 schedule = policy.schedule_for(policy.p_for(p_known), max(cap, 1))
                 wish = schedule[r] if r < len(schedule) else 0
                 if wish == 0:
@@ -403,17 +508,77 @@ class Orchestrator(Protocol):
             request.arrival_ns, start, end, services.n_qpus, k_cap, cap_bound,
         )
 
-    def _keep_spares(self, spares: list[PairHandle]) -> None:
+    def _keep_spares(self, spares: list[PairHandle], *, limit: int | None = None) -> int:
+        """Offer ``spares`` to the cache (it evicts per its policy); returns how many it kept.
+
+        Without a cache, and beyond ``limit`` kept spares, a spare is discarded at once
+        (its memory freed) and counted as surplus.
+        """
         now = self.sim.now_ns
+        kept = 0
         for spare in spares:
-            kept = False
-            if self.cache is not None:
-                room = self.cache.capacity - len(self.cache.pairs(spare.node_a, spare.node_b))
-                if room > 0:
-                    kept = self.cache.put(spare, now_ns=now)
-                    if not kept:
-                        continue  # the cache discarded it (and freed its memory)
-            if not kept:
-                spare.mark("discarded")
-                self.services.discard_pair(spare, "surplus")
-                self.counts.pairs_surplus += 1
+            if self.cache is not None and (limit is None or kept < limit):
+                if self.cache.put(spare, now_ns=now):
+                    kept += 1
+                else:  # dropped (and freed) by the cache: an eviction or the cutoff
+                    self.counts.pairs_surplus += 1
+                continue
+            spare.mark("discarded")
+            self.services.discard_pair(spare, "surplus")
+            self.counts.pairs_surplus += 1
+        return kept
+
+    # -- idle-time pre-generation -------------------------------------------------------------
+    def _pregeneration_room(self) -> int:
+        """Spares pre-generation may still add under ``pregeneration_budget_qubits``."""
+        assert self.cache is not None
+        if self.pregeneration_budget_qubits is None:
+            return 10**9
+        return max(0, (self.pregeneration_budget_qubits - self.cache.held_qubits()) // 2)
+
+    def _pregenerate_until(self, until_ns: float) -> Generator[Any, Any, None]:
+        """Generation rounds for the pairs of highest predicted demand until ``until_ns``.
+
+        Each round is for the highest-demand pair that is below its cache target (the
+        bucket's free places, bounded by the memory budget) and has free resources; it
+        launches the policy's first-round attempts (capped by the free resources, never
+        reclaiming spares). Heralded pairs fill the pair's free places; the rest are
+        discarded. A round started before ``until_ns`` is finished even if it ends later.
+        When no pair qualifies, the orchestrator waits for the next cutoff (which frees a
+        place) or for ``until_ns``.
+        """
+        cache, services, policy, env = self.cache, self.services, self.policy, self.sim.env
+        assert cache is not None
+        while env.now < until_ns:
+            now = self.sim.now_ns
+            cache.expire(now)
+            budget = self._pregeneration_room()
+            choice: tuple[tuple[int, int], int, int] | None = None
+            candidates = self.demand.top_pairs(
+                now, budget, deficit=lambda a, b: min(cache.room(a, b), cache.budget_room(a, b))
+            )
+            for (a, b), want in candidates:
+                cap, _ = services.attempt_cap(a, b)
+                if cap >= 1:
+                    choice = ((a, b), want, cap)
+                    break
+            if choice is None:
+                wake = min(until_ns, cache.next_expiry_ns())
+                if wake <= now:  # pragma: no cover - defensive: expiry already applied
+                    wake = until_ns
+                yield env.timeout(wake - now)
+                continue
+            (a, b), want, cap = choice
+            plan = policy.schedule_for(policy.p_for(services.p_success(a, b)), max(cap, 1))
+            k = min(max(plan[0], 1), cap)
+            outcome = yield from services.link_round(a, b, k)
+            policy.observe(attempts=outcome.attempts, heralds=len(outcome.pairs))
+            self.counts.pregeneration_rounds += outcome.rounds
+            self.counts.pregeneration_attempts += outcome.attempts
+            self.counts.pairs_heralded += len(outcome.pairs)
+            for pair in outcome.pairs:
+                pair.meta["pregenerated"] = True
+            self.counts.pairs_pregenerated += self._keep_spares(outcome.pairs, limit=want)
+            self._release(a, b)
+            if self.sim.now_ns <= now:  # a round that takes no time: do not spin
+                yield env.timeout(until_ns - self.sim.now_ns)
