@@ -1,4 +1,5 @@
-"""Scenario kind ``circuit`` (modenhub_net.studies.circuit_study)."""
+"""Scenario kinds ``circuit`` and ``circuit_study`` (modenhub_net.studies.circuit_study), through
+``modenhub run`` and ``modenhub sweep``."""
 
 from __future__ import annotations
 
@@ -7,66 +8,128 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from modenhub_net.cli import main
 from modenhub_net.config import load_toml
 from modenhub_net.errors import UserInputError
+from modenhub_net.store import load_summary
 from modenhub_net.studies import circuit_study
 from protocols.circuits.closed_forms import ghz_ladder_fidelity
 
 pytest.importorskip("networkx")
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "circuits" / "ghz8_hub.toml"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "circuits"
+SCENARIO = SCENARIOS / "ghz8_hub.toml"
+
+SMALL_STUDY = """\
+kind = "circuit_study"
+name = "small"
+seed = 3
+replicates = 2
+presets = ["future"]
+variants = ["naive", "round_robin", "share_ebits"]
+shots = 500
+[[series]]
+circuit = "ghz:6"
+qpus = [1, 3]
+variant_qpus = 3
+[[series]]
+circuit = "qft:4"
+qpus = [1, 2]
+variant_qpus = 2
+"""
 
 
-def test_shipped_hub_scenario_runs_and_writes(tmp_path):
+def test_modenhub_run_of_the_shipped_hub_scenario(tmp_path, capsys):
     pytest.importorskip("openqasm3.parser")
-    out = circuit_study.run_scenario(
-        load_toml(SCENARIO), source=str(SCENARIO), out_dir=tmp_path / "r", seed=None, trials=None, quiet=True
-    )
+    out = tmp_path / "r"
+    assert main(["run", str(SCENARIO), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.endswith(f"results written to {out}\n")
     summary = pd.read_csv(out / "summary.csv")
     assert summary.loc[0, "ebit_source"] == "hub" and summary.loc[0, "ebits_consumed"] == 3
+    assert summary.loc[0, "policy"] == "orchestrated"
     ebits = pd.read_parquet(out / "ebits.parquet")
     assert (ebits["delivered_ns"] > ebits["requested_ns"]).all()
     assert 0.3 < summary.loc[0, "fidelity"] < ebits["fidelity_delivered"].max()
+    assert {"gates.parquet", "plan.parquet"} <= {p.name for p in out.iterdir()}
+
+
+def test_modenhub_sweep_over_a_circuit_scenario(tmp_path, capsys):
+    # the shipped scenario with the built-in GHZ-8 (a sweep point does not know the base file's
+    # folder, so a relative .qasm path would not resolve; see the sweep runner)
+    base = SCENARIO.read_text().replace('circuit = "ghz8.qasm"', 'circuit = "ghz:8"')
+    assert 'circuit = "ghz:8"' in base
+    (tmp_path / "base.toml").write_text(base)
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(
+        'name = "ghz_policies"\nbase_file = "base.toml"\n'
+        '[grid]\n"ebits.policy" = ["naive", "orchestrated"]\n"run.partition" = ["kl", "round_robin"]\n'
+    )
+    out = tmp_path / "store"
+    assert main(["sweep", str(sweep), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    table = load_summary(out)
+    assert len(table) == 4 and set(table["policy"]) == {"naive", "orchestrated"}
+    kl = table[table["partition"] == "kl"]["nonlocal_gates"]
+    rr = table[table["partition"] == "round_robin"]["nonlocal_gates"]
+    assert (kl == 3).all() and (rr > 3).all()  # GHZ-8 on 4 QPUs: a KL cut of 3, round-robin more
 
 
 def test_evaluate_point_with_werner_ebits_matches_the_closed_form():
-    document = {
-        "kind": "circuit",
-        "name": "g",
-        "circuit": "ghz:5",
-        "run": {"qpus": 5},
-        "ebits": {"fidelity": 0.9},
-    }
+    document = {"kind": "circuit", "name": "g", "circuit": "ghz:5", "run": {"qpus": 5},
+                "ebits": {"fidelity": 0.9}}
     table = circuit_study.evaluate_point(document, seed=1)
     assert table.loc[0, "fidelity"] == pytest.approx(ghz_ladder_fidelity(5, 0.9), abs=1e-12)
 
 
-def test_bad_scenarios_name_the_field():
-    with pytest.raises(UserInputError, match="qpus"):
-        circuit_study.load_scenario(
-            {"kind": "circuit", "name": "x", "circuit": "ghz:4", "run": {"qpus": 17}}, source="x.toml"
-        )
-    with pytest.raises(UserInputError, match="fidelity"):
-        circuit_study.load_scenario(
-            {
-                "kind": "circuit",
-                "name": "x",
-                "circuit": "ghz:4",
-                "run": {"qpus": 2},
-                "ebits": {"fidelity": 1.5},
-            },
-            source="x.toml",
-        )
+def test_one_qpu_is_monolithic_even_with_hub_ebits():
+    document = {"kind": "circuit", "name": "g", "circuit": "ghz:5", "run": {"qpus": 1},
+                "ebits": {"source": "hub"}}
+    row = circuit_study.evaluate_point(document, seed=1).iloc[0]
+    assert row.fidelity == pytest.approx(1.0, abs=1e-12)
+    assert (row.ebits_consumed, row.nonlocal_gates) == (0, 0)
 
 
-def test_study_grid_and_outputs(tmp_path):
-    table = circuit_study.study_table(presets=("future",), circuits=("ghz:6", "qft:4"))
-    assert len(table) == 10
-    for circuit, part in table.groupby("circuit"):
-        on3 = part[(part["n_qpus"] == 3) & ~part["prefetch"]]
-        kl = on3[(on3["partition"] == "kl") & ~on3["share_ebits"]].iloc[0]
-        rr = on3[on3["partition"] == "round_robin"].iloc[0]
-        shared = on3[on3["share_ebits"]].iloc[0]
-        assert rr["nonlocal_gates"] >= kl["nonlocal_gates"], circuit
-        assert shared["ebits_consumed"] <= kl["ebits_consumed"] == kl["nonlocal_gates"], circuit
-    circuit_study.write_study(table, tmp_path)
-    assert {"table.csv", "circuit_study.png", "TABLE.md"} <= {p.name for p in tmp_path.iterdir()}
+@pytest.mark.parametrize(("change", "message"), [
+    ({"run": {"qpus": 0}}, "run.qpus"),
+    ({"run": {"qpus": 17}}, "run.qpus"),
+    ({"run": {"qpus": 2}, "ebits": {"fidelity": 1.5}}, "ebits.fidelity"),
+    ({"run": {"qpus": 2}, "ebits": {"policy": "greedy"}}, "ebits.policy"),
+    ({"run": {"qpus": 2, "policy": "prefetch"}}, "run.policy"),
+])
+def test_bad_scenarios_name_the_field(change, message):
+    document = {"kind": "circuit", "name": "x", "circuit": "ghz:4", **change}
+    with pytest.raises(UserInputError, match=message):
+        circuit_study.load_scenario(document, source="x.toml")
+
+
+def test_study_through_modenhub_run(tmp_path, capsys):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_STUDY)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    files = {p.name for p in out.iterdir()}
+    assert {"runs.csv", "summary.csv", "REPORT.md", "circuit_study.pdf", "circuit_study.png",
+            "circuit_study_variants.pdf", "circuit_study_variants.png"} <= files
+    runs, summary = pd.read_csv(out / "runs.csv"), pd.read_csv(out / "summary.csv")
+    # 2 series x (2 QPU counts + 3 variants) points x 2 replicates
+    assert len(runs) == 20 and len(summary) == 10 and (summary["replicates"] == 2).all()
+    mono = summary[summary["n_qpus"] == 1]
+    assert (mono["ebits_consumed"] == 0).all() and (mono["fidelity"] > 0.95).all()
+    for circuit, part in summary.groupby("circuit"):
+        at = part.set_index("variant")
+        base = part[(part["variant"] == "baseline") & (part["n_qpus"] > 1)].iloc[0]
+        assert at.loc["round_robin", "nonlocal_gates"] >= base["nonlocal_gates"], circuit
+        assert at.loc["share_ebits", "ebits_consumed"] <= base["ebits_consumed"], circuit
+        ok = part.dropna(subset=["fidelity_low"])
+        assert ((ok["fidelity_low"] <= ok["fidelity"]) & (ok["fidelity"] <= ok["fidelity_high"])).all()
+    assert "## What changed from the previous version" in (out / "REPORT.md").read_text()
+
+
+def test_shipped_study_scenario_validates():
+    study = circuit_study.load_scenario(load_toml(SCENARIOS / "circuit_study.toml"),
+                                        source=str(SCENARIOS / "circuit_study.toml"))
+    assert isinstance(study, circuit_study.CircuitStudy) and study.replicates >= 3
+    assert max(q for s in study.series for q in s.qpus) == 16
+    assert min(q for s in study.series for q in s.qpus) == 1
+    with pytest.raises(UserInputError, match="replicates"):
+        circuit_study.load_scenario(load_toml(SCENARIOS / "circuit_study.toml"), source="s.toml",
+                                    trials=1)
