@@ -28,6 +28,7 @@ STUDY_MODULES: dict[str, str] = {
     "hardware_scenarios": "modenhub_net.studies.hardware_scenarios",
     "circuit": "modenhub_net.studies.circuit_study",
     "circuit_study": "modenhub_net.studies.circuit_study",
+    "datacentre": "modenhub_net.studies.datacentre_study",
 }
 
 
