@@ -1,4 +1,4 @@
-"""The paper's aggregate model (DESIGN.md §5): closed forms, vectorised Monte Carlo, adaptive policy.
+"""The paper's aggregate model (ARCHITECTURE.md §5): closed forms, vectorised Monte Carlo, adaptive policy.
 
 Public API
 ----------

@@ -1,4 +1,4 @@
-"""Closed forms of the aggregate (paper) model, DESIGN.md §5.
+"""Closed forms of the aggregate (paper) model, ARCHITECTURE.md §5.
 
 Source: the ModEn-Hub paper's Monte Carlo model. A *round* is one entanglement window in
 which ``k`` parallel, independent heralded attempts each succeed with probability ``p``;
@@ -96,7 +96,7 @@ def _probabilities(name: str, p: ArrayLike) -> np.ndarray:
 def p_eff(n_qpus: ArrayLike, *, p0: float = 0.35, beta: float = 0.35) -> np.ndarray | float:
     """Effective per-attempt success probability of one heralded attempt between two QPUs.
 
-    ``p_eff(N) = p0 / (1 + beta * log2 N)`` (ModEn-Hub paper; DESIGN.md §5): the hub's
+    ``p_eff(N) = p0 / (1 + beta * log2 N)`` (ModEn-Hub paper; ARCHITECTURE.md §5): the hub's
     switch fabric grows as ~log2 N stages, each adding loss.
 
     Parameters

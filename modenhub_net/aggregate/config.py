@@ -138,7 +138,7 @@ def check_adaptive_feasible(model: ModelSection, adaptive: AdaptiveSection, ns: 
 
 
 class ModelSection(StrictModel):
-    """The paper's aggregate model (DESIGN.md §5), one request = one teleportation.
+    """The paper's aggregate model (ARCHITECTURE.md §5), one request = one teleportation.
 
     Parameters
     ----------

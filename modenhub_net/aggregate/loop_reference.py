@@ -1,7 +1,7 @@
 """Straightforward per-request, per-attempt pure-Python loop of the aggregate model.
 
 The baseline of ``benchmarks/bench_aggregate.py`` and the oracle of the tests: it follows
-DESIGN.md §5 literally, one ``random.random()`` draw per attempt and a ``dict`` as the
+ARCHITECTURE.md §5 literally, one ``random.random()`` draw per attempt and a ``dict`` as the
 per-pair cache, with no vectorisation. It agrees with :mod:`modenhub_net.aggregate.model`
 in distribution, not draw for draw (the random streams differ).
 """

@@ -1,4 +1,4 @@
-"""Vectorised Monte Carlo of the aggregate model (DESIGN.md §5) and its study runner.
+"""Vectorised Monte Carlo of the aggregate model (ARCHITECTURE.md §5) and its study runner.
 
 Model, per N and strategy: ``trials`` requests ``(s, d)`` drawn uniformly over ordered pairs
 with ``s != d`` are handled in order. A request plays rounds of parallel attempts, each

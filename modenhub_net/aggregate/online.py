@@ -2,7 +2,7 @@
 
 Each point re-plans from its running estimate ``p_hat = (heralds + w p_prior) / (attempts +
 w)`` before batches of requests that double in size (:func:`online_batches`); batch ``b``
-of every point is planned together (:func:`~modenhub_net.aggregate.adaptive_schedules`) and
+of every point is planned together (:func:`~modenhub_net.aggregate.adaptive.adaptive_schedules`) and
 sampled together. All of a point's randomness is drawn before the first batch, one uniform
 per request and one per batch, so a point's numbers depend only on its own substream.
 
