@@ -326,8 +326,10 @@ def point_metrics(frame: pd.DataFrame, *, warmup_fraction: float = 0.1, batches:
     Returns
     -------
     dict
-        ``offered_hz`` (arrivals per second in the window), ``throughput_hz`` (successful
-        operations ending in the window of arrivals, per second) with ``_low`` / ``_high``,
+        ``offered_hz`` (arrivals per second in the window), ``served_hz`` (requests served --
+        neither blocked nor dropped, successful or not after R rounds -- ending in the window
+        of arrivals, per second) and ``throughput_hz`` (successful operations, the same way),
+        each with ``_low`` / ``_high``,
         ``p50/p90/p99_latency_ns`` (successful requests) with intervals, ``mean_wait_ns``,
         ``blocking`` / ``drop`` / ``success`` probabilities with intervals, ``requests``.
     """
@@ -339,19 +341,19 @@ def point_metrics(frame: pd.DataFrame, *, warmup_fraction: float = 0.1, batches:
     out: dict[str, float] = {"requests": float(len(window))}
     span_ns = t1 - t0
     out["offered_hz"] = (len(window) - 1) / span_ns * 1e9 if span_ns > 0 else math.inf
-    ok_end = f.loc[f["success"].to_numpy(bool), "end_ns"].to_numpy(float)
-    if span_ns > 0:
-        edges = np.linspace(t0, t1, batches + 1)
-        counts = np.histogram(ok_end[(ok_end >= t0) & (ok_end <= t1)], bins=edges)[0].astype(float)
-        width_s = span_ns / batches / 1e9
-        rate = counts / width_s
-        x = float(rate.mean())
-        se = float(rate.std(ddof=1) / math.sqrt(batches))
-        out.update(throughput_hz=x, throughput_hz_low=max(0.0, x - zz * se), throughput_hz_high=x + zz * se)
-    else:  # all at once: completions over the makespan
-        makespan = float(ok_end.max() - t0) if ok_end.size else math.nan
-        x = ok_end.size / makespan * 1e9 if ok_end.size else 0.0
-        out.update(throughput_hz=x, throughput_hz_low=math.nan, throughput_hz_high=math.nan)
+    served_mask = ~(f["blocked"].to_numpy(bool) | f["dropped"].to_numpy(bool))
+    for key, mask in (("served_hz", served_mask), ("throughput_hz", f["success"].to_numpy(bool))):
+        ends = f.loc[mask, "end_ns"].to_numpy(float)
+        if span_ns > 0:
+            edges = np.linspace(t0, t1, batches + 1)
+            counts = np.histogram(ends[(ends >= t0) & (ends <= t1)], bins=edges)[0].astype(float)
+            rate = counts / (span_ns / batches / 1e9)
+            x = float(rate.mean())
+            se = float(rate.std(ddof=1) / math.sqrt(batches))
+            out.update({key: x, f"{key}_low": max(0.0, x - zz * se), f"{key}_high": x + zz * se})
+        else:  # all at once: completions over the makespan
+            x = ends.size / float(ends.max() - t0) * 1e9 if ends.size else 0.0
+            out.update({key: x, f"{key}_low": math.nan, f"{key}_high": math.nan})
     success = window["success"].to_numpy(bool)
     latency = window.loc[success, "latency_ns"].to_numpy(float)
     for q in (50, 90, 99):
@@ -384,11 +386,12 @@ def _utilisation(run: Any) -> dict[str, float]:
 def saturation_point(item: tuple[DatacentreScenario, int, str]) -> dict[str, Any]:
     """Saturation of one size and scheduler: every request issued at t = 0 without deadline.
 
-    The throughput is measured between the 10 % and 90 % quantiles of the release times of the
-    link resources (start-up and the draining tail, when fewer requests than lanes remain, are
-    left out); the per-resource bounds (:func:`modenhub_net.queueing.saturation_throughput_hz`)
-    use the measured work per request: lane-ns, device-ns (stations or sources) and QPU-port-ns
-    (a request holds two of the N ports).
+    The throughput (link services completed per second) is measured between the 10 % and 90 %
+    quantiles of the release times of the link resources (start-up and the draining tail, when
+    fewer requests than lanes remain, are left out); the per-resource bounds
+    (:func:`modenhub_net.queueing.saturation_throughput_hz`) use the measured work per request
+    -- lane-ns, device-ns (stations or sources) and QPU-port-ns (a request holds two of the N
+    ports) -- of the requests released in the same window.
     """
     scenario, size, scheduler = item
     requests = make_requests(scenario, size=size, count=scenario.workload.saturation_requests,
@@ -396,11 +399,13 @@ def saturation_point(item: tuple[DatacentreScenario, int, str]) -> dict[str, Any
     run = _run(scenario, size, scheduler, requests)
     frame = run.frame()
     served = frame[np.isfinite(frame["released_ns"].to_numpy(float))]
-    release = np.sort(served["released_ns"].to_numpy(float))
-    lo, hi = int(0.1 * release.size), int(0.9 * release.size) - 1
-    rate = (hi - lo) / (release[hi] - release[lo]) * 1e9 if hi > lo else math.nan
-    hold = (served["released_ns"] - served["start_ns"]).to_numpy(float)
-    devices = served["devices_held"].to_numpy(float)
+    release = served["released_ns"].to_numpy(float)
+    ordered = np.sort(release)
+    lo, hi = int(0.1 * ordered.size), int(0.9 * ordered.size) - 1
+    rate = (hi - lo) / (ordered[hi] - ordered[lo]) * 1e9 if hi > lo else math.nan
+    inside = (release > ordered[lo]) & (release <= ordered[hi])  # the work of the same window
+    hold = (served["released_ns"] - served["start_ns"]).to_numpy(float)[inside]
+    devices = served["devices_held"].to_numpy(float)[inside]
     capacities = run.orchestrator.map.capacities
     bound = saturation_throughput_hz(
         capacity={"switch_circuits": float(capacities.lanes),
@@ -461,6 +466,7 @@ def headline(saturation_table: pd.DataFrame, points: pd.DataFrame) -> pd.DataFra
         rows.append({
             "n_qpus": size, "scheduler": sched,
             "saturation_hz": float(sat["saturation_hz"].iloc[0]) if len(sat) else math.nan,
+            "max_served_hz": float(group["served_hz"].max()),
             "max_throughput_hz": float(group["throughput_hz"].max()),
             "knee_relative_load": _knee(group),
             "heaviest_load": float(heavy["relative_load"]),
@@ -497,7 +503,7 @@ def compute(scenario: DatacentreScenario, progress: Progress) -> StudyOutput:
 
 # -- figure and report ----------------------------------------------------------------------------
 def draw(scenario: DatacentreScenario, output: StudyOutput, folder: Path) -> list[Path]:
-    """``datacentre.pdf`` / ``.png``: per size (rows) throughput, latency p50/p99 and loss
+    """``datacentre.pdf`` / ``.png``: per size (rows) served and successful rates, latency p50/p99 and loss
     (blocked + dropped) vs the offered load, one series per scheduler; then ``REPORT.md``
     (:func:`report`), written here because its template is the module's own."""
     from modenhub_net.reporting import style
@@ -511,8 +517,11 @@ def draw(scenario: DatacentreScenario, output: StudyOutput, folder: Path) -> lis
         for i, sched in enumerate(scenario.orchestrator.schedulers):
             g = part[part["scheduler"] == sched].sort_values("relative_load")
             x = g["offered_rate_hz"].to_numpy(float) / 1e6
+            style.errorbar_ci(axes[row, 0], x, g["served_hz"] / 1e6, g["served_hz_low"] / 1e6,
+                              g["served_hz_high"] / 1e6, series=i, label=sched, line=True)
             style.errorbar_ci(axes[row, 0], x, g["throughput_hz"] / 1e6, g["throughput_hz_low"] / 1e6,
-                              g["throughput_hz_high"] / 1e6, series=i, label=sched, line=True)
+                              g["throughput_hz_high"] / 1e6, series=i, line=True, linestyle="--",
+                              markerfacecolor="none")
             style.errorbar_ci(axes[row, 1], x, g["p99_latency_ns"] / 1e3, g["p99_latency_ns_low"] / 1e3,
                               g["p99_latency_ns_high"] / 1e3, series=i, label=sched, line=True)
             style.errorbar_ci(axes[row, 1], x, g["p50_latency_ns"] / 1e3, g["p50_latency_ns_low"] / 1e3,
@@ -522,8 +531,9 @@ def draw(scenario: DatacentreScenario, output: StudyOutput, folder: Path) -> lis
             style.errorbar_ci(axes[row, 2], x, loss, g["drop_low"] + g["blocking"],
                               g["drop_high"] + g["blocking"], series=i, label=sched, line=True)
         top = part["offered_rate_hz"].max() / 1e6
-        axes[row, 0].plot([0, top], [0, top], color="0.6", linewidth=0.7, linestyle=":", label="offered")
-        axes[row, 0].set_ylabel(f"$N = {size}$\nthroughput (MHz)")
+        axes[row, 0].plot([0, top], [0, top], color="0.6", linewidth=0.7, linestyle=":", marker="none",
+                          label="offered")
+        axes[row, 0].set_ylabel(f"$N = {size}$\nserved; successful dashed (MHz)")
         axes[row, 1].set_ylabel(style.axis_label("latency p50 (dashed), p99", "us"))
         axes[row, 1].set_yscale("log")
         axes[row, 2].set_ylabel("P(blocked or dropped)")
@@ -586,7 +596,8 @@ def report(scenario: DatacentreScenario, output: StudyOutput) -> str:
         "",
         "## All points",
         "",
-        markdown_table(points[["n_qpus", "scheduler", "relative_load", "offered_rate_hz", "throughput_hz",
+        markdown_table(points[["n_qpus", "scheduler", "relative_load", "offered_rate_hz", "served_hz",
+                               "throughput_hz",
                                "p50_latency_ns", "p99_latency_ns", "mean_wait_ns", "blocking", "drop",
                                "urgent_drop", "regular_drop", "success",
                                *[c for c in points.columns if c.startswith("util_")]]]),
