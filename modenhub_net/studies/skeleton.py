@@ -99,11 +99,21 @@ class Progress:
         No bars and no notes.
     stream : file, optional
         Where notes go (default ``sys.stderr``).
+    scheduler : str, optional
+        Default backend of :meth:`map`: ``"serial"`` (default), ``"processes"``, ``"dask"`` or
+        a Dask scheduler address (:func:`modenhub_net.parallel.parallel_map`).
+    workers : int, optional
+        Default worker count of :meth:`map` (None: one per usable core).
     """
 
-    def __init__(self, *, quiet: bool, stream: TextIO | None = None) -> None:
+    def __init__(self, *, quiet: bool, stream: TextIO | None = None, scheduler: str = "serial",
+                 workers: int | None = None) -> None:
+        from modenhub_net.parallel import check_scheduler
+
         self.quiet = bool(quiet)
         self._stream = stream
+        self.scheduler = check_scheduler(scheduler)
+        self.workers = workers
         #: seconds spent in each :meth:`stage`, in order
         self.elapsed_s: dict[str, float] = {}
 
@@ -127,17 +137,19 @@ class Progress:
         items: Iterable[Any],
         *,
         label: str,
-        scheduler: str = "serial",
+        scheduler: str | None = None,
         workers: int | None = None,
     ) -> list[Any]:
         """:func:`modenhub_net.parallel.parallel_map` with a progress bar labelled ``label``.
 
-        ``fn`` must be a module-level function (or a ``functools.partial`` of one) and every
-        seed must travel inside its item, so that serial and parallel runs agree.
+        ``scheduler`` / ``workers`` default to this run's (:class:`Progress` arguments). ``fn``
+        must be a module-level function (or a ``functools.partial`` of one) and every seed must
+        travel inside its item, so that serial and parallel runs agree.
         """
         from modenhub_net.parallel import parallel_map
 
-        return parallel_map(fn, items, scheduler=scheduler, workers=workers,
+        return parallel_map(fn, items, scheduler=scheduler or self.scheduler,
+                            workers=workers if workers is not None else self.workers,
                             progress=None if self.quiet else label)
 
 
@@ -185,8 +197,10 @@ class Study:
         Name of the ``REPORT.md`` template; None writes no report.
     table_formats : tuple of str
         ``("csv",)`` (default), optionally with ``"parquet"``.
-    markdown_tables : tuple of str
-        Tables also written as ``<name>.md`` (Markdown).
+    markdown_tables : mapping of str to str
+        Markdown copies to write: ``{file stem: key}``, the key naming a table of
+        ``output.tables`` or a DataFrame of ``output.context`` (e.g. ``{"table": "table"}``
+        writes ``table.md``).
     """
 
     kind: str
@@ -195,7 +209,7 @@ class Study:
     plot: Callable[[Any, StudyOutput, Path], Iterable[Path]] | None = None
     template: str | None = None
     table_formats: tuple[str, ...] = ("csv",)
-    markdown_tables: tuple[str, ...] = ()
+    markdown_tables: Mapping[str, str] = field(default_factory=dict)
 
     def run_scenario(
         self,
@@ -206,9 +220,14 @@ class Study:
         seed: int | None,
         trials: int | None,
         quiet: bool,
+        scheduler: str = "serial",
+        workers: int | None = None,
         progress_stream: TextIO | None = None,
     ) -> Path:
         """Validate, compute, write atomically, print the summary; return the output folder.
+
+        ``scheduler`` and ``workers`` choose the backend of the study's parallel maps (they
+        change the wall time, never the results).
 
         Raises
         ------
@@ -218,7 +237,8 @@ class Study:
         scenario = self.load(document, source=source, seed=seed, trials=trials)
         out = Path(out_dir) if out_dir is not None else Path("results") / scenario.name
         check_output_dir(out)
-        progress = Progress(quiet=quiet, stream=progress_stream)
+        progress = Progress(quiet=quiet, stream=progress_stream, scheduler=scheduler,
+                            workers=workers)
         start = time.perf_counter()
         output = self.compute(scenario, progress)
         progress.elapsed_s.setdefault("total", time.perf_counter() - start)
@@ -234,8 +254,9 @@ class Study:
         from modenhub_net.reporting.report import markdown_table
 
         write_tables(staging, output.tables, formats=self.table_formats)
-        for name in self.markdown_tables:
-            atomic_write_text(staging / f"{name}.md", markdown_table(output.tables[name]) + "\n")
+        for stem, key in self.markdown_tables.items():
+            frame = output.tables[key] if key in output.tables else output.context[key]
+            atomic_write_text(staging / f"{stem}.md", markdown_table(frame) + "\n")
         figures: list[str] = []
         if self.plot is not None:
             from modenhub_net.reporting.style import use_style

@@ -55,7 +55,7 @@ def _plot(scenario, output, folder):
 
 
 STUDY = Study(kind="demo", load=_load, compute=_compute, plot=_plot, template="skeleton_demo",
-              markdown_tables=("table",))
+              markdown_tables={"table": "table"})
 
 
 def _doc(**changes):
