@@ -124,7 +124,8 @@ def sensitivity_figure(sens: pd.DataFrame):
         ax.text(j, i, text, ha="center", va="center", fontsize=style.MIN_FONT_PT, color=colour)
         if bool(limiting.to_numpy()[i, j]):
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="black", lw=1.5))
-    ax.set_xticks(range(len(presets)), [textwrap.fill(p.replace("_", " "), 16, break_long_words=False) for p in presets])
+    names = [textwrap.fill(p.replace("_", " "), 16, break_long_words=False) for p in presets]
+    ax.set_xticks(range(len(presets)), names)
     ax.set_yticks(range(len(params)), [p.replace("_", " ") for p in params])
     ax.tick_params(axis="x", labeltop=True, labelbottom=False, top=True, bottom=False)
     fig.colorbar(image, ax=ax, label=r"gain in success $\times$ mean $F_\mathrm{tel}$", shrink=0.8)
