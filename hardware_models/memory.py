@@ -46,6 +46,7 @@ from pydantic import Field, model_validator
 
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
+from modenhub_net.config.base import check_number
 from modenhub_net.simulation import Simulation
 
 __all__ = [
@@ -96,7 +97,7 @@ class MemoryParams(ParamsModel):
         the Werner state ``F |Phi+><Phi+| + (1-F)/3 (1 - |Phi+><Phi+|)`` (double click), or
         the single-click state with the memory depolarised to the same Werner parameter
         ``(4F - 1)/3`` (see :meth:`QuantumMemory.emit`). Default 1 (ideal; platform values
-        in ``scenarios/hardware/*.toml``).
+        in the presets, ``hardware_models/preset_data/*.toml``).
     emitter_initialisation_ns : float
         Time in ns, finite and >= 0, to prepare the communication qubit before an emission
         attempt: optical spin pumping / charge-state check into the bright-state-ready spin
@@ -111,8 +112,10 @@ class MemoryParams(ParamsModel):
     emitter_reset_ns : float
         Time in ns, finite and >= 0, to re-prepare the emitter after a *failed* attempt
         (e.g. dynamical-decoupling to protect a stored nuclear-spin state, or re-cooling of
-        an ion before the next attempt; Krutyanskiy et al., PRL 130, 050803 (2023)).
-        Default 0 (ideal). :func:`emitter_attempt_period_ns` sums the three.
+        an ion before the next attempt as in the trapped-ion repeater node of Krutyanskiy et
+        al., PRL 130, 213601 (2023), arXiv:2210.05418, the source of the
+        ``near_term_trapped_ion`` preset). Default 0 (ideal).
+        :func:`emitter_attempt_period_ns` sums the three.
 
     Examples
     --------
@@ -177,7 +180,7 @@ def memory_channel_params(elapsed_ns: float, params: MemoryParams) -> tuple[floa
     Parameters
     ----------
     elapsed_ns : float
-        Storage time in ns (>= 0).
+        Storage time in ns, a finite number >= 0 (a boolean, NaN or inf is refused).
     params : MemoryParams
         Memory physics.
 
@@ -189,10 +192,13 @@ def memory_channel_params(elapsed_ns: float, params: MemoryParams) -> tuple[floa
         ``u = (1 - z_inf)(1 - lam)/2``, ``a = (1 - z_inf + (1 + z_inf) lam)/2``,
         ``c = exp(-t/T2 - t/T_dep)``. Pure T1/T2: ``u = 0``, ``a = exp(-t/T1)``,
         ``c = exp(-t/T2)``; pure depolarising: ``u = p/2``, ``a = 1 - p/2``, ``c = 1 - p``.
+
+    Raises
+    ------
+    UserInputError
+        If ``elapsed_ns`` is not a finite number >= 0 (one line: name, value, range).
     """
-    t = float(elapsed_ns)
-    if not t >= 0:
-        raise ValueError(f"elapsed_ns = {elapsed_ns!r} must be >= 0")
+    t = check_number("elapsed_ns", elapsed_ns, low=0.0)
     r1 = 1.0 / params.t1_ns
     rd = 1.0 / params.depolar_time_ns
     lam = math.exp(-t * (r1 + rd))
@@ -209,7 +215,8 @@ def stored_pair_fidelity(elapsed_ns: float, params: MemoryParams, *, both_qubits
     Parameters
     ----------
     elapsed_ns : float
-        Storage time in ns (>= 0), the same for both qubits if ``both_qubits``.
+        Storage time in ns, a finite number >= 0 (a boolean, NaN or inf is refused), the
+        same for both qubits if ``both_qubits``.
     params : MemoryParams
         Memory physics (T1, T2, depolarising time).
     both_qubits : bool
@@ -220,6 +227,11 @@ def stored_pair_fidelity(elapsed_ns: float, params: MemoryParams, *, both_qubits
     -------
     float
         Fidelity in [0, 1].
+
+    Raises
+    ------
+    UserInputError
+        If ``elapsed_ns`` is not a finite number >= 0.
 
     Notes
     -----

@@ -92,8 +92,22 @@ def check_range(
     Raises
     ------
     UserInputError
-        If ``value`` is not a real number or lies outside the range.
+        If ``value`` is not a real number (a boolean or a string is not one, although
+        ``float()`` accepts both) or lies outside the range.
+
+    Examples
+    --------
+    >>> check_range("length_km", 2, low=0.0)
+    2.0
+    >>> try:
+    ...     check_range("length_km", True, low=0.0)
+    ... except UserInputError as error:
+    ...     print(error)
+    length_km = True is not a number (a boolean)
     """
+    if isinstance(value, (bool, str, bytes)) or type(value).__name__ in ("bool", "bool_"):
+        kind = "a string" if isinstance(value, (str, bytes)) else "a boolean"
+        raise UserInputError(f"{name} = {value!r} is not a number ({kind})")
     try:
         number = float(value)
     except (TypeError, ValueError):

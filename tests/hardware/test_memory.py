@@ -327,3 +327,26 @@ def test_double_click_emission_message_names_the_memory_qubit() -> None:
     sent = sink.ports["in"].rx_input()
     assert sent.meta["memory_qubit"] is m and sent.items == (photon,)
     assert "encoding" not in sent.meta and sent.meta["time_ns"] == 0.0
+
+
+@pytest.mark.parametrize("elapsed", [math.inf, -math.inf, math.nan, -1.0, True, "10"])
+@pytest.mark.parametrize("both", [False, True])
+def test_stored_pair_fidelity_refuses_a_bad_storage_time(elapsed, both: bool) -> None:
+    """inf/NaN/negative/bool/str storage times are one-line input errors (inf used to give NaN)."""
+    params = MemoryParams(t1_ns=1e9, t2_ns=5e8)
+    with pytest.raises(UserInputError, match=r"^elapsed_ns = .*allowed: a finite number in \[0\.0, inf\)$"):
+        stored_pair_fidelity(elapsed, params, both_qubits=both)
+
+
+def test_stored_pair_fidelity_long_storage_reaches_the_steady_state() -> None:
+    """A long finite storage time gives the steady state: T1/T2 -> |0><0| x |0><0|, F = 1/2."""
+    params = MemoryParams(t1_ns=1e3, t2_ns=1e3)
+    assert stored_pair_fidelity(1e9, params, both_qubits=True) == pytest.approx(0.5, abs=1e-12)
+    assert stored_pair_fidelity(1e9, params, both_qubits=False) == pytest.approx(0.25, abs=1e-12)
+
+
+def test_emitter_reset_docstring_cites_the_preset_source() -> None:
+    """The trapped-ion preset is the PRL 130, 213601 set-up; the 230 m set-up is not used."""
+    doc = MemoryParams.__doc__ or ""
+    assert "PRL 130, 213601" in doc
+    assert "050803" not in doc
