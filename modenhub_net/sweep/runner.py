@@ -181,7 +181,10 @@ def run_sweep(
         1 (or a single core) runs serially in this process. Ignored when ``scheduler`` is given.
     scheduler : str, optional
         Address of a running Dask scheduler, ``tcp://HOST:PORT``; its workers must be able to
-        import ``point_fn``'s module.
+        import ``point_fn``'s module. Any other backend of
+        :func:`modenhub_net.parallel.open_executor` (``"serial"``, ``"processes"``,
+        ``"dask"``) is accepted too; only the Dask backends rerun the task of a worker that
+        died (a process pool reports it as failed, and a re-run computes it).
     progress : bool, optional
         Show a progress bar on stderr (default True).
     log : callable, optional
