@@ -17,6 +17,14 @@ the message carries ``None`` in its place. Photons sent in *presence* encoding
 (``message.meta["encoding"] == "presence"``: ``|0>`` = no photon, ``|1>`` = one photon, as used
 by single-click heralding) are instead amplitude damped with ``gamma = 1 - eta``, which is the
 exact action of a beam-splitter loss on a photon-number qubit (Nielsen & Chuang §8.3.5).
+The depolarisation is *not* applied to them: it models drift of the photon's polarisation
+(or time-bin) qubit, a degree of freedom that carries no information in photon-number
+encoding and cannot change the photon number. Depolarising the ``{|0>, |1>}`` qubit instead
+would create a photon from the vacuum with probability ``p/2`` (false heralds). In the
+single-click scheme (Cabrillo et al., PRA 59, 1025 (1999)) a polarisation mismatch of the two
+photons only lowers their interference visibility, which is the BSM's ``visibility`` parameter
+(:class:`hardware_models.bsm.BsmParams`); the link budget
+(:func:`hardware_models.link_budget.detection_in_hub_budget`) treats it the same way.
 """
 
 from __future__ import annotations
@@ -63,10 +71,11 @@ class FibreParams(ParamsModel):
         Signal (group) speed in km/s, in (0, 299792.458]. Default 200,000 km/s: silica,
         group index ~1.47 (Agrawal §2.1).
     depolar_rate_per_km : float
-        Depolarising rate in 1/km, >= 0; a surviving photonic qubit is depolarised with
-        ``p = 1 - exp(-rate * length_km)``. Default 0 (polarisation/time-bin drift actively
-        compensated). Model: NetSquid ``FibreDepolarizeModel`` (Coopmans et al., Commun.
-        Phys. 4, 164 (2021)).
+        Depolarising rate in 1/km, >= 0; a surviving photonic (polarisation/time-bin) qubit
+        is depolarised with ``p = 1 - exp(-rate * length_km)``; a photon-number
+        ("presence") qubit of single-click heralding is not (module notes). Default 0
+        (polarisation/time-bin drift actively compensated). Model: NetSquid
+        ``FibreDepolarizeModel`` (Coopmans et al., Commun. Phys. 4, 164 (2021)).
     """
 
     length_km: float = Field(0.0, ge=0.0, le=1.0e5)
@@ -282,14 +291,12 @@ class Fibre(QuantumChannel):
 
     def damp_presence(self, qubit: Any, *, count: bool = False) -> None:
         """The fibre's effect on one photon-number ("presence") qubit: amplitude damping with
-        ``gamma = 1 - eta`` (a beam splitter to the environment, Nielsen & Chuang §8.3.5),
-        then the fibre's depolarisation if any (:class:`Fibre`). With ``count`` the mode is
-        counted as sent (and as a presence mode)."""
+        ``gamma = 1 - eta`` (a beam splitter to the environment, Nielsen & Chuang §8.3.5);
+        the fibre's polarisation depolarisation does not act on a photon-number qubit (module
+        notes). With ``count`` the mode is counted as sent (and as a presence mode)."""
         from modenhub_net.qubits import amplitude_damp
 
         amplitude_damp(qubit, 1.0 - self.transmission)
-        if self.noise_model is not None:
-            self.noise_model.apply(qubit, elapsed_ns=self.delay_ns, rng=self.rng)
         if count:
             self._n_sent += 1
             self._n_modes += 1
@@ -304,11 +311,9 @@ class Fibre(QuantumChannel):
         self._n_modes += n_in
 
         gamma = 1.0 - self.transmission
-        for qubit in message.items:
+        for qubit in message.items:  # loss only: polarisation noise leaves photon number alone
             if qubit is not None:
                 amplitude_damp(qubit, gamma)
-                if self.noise_model is not None:
-                    self.noise_model.apply(qubit, elapsed_ns=delay_ns, rng=self.rng)
         return Message(tuple(message.items), dict(message.meta))
 
 

@@ -441,7 +441,9 @@ def detection_in_hub_budget(
     polarisation noise (``depolar_rate_per_km``) depolarises each photon, which acts on the
     heralded spins like a lower emission fidelity (a Werner spin–photon state is symmetric,
     :func:`_depolarised_werner_fidelity`); single click encodes in photon number, which
-    polarisation noise does not change.
+    polarisation noise does not change (the :class:`~hardware_models.Fibre` component only
+    amplitude-damps a photon-number qubit; a polarisation mismatch of the two photons is part
+    of ``bsm.visibility``).
 
     Attempt period (:class:`AttemptTiming`): ``emitter_ns`` = the slower emitter's
     initialisation + emission + reset (``emitter_period_ns_x``), ``flight_ns = 2 t_max``
