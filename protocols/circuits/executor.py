@@ -32,10 +32,10 @@ Outputs (:class:`ExecutionResult`): the output state's fidelity to the ideal out
 probability (readout errors included), the makespan, ebits consumed and wasted, the total
 time spent waiting for entanglement, and per-gate and per-ebit records.
 
-Backends: ``"density_matrix"`` (exact, at most 12 live qubits, see
-:mod:`protocols.circuits.engines`), ``"stabilizer"`` (stim, Clifford circuits of any size,
-Pauli-twirled memory noise, fidelity estimated from ``shots`` samples with its standard
-error), ``"auto"`` (density matrix if it fits, else stabilizer).
+Backends: ``"density_matrix"`` (exact, at most 12 live qubits by default; the Pauli-basis
+register with fused channels of :mod:`protocols.circuits.engines`), ``"stabilizer"`` (stim,
+Clifford circuits of any size, Pauli-twirled memory noise, fidelity estimated from ``shots``
+samples with its standard error), ``"auto"`` (density matrix if it fits, else stabilizer).
 """
 
 from __future__ import annotations
@@ -430,7 +430,8 @@ def execute_circuit(
     seed : int
         Root seed of the stabilizer backend's sampler (stream ``"circuit.stabilizer"``).
     max_dm_qubits : int
-        Live-qubit limit of the density matrix, in [1, 14]. Default 12 (256 MiB).
+        Live-qubit limit of the density matrix, in [1, 14]. Default 12 (128 MiB of state in
+        the Pauli basis, plus a scratch buffer of the same size).
     """
     from modenhub_net.simulation import stream_seed_sequence
 
