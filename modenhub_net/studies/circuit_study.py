@@ -497,89 +497,74 @@ def write_study(runs: pd.DataFrame, folder: Path, *, scenario: CircuitStudy | No
     (folder / "REPORT.md").write_text(study_report(summary, scenario=scenario))
 
 
-def _figure(nrows: int, ncols: int, width_in: float, height_in: float):
-    import matplotlib
+def plot_scaling(summary: pd.DataFrame, folder: Path) -> list[Path]:
+    """``circuit_study.pdf/.png``: baseline fidelity and makespan vs QPUs, one column per preset
+    (shared style, :mod:`modenhub_net.reporting.style`; 95 % interval bars)."""
+    from modenhub_net.reporting import style
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width_in, height_in), squeeze=False,
-                             layout="constrained")
-    return fig, axes
-
-
-def _save(fig: Any, folder: Path, stem: str) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.savefig(folder / f"{stem}.pdf", metadata={"CreationDate": None})
-    fig.savefig(folder / f"{stem}.png", dpi=200)
-    plt.close(fig)
-
-
-def plot_scaling(summary: pd.DataFrame, folder: Path) -> None:
-    """``circuit_study.pdf/.png``: baseline fidelity and makespan vs QPUs, one column per preset."""
     base = summary[summary["variant"] == "baseline"]
     presets = list(dict.fromkeys(base["preset"]))
-    fig, axes = _figure(2, len(presets), 3.4 * len(presets), 5.0)
-    markers = "osD^v<>"
-    for j, preset in enumerate(presets):
-        part = base[base["preset"] == preset]
-        for i, (circuit, rows) in enumerate(part.groupby("circuit", sort=False)):
-            rows = rows.sort_values("n_qpus")
-            x = rows["n_qpus"].to_numpy(dtype=float)
-            for row, (col, scale) in enumerate((("fidelity", 1.0), ("makespan_ns", 1e-6))):
-                y = rows[col].to_numpy() * scale
-                err = np.vstack([y - rows[f"{col}_low"].to_numpy() * scale,
-                                 rows[f"{col}_high"].to_numpy() * scale - y])
-                axes[row, j].errorbar(x, y, yerr=np.nan_to_num(err).clip(min=0), marker=markers[i % 7],
-                                      ms=4, lw=0.8, capsize=2, label=circuit)
-        for row, label in ((0, "output fidelity"), (1, "makespan (ms)")):
-            ax = axes[row, j]
-            ax.set_xscale("log", base=2)
-            ax.set_xticks([1, 2, 4, 8, 16], ["1", "2", "4", "8", "16"])
-            ax.set_xlabel("number of QPUs")
-            ax.set_ylabel(label)
-            ax.set_title(preset, fontsize=9)
-        axes[0, j].set_ylim(0, 1.02)
-        axes[1, j].set_yscale("log")
-    axes[0, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    _save(fig, folder, "circuit_study")
+    circuits = list(dict.fromkeys(base["circuit"]))
+    with style.use_style():
+        fig, axes = style.new_figure(width="double", nrows=2, ncols=len(presets), height_in=4.4,
+                                     squeeze=False, sharex=True)
+        for j, preset in enumerate(presets):
+            part = base[base["preset"] == preset]
+            for i, circuit in enumerate(circuits):
+                rows = part[part["circuit"] == circuit].sort_values("n_qpus")
+                x = rows["n_qpus"].to_numpy(dtype=float)
+                for row, (col, scale) in enumerate((("fidelity", 1.0), ("makespan_ns", 1e-6))):
+                    style.errorbar_ci(axes[row, j], x, rows[col] * scale, rows[f"{col}_low"] * scale,
+                                      rows[f"{col}_high"] * scale, series=i, label=circuit, line=True)
+            axes[0, j].set_title(preset.replace("_", " "))
+            axes[0, j].set_ylim(0.0, 1.02)
+            axes[0, j].set_ylabel("output fidelity")
+            axes[1, j].set_yscale("log")
+            axes[1, j].set_ylabel(style.axis_label("makespan", "ms"))
+            style.log2_axis(axes[1, j], base["n_qpus"].to_numpy(dtype=float), label="number of QPUs")
+        style.figure_legend(fig, axes, where="lower", ncol=len(circuits))
+        return style.save_figure(fig, folder, "circuit_study")
 
 
-def plot_variants(summary: pd.DataFrame, folder: Path) -> None:
-    """``circuit_study_variants.pdf/.png``: each variant against the baseline at the variant QPU count."""
+def plot_variants(summary: pd.DataFrame, folder: Path) -> list[Path]:
+    """``circuit_study_variants.pdf/.png``: each variant against the baseline at the variant QPU
+    count (bars, 95 % interval on the fidelity)."""
+    from modenhub_net.reporting import style
+
     presets = list(dict.fromkeys(summary["preset"]))
     variants = list(dict.fromkeys(summary["variant"]))
-    fig, axes = _figure(2, len(presets), 3.6 * len(presets), 5.2)
-    for j, preset in enumerate(presets):
-        part = summary[summary["preset"] == preset]
-        nonbase = part[part["variant"] != "baseline"]
-        circuits = list(dict.fromkeys(part["circuit"]))
+    with style.use_style():
+        fig, axes = style.new_figure(width="double", nrows=2, ncols=len(presets), height_in=4.6,
+                                     squeeze=False)
         width = 0.8 / len(variants)
-        for i, variant in enumerate(variants):
-            ys, lows, highs, ms = [], [], [], []
-            for circuit in circuits:
-                q = nonbase[nonbase["circuit"] == circuit]["n_qpus"]
-                rows = part[(part["circuit"] == circuit) & (part["variant"] == variant)]
-                rows = rows[rows["n_qpus"] == q.iloc[0]] if len(q) else rows.iloc[0:0]
-                r = rows.iloc[0] if len(rows) else None
-                ys.append(np.nan if r is None else r.fidelity)
-                lows.append(np.nan if r is None else r.fidelity_low)
-                highs.append(np.nan if r is None else r.fidelity_high)
-                ms.append(np.nan if r is None else r.makespan_ns / 1e6)
-            x = np.arange(len(circuits)) + i * width
-            y = np.array(ys)
-            err = np.nan_to_num(np.vstack([y - np.array(lows), np.array(highs) - y])).clip(min=0)
-            axes[0, j].bar(x, y, width, yerr=err, capsize=1.5, label=VARIANT_LABELS.get(variant, variant))
-            axes[1, j].bar(x, ms, width)
-        for row, label in ((0, "output fidelity"), (1, "makespan (ms)")):
-            ax = axes[row, j]
-            ax.set_xticks(np.arange(len(circuits)) + 0.4 - width / 2, circuits, fontsize=7)
-            ax.set_ylabel(label)
-            ax.set_title(preset, fontsize=9)
-        axes[1, j].set_yscale("log")
-    axes[0, -1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    _save(fig, folder, "circuit_study_variants")
+        for j, preset in enumerate(presets):
+            part = summary[summary["preset"] == preset]
+            compared = part[part["variant"] != "baseline"].groupby("circuit", sort=False)["n_qpus"].first()
+            circuits = list(compared.index)
+            for i, variant in enumerate(variants):
+                picked = [part[(part["circuit"] == c) & (part["variant"] == variant)
+                               & (part["n_qpus"] == compared[c])] for c in circuits]
+                rows = [p.iloc[0] if len(p) else None for p in picked]
+                y = np.array([np.nan if r is None else r.fidelity for r in rows])
+                low = np.array([np.nan if r is None else r.fidelity_low for r in rows])
+                high = np.array([np.nan if r is None else r.fidelity_high for r in rows])
+                ms = np.array([np.nan if r is None else r.makespan_ns * 1e-6 for r in rows])
+                x = np.arange(len(circuits)) + (i - (len(variants) - 1) / 2) * width
+                look = style.series_style(i)
+                err = np.nan_to_num(np.vstack([y - low, high - y])).clip(min=0.0)
+                axes[0, j].bar(x, y, width, yerr=err, color=look["color"],
+                               label=VARIANT_LABELS.get(variant, variant))
+                axes[1, j].bar(x, ms, width, color=look["color"])
+            labels = [f"{c}\n{int(compared[c])} QPUs" for c in circuits]
+            for row in (0, 1):
+                axes[row, j].set_xticks(np.arange(len(circuits)), labels)
+            axes[0, j].set_title(preset.replace("_", " "))
+            axes[0, j].set_ylim(0.0, 1.02)
+            axes[0, j].set_ylabel("output fidelity")
+            axes[1, j].set_yscale("log")
+            axes[1, j].set_ylabel(style.axis_label("makespan", "ms"))
+        style.figure_legend(fig, axes, where="lower", ncol=3)
+        return style.save_figure(fig, folder, "circuit_study_variants")
 
 
 def _ci(row: pd.Series, column: str, scale: float = 1.0, fmt: str = ".3f") -> str:
