@@ -68,6 +68,8 @@ __all__ = [
     "has_no_data_marker",
     "legend_outside",
     "log2_axis",
+    "log_ticks",
+    "zeros_on_log_axis",
     "mark_no_data",
     "new_figure",
     "rc_params",
@@ -290,7 +292,8 @@ def errorbar_ci(
     return ax.errorbar(x[keep], y[keep], yerr=yerr, label=label, **options)
 
 
-def mark_no_data(ax: Axes, text: str = "not measured", *, hide_ticks: bool = False) -> Any:
+def mark_no_data(ax: Axes, text: str = "not measured", *, hide_ticks: bool = False,
+                 where: Literal["center", "lower left", "upper right", "lower right"] = "center") -> Any:
     """Write an explicit marker in a panel that has nothing to show.
 
     Parameters
@@ -303,6 +306,9 @@ def mark_no_data(ax: Axes, text: str = "not measured", *, hide_ticks: bool = Fal
         a more specific sentence.
     hide_ticks : bool, optional
         Remove the tick labels (for a panel with no axis range of its own).
+    where : str, optional
+        ``"center"`` (default: the whole panel is empty) or a corner (one series of a panel
+        that shows others is missing).
 
     Returns
     -------
@@ -313,8 +319,13 @@ def mark_no_data(ax: Axes, text: str = "not measured", *, hide_ticks: bool = Fal
         raise UserInputError(f"text = {text!r}: give a non-empty note, e.g. 'no successes'")
     if hide_ticks:
         ax.tick_params(labelbottom=False, labelleft=False)
-    return ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
-                   fontsize=8.0, color="0.35", style="italic", gid=NO_DATA_GID,
+    x, y, ha, va = {"center": (0.5, 0.5, "center", "center"),
+                     "lower left": (0.03, 0.04, "left", "bottom"),
+                     "lower right": (0.97, 0.04, "right", "bottom"),
+                     "upper right": (0.97, 0.96, "right", "top")}[where]
+    return ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va,
+                   fontsize=8.0 if where == "center" else MIN_FONT_PT, color="0.35",
+                   style="italic", gid=NO_DATA_GID,
                    bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.6", "lw": 0.5})
 
 
@@ -397,6 +408,51 @@ def log2_axis(ax: Axes, values: Sequence[float] | np.ndarray, *, axis: Literal["
         target.set_minor_locator(NullLocator())
         (ax.set_xticklabels if axis == "x" else ax.set_yticklabels)([f"{int(t)}" for t in ticks])
     (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
+
+
+def zeros_on_log_axis(ax: Axes, x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray,
+                      *, series: int = 0) -> np.ndarray:
+    """Mark points whose value is 0 (which a log axis cannot show) on the bottom edge.
+
+    Draws an open triangle of the series' colour at the bottom of the panel for each zero and
+    returns ``y`` with zeros (and negatives) replaced by NaN, ready for plotting. Say in the
+    legend or caption what the open triangles mean (e.g. "no success").
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    zero = np.isfinite(y) & (y <= 0)
+    if zero.any():
+        ax.plot(x[zero], np.zeros(int(zero.sum())), ls="none", marker="v", ms=4, mfc="none",
+                color=series_style(series)["color"], clip_on=False,
+                transform=ax.get_xaxis_transform())
+    return np.where(zero, np.nan, y)
+
+
+def log_ticks(ax: Axes, *, axis: Literal["x", "y"] = "y") -> None:
+    """Readable labels on a log axis spanning less than a few decades.
+
+    Ticks at 1, 2 and 5 times each power of ten, labelled ``2·10⁻⁵`` in mathtext (instead of
+    matplotlib's crowded minor labels); call after ``set_yscale("log")`` and plotting.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+
+    def label(value: float, _pos: int) -> str:
+        if not value > 0:
+            return ""
+        exponent = math.floor(math.log10(value) + 1e-9)
+        mantissa = f"{value / 10.0**exponent:.2g}"
+        if exponent in (-1, 0, 1, 2):
+            return f"{value:g}"
+        return rf"${mantissa}{{\cdot}}10^{{{exponent}}}$" if mantissa != "1" else rf"$10^{{{exponent}}}$"
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
+    decades = math.log10(max(hi, 1e-300)) - math.log10(max(lo, 1e-300))
+    subs = (1.0,) if decades > 4 else (1.0, 2.0, 5.0) if decades > 1.2 else (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+    target.set_major_locator(LogLocator(base=10.0, subs=subs))
+    target.set_major_formatter(FuncFormatter(label))
+    target.set_minor_locator(NullLocator())
+    target.set_minor_formatter(NullFormatter())
 
 
 def cmap_for(values: Sequence[float] | np.ndarray) -> tuple[Colormap, Any]:

@@ -34,7 +34,6 @@ import copy
 import math
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +45,6 @@ from hardware_models.presets import available_presets
 from modenhub_net.aggregate import AggregateModel, analytic_success, k_parallel, run_study
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
-from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.stats import wilson_interval
 from modenhub_net.studies.peff_fit import FORMS, fit_form
@@ -55,8 +53,8 @@ from modenhub_net.studies.preset_path import (
     build_preset_hub,
     duty_factor,
     multiplex_bins,
-    pair_budget,
 )
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
 from protocols.workload import uniform_requests
 
 __all__ = [
@@ -70,6 +68,8 @@ __all__ = [
     "fit_all",
     "policy_comparison",
     "evaluate_point",
+    "compute",
+    "STUDY",
     "run_scenario",
 ]
 
@@ -247,19 +247,22 @@ def _measure_job(args: tuple) -> dict[str, Any]:
     return measure_point(preset, n, path=path, measurement=measurement, seed=seed, confidence=confidence)
 
 
-def measure_all(scenario: PeffValidationScenario) -> pd.DataFrame:
-    """Every (preset, N) point; ``workers > 1`` uses a process pool (same numbers)."""
+def _progress(scenario: PeffValidationScenario, progress: Progress | None) -> Progress:
+    """This run's progress; ``workers > 1`` in the scenario asks for a process pool."""
+    progress = progress or Progress(quiet=True)
+    if scenario.workers > 1 and progress.scheduler == "serial":
+        progress = Progress(quiet=progress.quiet, scheduler="processes", workers=scenario.workers)
+    return progress
+
+
+def measure_all(scenario: PeffValidationScenario, progress: Progress | None = None) -> pd.DataFrame:
+    """Every (preset, N) point, one task each (the same numbers at any worker count)."""
     jobs = [
         (p, n, scenario.path, scenario.measurement, scenario.seed, scenario.confidence)
         for p in scenario.presets
         for n in scenario.n_qpus
     ]
-    if scenario.workers > 1:
-        with ProcessPoolExecutor(max_workers=scenario.workers) as pool:
-            rows = list(pool.map(_measure_job, jobs))
-    else:
-        rows = [_measure_job(j) for j in jobs]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(_progress(scenario, progress).map(_measure_job, jobs, label="p(N) points"))
 
 
 def fit_all(points: pd.DataFrame) -> pd.DataFrame:
@@ -339,87 +342,97 @@ def fit_all(points: pd.DataFrame) -> pd.DataFrame:
     return fits
 
 
-def policy_comparison(scenario: PeffValidationScenario, fits: pd.DataFrame) -> pd.DataFrame:
+def policy_comparison(scenario: PeffValidationScenario, fits: pd.DataFrame,
+                      progress: Progress | None = None) -> pd.DataFrame:
     """Naive / orchestrated on the physical hub vs the aggregate model with the fitted p0, beta."""
-    pol = scenario.policies
-    rows = []
+    jobs = []
     for preset in scenario.presets:
         f = fits[
             (fits["preset"] == preset) & (fits["curve"] == "per_attempt") & (fits["form"] == "hyperbolic")
         ]
-        if f.empty:
-            continue
-        f = f.iloc[0]
-        model = AggregateModel(
-            p0=min(1.0, max(float(f.param0), 1e-12)),
-            beta=max(0.0, float(f.param1)),
-            kappa=pol.kappa,
-            rounds=pol.rounds,
-            k_min=pol.k_min,
-        )
-        agg = run_study(
-            model,
-            n_qpus=list(scenario.n_qpus),
-            strategies=list(pol.policies),
-            trials=pol.trials,
-            seed=point_seed(scenario.seed, f"aggregate/{preset}"),
-            keep_requests=False,
-        ).summary
-        for n in scenario.n_qpus:
-            k = model.k_parallel(n)
-            built = build_preset_hub(preset, scenario.path, n, bsm_stations=k + 1, comm_qubits=n + k + 2)
-            rs = point_seed(scenario.seed, f"policies/{preset}/N={n}")
-            rng = np.random.Generator(np.random.PCG64(stream_seed_sequence(rs, "workload")))
-            reqs = uniform_requests(rng, n_qpus=n, count=pol.trials)
-            for policy in pol.policies:
-                records, _, _ = run_policy(
-                    nodes=built.nodes,
-                    hub=built.hub,
-                    scheme="detection_in_hub",
-                    link_mode="sampled",
+        if not f.empty:
+            jobs.append((scenario, preset, float(f.iloc[0].param0), float(f.iloc[0].param1)))
+    rows = _progress(scenario, progress).map(_policy_job, jobs, label="policies")
+    return pd.DataFrame([row for part in rows for row in part])
+
+
+def _policy_job(item: tuple[PeffValidationScenario, str, float, float]) -> list[dict[str, Any]]:
+    """One preset's policy rows (module-level: a task of the parallel map)."""
+    scenario, preset, param0, param1 = item
+    pol = scenario.policies
+    rows = []
+    model = AggregateModel(
+        p0=min(1.0, max(param0, 1e-12)),
+        beta=max(0.0, param1),
+        kappa=pol.kappa,
+        rounds=pol.rounds,
+        k_min=pol.k_min,
+    )
+    agg = run_study(
+        model,
+        n_qpus=list(scenario.n_qpus),
+        strategies=list(pol.policies),
+        trials=pol.trials,
+        seed=point_seed(scenario.seed, f"aggregate/{preset}"),
+        keep_requests=False,
+    ).summary
+    for n in scenario.n_qpus:
+        k = model.k_parallel(n)
+        built = build_preset_hub(preset, scenario.path, n, bsm_stations=k + 1, comm_qubits=n + k + 2)
+        rs = point_seed(scenario.seed, f"policies/{preset}/N={n}")
+        rng = np.random.Generator(np.random.PCG64(stream_seed_sequence(rs, "workload")))
+        reqs = uniform_requests(rng, n_qpus=n, count=pol.trials)
+        for policy in pol.policies:
+            records, _, _ = run_policy(
+                nodes=built.nodes,
+                hub=built.hub,
+                scheme="detection_in_hub",
+                link_mode="sampled",
+                policy=policy,
+                requests=reqs,
+                seed=rs,
+                rounds=pol.rounds,
+                kappa=pol.kappa,
+                k_min=pol.k_min,
+            )
+            succ = np.array([r.success for r in records], dtype=float)
+            att = np.array([r.attempts for r in records], dtype=float)
+            a = agg[(agg["n_qpus"] == n) & (agg["strategy"] == policy)].iloc[0]
+            s_p, s_a = succ.mean(), float(a.success_rate)
+            se_s = math.sqrt(s_p * (1 - s_p) / succ.size + s_a * (1 - s_a) / a.trials)
+            se_a = math.sqrt(att.var(ddof=1) / att.size + float(a.attempts_std) ** 2 / a.trials)
+            # what the fitted hyperbola's error in p alone should change (closed form without
+            # cache: 1 - (1 - p)^(k R)); compared with se_s it is the test's resolving power
+            k_pol = 1 if policy == "naive" else k
+            expected = float(
+                analytic_success(built.p_budget, k=k_pol, rounds=pol.rounds)
+                - analytic_success(model.p_eff(n), k=k_pol, rounds=pol.rounds)
+            )
+            rows.append(
+                dict(
+                    preset=preset,
+                    n_qpus=n,
                     policy=policy,
-                    requests=reqs,
-                    seed=rs,
-                    rounds=pol.rounds,
-                    kappa=pol.kappa,
-                    k_min=pol.k_min,
+                    p_physical=built.p_budget,
+                    p_fitted=model.p_eff(n),
+                    trials=succ.size,
+                    success_physical=s_p,
+                    success_se_physical=math.sqrt(s_p * (1 - s_p) / succ.size),
+                    success_aggregate=s_a,
+                    success_diff=s_p - s_a,
+                    z_success=(s_p - s_a) / se_s if se_s > 0 else 0.0,
+                    success_diff_expected=expected,
+                    z_expected=expected / se_s if se_s > 0 else 0.0,
+                    attempts_physical=att.mean(),
+                    attempts_se_physical=float(att.std(ddof=1) / math.sqrt(att.size)),
+                    attempts_aggregate=float(a.mean_attempts),
+                    attempts_diff=att.mean() - float(a.mean_attempts),
+                    z_attempts=(att.mean() - float(a.mean_attempts)) / se_a if se_a > 0 else 0.0,
+                    cache_hits_physical=int(sum(r.cache_hit for r in records)),
+                    cache_hits_aggregate=int(a.cache_hits),
                 )
-                succ = np.array([r.success for r in records], dtype=float)
-                att = np.array([r.attempts for r in records], dtype=float)
-                a = agg[(agg["n_qpus"] == n) & (agg["strategy"] == policy)].iloc[0]
-                s_p, s_a = succ.mean(), float(a.success_rate)
-                se_s = math.sqrt(s_p * (1 - s_p) / succ.size + s_a * (1 - s_a) / a.trials)
-                se_a = math.sqrt(att.var(ddof=1) / att.size + float(a.attempts_std) ** 2 / a.trials)
-                # what the fitted hyperbola's error in p alone should change (closed form without
-                # cache: 1 - (1 - p)^(k R)); compared with se_s it is the test's resolving power
-                k_pol = 1 if policy == "naive" else k
-                expected = float(
-                    analytic_success(built.p_budget, k=k_pol, rounds=pol.rounds)
-                    - analytic_success(model.p_eff(n), k=k_pol, rounds=pol.rounds)
-                )
-                rows.append(
-                    dict(
-                        preset=preset,
-                        n_qpus=n,
-                        policy=policy,
-                        p_physical=built.p_budget,
-                        p_fitted=model.p_eff(n),
-                        trials=succ.size,
-                        success_physical=s_p,
-                        success_aggregate=s_a,
-                        success_diff=s_p - s_a,
-                        z_success=(s_p - s_a) / se_s if se_s > 0 else 0.0,
-                        success_diff_expected=expected,
-                        z_expected=expected / se_s if se_s > 0 else 0.0,
-                        attempts_physical=att.mean(),
-                        attempts_aggregate=float(a.mean_attempts),
-                        attempts_diff=att.mean() - float(a.mean_attempts),
-                        z_attempts=(att.mean() - float(a.mean_attempts)) / se_a if se_a > 0 else 0.0,
-                        cache_hits_physical=int(sum(r.cache_hit for r in records)),
-                        cache_hits_aggregate=int(a.cache_hits),
-                    )
-                )
-    return pd.DataFrame(rows)
+            )
+    return rows
 
 
 def evaluate_point(document: Mapping[str, Any], *, seed: int, source: str = "<sweep point>") -> pd.DataFrame:
@@ -427,514 +440,31 @@ def evaluate_point(document: Mapping[str, Any], *, seed: int, source: str = "<sw
     return measure_all(load_scenario(document, source=source, seed=seed))
 
 
-# -- figures -----------------------------------------------------------------------------------
-def _plots(points: pd.DataFrame, fits: pd.DataFrame, policies: pd.DataFrame, out: Path) -> None:
-    import matplotlib
+def compute(scenario: PeffValidationScenario, progress: Progress) -> StudyOutput:
+    """p(N) points, fits and the policy comparison as DataFrames, plus the report's findings."""
+    from modenhub_net.studies import peff_validation_report as report
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    presets = list(dict.fromkeys(points["preset"]))
-    ncol = min(3, len(presets))
-    nrow = math.ceil(len(presets) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.7 * nrow), squeeze=False)
-    grid = np.geomspace(points["n_qpus"].min(), points["n_qpus"].max(), 200)
-    for ax, preset in zip(axes.flat, presets, strict=False):
-        g = points[points["preset"] == preset].sort_values("n_qpus")
-        ax.plot(
-            g["n_qpus"], g["p_budget"], "k-", lw=1.2,
-            label=f"link budget ({g['heralding'].iloc[0].replace('_', ' ')})",
-        )
-        m = g[g["attempts"] > 0]
-        if len(m):
-            ax.errorbar(
-                m["n_qpus"],
-                m["p_measured"],
-                yerr=[m["p_measured"] - m["p_ci_low"], m["p_ci_high"] - m["p_measured"]],
-                fmt="o",
-                ms=4,
-                capsize=2,
-                color="C0",
-                label="detailed sim (95% Wilson)",
-            )
-        for form, style in (("hyperbolic", "C3--"), ("exponential", "C2-.")):
-            f = fits[(fits.preset == preset) & (fits.curve == "per_attempt") & (fits.form == form)]
-            if len(f):
-                f = f.iloc[0]
-                y = FORMS[form][0](grid, f.param0, f.param1)
-                ax.plot(
-                    grid,
-                    y,
-                    style,
-                    lw=1,
-                    label=f"{form} fit ({f.param1_name}={f.param1:.3g}, chi2/dof={f.chi2_dof:.2g})",
-                )
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_title(preset, fontsize=9)
-        ax.set_xlabel("N (QPUs)")
-        ax.set_ylabel("per-attempt success p(N)")
-        ax.legend(fontsize=6)
-    for ax in list(axes.flat)[len(presets) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(out / "p_of_n.png", dpi=120)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, curve in zip(axes, ("per_attempt", "per_window"), strict=True):
-        for i, preset in enumerate(presets):
-            g = points[points["preset"] == preset].sort_values("n_qpus")
-            for form, marker in (("hyperbolic", "o"), ("exponential", "s")):
-                f = fits[(fits.preset == preset) & (fits.curve == curve) & (fits.form == form)]
-                if f.empty:
-                    continue
-                f = f.iloc[0]
-                exact = g["p_budget"] * (g["duty"] if curve == "per_window" else 1.0)
-                rel = FORMS[form][0](g["n_qpus"].to_numpy(), f.param0, f.param1) / exact - 1
-                ax.plot(
-                    g["n_qpus"],
-                    100 * rel,
-                    marker=marker,
-                    ls="-" if form == "hyperbolic" else ":",
-                    color=f"C{i}",
-                    ms=3,
-                    label=f"{preset} {form}",
-                )
-        ax.axhline(0, color="k", lw=0.6)
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("N (QPUs)")
-        ax.set_ylabel("fit / link budget - 1 (%)")
-        ax.set_title(f"fitted form vs physical curve ({curve.replace('_', ' ')})", fontsize=9)
-    axes[0].legend(fontsize=5.5, ncol=2)
-    fig.tight_layout()
-    fig.savefig(out / "residuals.png", dpi=120)
-    plt.close(fig)
-
-    if policies.empty:
-        return
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for i, preset in enumerate(dict.fromkeys(policies["preset"])):
-        for policy, ls in (("naive", "-"), ("orchestrated", "--")):
-            g = policies[(policies.preset == preset) & (policies.policy == policy)].sort_values("n_qpus")
-            if g.empty:
-                continue
-            for ax, col in zip(axes, ("success", "attempts"), strict=True):
-                ax.plot(
-                    g["n_qpus"],
-                    g[f"{col}_physical"],
-                    ls,
-                    marker="o",
-                    ms=3,
-                    color=f"C{i}",
-                    label=f"{preset} {policy} (physical)",
-                )
-                ax.plot(g["n_qpus"], g[f"{col}_aggregate"], ls, marker="x", ms=5, color=f"C{i}", alpha=0.5)
-    for ax, label in zip(axes, ("success rate", "mean attempts / request"), strict=True):
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("N (QPUs)")
-        ax.set_ylabel(label)
-    axes[0].set_title("physical hub (o) vs fitted aggregate model (x)", fontsize=9)
-    axes[0].set_yscale("log")
-    axes[1].set_yscale("log")
-    axes[0].legend(fontsize=5.5)
-    fig.tight_layout()
-    fig.savefig(out / "policies.png", dpi=120)
-    plt.close(fig)
+    with progress.stage("measure"):
+        points = measure_all(scenario, progress)
+    with progress.stage("policies"):
+        fits = fit_all(points)
+        policies = policy_comparison(scenario, fits, progress)
+    tables = {"p_of_n": points, "fits": fits, "policies": policies}
+    summary = fits[["preset", "curve", "form", "param0", "param1", "chi2_dof", "better"]]
+    return StudyOutput(tables=tables, context=report.context(scenario, points, fits, policies),
+                       summary=summary)
 
 
-# -- report ------------------------------------------------------------------------------------
-def _fmt(x: float, e: float) -> str:
-    return f"{x:.4g} ± {e:.2g}"
+def _draw(scenario: PeffValidationScenario, output: StudyOutput, folder: Path) -> list[Path]:
+    from modenhub_net.studies import peff_validation_plots as plots
+
+    t = output.tables
+    return plots.draw(t["p_of_n"], t["fits"], t["policies"], folder)
 
 
-def _report(
-    s: PeffValidationScenario,
-    points: pd.DataFrame,
-    fits: pd.DataFrame,
-    policies: pd.DataFrame,
-    timings: dict[str, float],
-) -> str:
-    path = s.path
-    lines = [
-        f"# {s.name}: the paper's p_eff(N) against the physical link budget",
-        "",
-        s.description.strip(),
-        "",
-        "## Setup",
-        "",
-        f"- Presets {', '.join(s.presets)} (`hardware_models/preset_data/*.toml`, every number cited "
-        f"there); N = {', '.join(map(str, s.n_qpus))}; seed {s.seed}.",
-        "- Link: detection in the hub with each preset's own heralding scheme (`heralding` column: "
-        "single click, Cabrillo et al., PRA 59, 1025 (1999), for the NV and transduced "
-        "superconducting presets; double click, Barrett & Kok, PRA 71, 060310 (2005), otherwise), "
-        "the preset's emission efficiency and fidelity, transduction, HOM visibility, detector "
-        "efficiency, dark counts and dead time, and emitter timing: the hub network is built from "
-        "the `hardware_models` components and its closed form is "
-        "`hardware_models.link_budget.pair_link_budget` of the same devices (`p_budget`, "
-        "`fidelity_budget`, `attempt_period_ns`, `rate_budget_hz`).",
-        f"- Path growing with N (`modenhub_net/studies/preset_path.py`, assumptions): fibre "
-        f"`L(N) = {path.base_fibre_km} km + ceil(N/{path.qpus_per_rack}) x {path.rack_pitch_km} km` "
-        f"(preset attenuation and connector loss); a multistage switch with ceil(log2 ports) stages, "
-        "ports = N plus two per lane of simultaneous pairs (`stages` column) "
-        f"(presets with a lossy crossbar get {path.stage_loss_db} dB per 2x2 element + "
-        f"{path.fabric_fixed_loss_db} dB coupling, Seok et al., Optica 3, 64 (2016); `future` keeps "
-        "its own multistage fabric; `ideal` stays lossless); a bank of "
-        f"{path.bank_size} BSM stations shared by the N/2 busy pairs each wanting K(N) = "
-        "max(2, ceil(0.9 log2 N)) modes: duty(N) = min(1, B / (K N/2)) of a pair's modes per window, "
-        "per-window success p(N) duty(N) (analytic; the event-driven hub serves one request at a time).",
-        f"- Measurement: detailed link mode (each attempt's photons travel through the emitter, "
-        "fibre, switch and BSM-station components, each loss where it happens), naive policy with "
-        f"{s.measurement.rounds} rounds; "
-        f"about {s.measurement.target_heralds} heralds per point, at most ~{s.measurement.max_attempts} "
-        f"attempts; points expecting fewer than {s.measurement.min_heralds:g} heralds are not "
-        "measured. `p_hat = heralds / attempts`, 95% Wilson interval, SE sqrt(p(1-p)/n).",
-        "- Fits: weighted least squares (scipy `curve_fit`, sigma = SE, absolute_sigma) of "
-        "`p0/(1+beta log2 N)` (paper) and `p0 10^(-b log2 N/10)` (b dB per doubling; what loss per "
-        "switch stage predicts: b = 2 x stage loss for two photons).",
-        f"- Policies: naive and orchestrated (R = {s.policies.rounds}, kappa = {s.policies.kappa}, "
-        f"k_min = {s.policies.k_min}, cache capacity 1), {s.policies.trials} uniform requests per (N, "
-        "policy), physical hub in sampled link mode with enough BSM stations and communication qubits "
-        "that only p(N) differs from the aggregate model, vs the aggregate model with the fitted "
-        "hyperbolic (p0, beta).",
-        f"- Wall time: measurement {timings['measure']:.0f} s ({s.workers} worker(s)), "
-        f"policies {timings['policies']:.0f} s, total {timings['total']:.0f} s.",
-        "",
-        "## What changed since version 0.3.0, and why",
-        "",
-        "- The hub is built from the `hardware_models` device components and runs each preset's own "
-        "heralding: single click for the NV and transduced superconducting presets, so their p(N) is "
-        "now simulated and fitted as the real devices' (0.3.0 simulated double click for every preset "
-        "and gave the single-click curve as a closed form only, `p_preset_scheme`; that column and the "
-        "`preset_scheme` fit curve are gone: they are `p_budget` and `per_attempt` now).",
-        "- The closed form (`p_budget`) now includes the emission fidelity, dark counts, detector dead "
-        "time and emitter timing of each preset (`fidelity_budget`, `attempt_period_ns`, "
-        "`rate_budget_hz`); the trapped-ion preset comes from one set-up (Krutyanskiy et al., PRL 130, "
-        "213601 (2023)).",
-        "- The switch has one port per QPU plus two per lane of simultaneous pairs (the hub network's "
-        "switch), so a path crosses ceil(log2(N + 2 lanes)) stages (0.3.0: ceil(log2 N)); the slope "
-        "per doubling of N is unchanged (one stage), p0 is one stage lower.",
-        "- The detailed mode moves each photon through the component instances (about 3x slower per "
-        "attempt than 0.3.0's channels), so the attempt cap per point is lower "
-        f"({s.measurement.max_attempts}) and the measured points have wider intervals.",
-        "",
-        "## p(N): link budget vs detailed simulation",
-        "",
-        "![p(N)](p_of_n.png)",
-        "",
-        "```",
-        points[
-            [
-                "preset",
-                "n_qpus",
-                "stages",
-                "fibre_km",
-                "p_budget",
-                "p_measured",
-                "p_ci_low",
-                "p_ci_high",
-                "heralds",
-                "attempts",
-                "z_vs_budget",
-                "heralding",
-                "fidelity_budget",
-                "attempt_period_ns",
-                "duty",
-            ]
-        ].to_string(index=False, float_format=lambda x: f"{x:.4g}"),
-        "```",
-        "",
-    ]
-    z = points["z_vs_budget"].abs()
-    lines.append(
-        f"Measured vs budget: max |z| = {z.max():.2f} over {int(z.notna().sum())} measured points "
-        "(the detailed simulation realises the closed form)."
-        if z.notna().any()
-        else "No point was measurable."
-    )
-    unmeasured = points[points["attempts"] == 0]
-    if len(unmeasured):
-        lines += [
-            "",
-            "Not measured (expected heralds below the threshold at the attempt cap): "
-            + ", ".join(f"{r.preset} N={r.n_qpus} (p={r.p_budget:.2g})" for r in unmeasured.itertuples())
-            + ". For these presets the fits use the closed-form budget (`data = budget`).",
-        ]
-    lines += [
-        "",
-        "## Fits",
-        "",
-        "```",
-        fits[
-            [
-                "preset",
-                "curve",
-                "form",
-                "data",
-                "param0",
-                "param0_err",
-                "param1_name",
-                "param1",
-                "param1_err",
-                "param1_on_budget",
-                "chi2",
-                "dof",
-                "chi2_dof",
-                "p_value",
-                "at_bound",
-                "max_abs_rel_dev_vs_budget",
-                "max_abs_rel_dev_on_budget",
-                "better",
-            ]
-        ].to_string(index=False, float_format=lambda x: f"{x:.4g}"),
-        "```",
-        "",
-        "![residuals](residuals.png)",
-        "",
-        "Per-attempt fits of the paper's form (p0, beta) and which form fits better:",
-        "",
-    ]
-    for preset in s.presets:
-        f = fits[(fits.preset == preset) & (fits.curve == "per_attempt")]
-        h = f[f.form == "hyperbolic"].iloc[0]
-        e = f[f.form == "exponential"].iloc[0]
-        better = f[f.better].iloc[0].form
-        lines.append(
-            f"- **{preset}** ({h.data}): p0 = {_fmt(h.param0, h.param0_err)}, beta = "
-            f"{_fmt(h.param1, h.param1_err)}, chi2/dof = {h.chi2_dof:.2f}; exponential: p0 = "
-            f"{_fmt(e.param0, e.param0_err)}, b = {_fmt(e.param1, e.param1_err)} dB/doubling, "
-            f"(fitted to the noise-free budget with the same weights: beta = {h.param1_on_budget:.3g}, "
-            f"b = {e.param1_on_budget:.3g}), "
-            f"chi2/dof = {e.chi2_dof:.2f}. Better: **{better}**. Largest deviation of the fit from the "
-            f"budget: hyperbolic {100 * h.max_abs_rel_dev_vs_budget:.1f} %, exponential "
-            f"{100 * e.max_abs_rel_dev_vs_budget:.1f} %; of the same forms fitted to the noise-free "
-            f"budget (shape error): {100 * h.max_abs_rel_dev_on_budget:.1f} % and "
-            f"{100 * e.max_abs_rel_dev_on_budget:.1f} %."
-        )
-    lines += ["", "Per-window (time-multiplexed) curve:", ""]
-    for preset in s.presets:
-        f = fits[(fits.preset == preset) & (fits.curve == "per_window")]
-        h = f[f.form == "hyperbolic"].iloc[0]
-        e = f[f.form == "exponential"].iloc[0]
-        lines.append(
-            f"- {preset}: hyperbolic chi2/dof = {h.chi2_dof:.2f} (max dev "
-            f"{100 * h.max_abs_rel_dev_vs_budget:.0f} %), "
-            f"exponential chi2/dof = {e.chi2_dof:.2f} (max dev {100 * e.max_abs_rel_dev_vs_budget:.0f} %)."
-        )
-    if not policies.empty:
-        lines += [
-            "",
-            "## Policies: physical hub vs fitted aggregate model",
-            "",
-            "![policies](policies.png)",
-            "",
-            "```",
-            policies[
-                [
-                    "preset",
-                    "n_qpus",
-                    "policy",
-                    "p_physical",
-                    "p_fitted",
-                    "success_physical",
-                    "success_aggregate",
-                    "success_diff",
-                    "z_success",
-                    "success_diff_expected",
-                    "z_expected",
-                    "attempts_physical",
-                    "attempts_aggregate",
-                    "attempts_diff",
-                    "z_attempts",
-                ]
-            ].to_string(index=False, float_format=lambda x: f"{x:.4g}"),
-            "```",
-            "",
-        ]
-        for (preset, policy), g in policies.groupby(["preset", "policy"], sort=False):
-            lines.append(
-                f"- {preset} / {policy}: success physical - aggregate in "
-                f"[{g.success_diff.min():+.4f}, {g.success_diff.max():+.4f}] (max |z| "
-                f"{g.z_success.abs().max():.1f}); "
-                f"attempts in [{g.attempts_diff.min():+.3f}, {g.attempts_diff.max():+.3f}] "
-                f"(max |z| {g.z_attempts.abs().max():.1f})."
-            )
-    lines += [
-        "",
-        "## Where the model disagrees with expectations",
-        "",
-        *_findings(points, fits, policies, s.path),
-        "",
-        "Files: p_of_n.csv, fits.csv, policies.csv, p_of_n.png, residuals.png, policies.png, scenario.json.",
-        "",
-        f"Regenerate: `modenhub run scenarios/{s.name}.toml`.",
-    ]
-    return "\n".join(lines) + "\n"
+STUDY = Study(kind="peff_validation", load=load_scenario, compute=compute, plot=_draw,
+              template="peff_validation")
+#: the runner the CLI calls (:meth:`modenhub_net.studies.skeleton.Study.run_scenario`)
+run_scenario = STUDY.run_scenario
 
 
-#: published per-attempt success of a preset's platform with the double-click scheme, for the
-#: plausibility check in the report: preset -> (p, what and where)
-_LITERATURE_DOUBLE_CLICK = {
-    "near_term_nv": (
-        6.4e-9,
-        "Hensen et al., Nature 526, 682 (2015) (Barrett-Kok heralding of two NV centres 1.3 km apart, "
-        "637 nm photons)",
-    ),
-}
-
-#: the paper's aggregate-model values (p_eff(N) = p0 / (1 + beta log2 N), p0 = beta = 0.35)
-_PAPER_P0, _PAPER_BETA = 0.35, 0.35
-
-
-def _findings(
-    points: pd.DataFrame, fits: pd.DataFrame, policies: pd.DataFrame, path: PathModel
-) -> list[str]:
-    out = []
-    pa = fits[fits.curve == "per_attempt"]
-    for preset, f in pa.groupby("preset", sort=False):
-        h = f[f.form == "hyperbolic"].iloc[0]
-        e = f[f.form == "exponential"].iloc[0]
-        if abs(h.param1_on_budget) < 0.02 and abs(e.param1_on_budget) < 0.1:
-            out.append(
-                f"- {preset}: p(N) is flat (lossless path): beta = 0 on the budget, both forms are exact; "
-                f"the measured fit's beta = {h.param1:.3g} ± {h.param1_err:.2g} is noise."
-            )
-            continue
-        g = points[(points.preset == preset) & (points.attempts > 0)]
-        if h.data == "measured":
-            verdict = (
-                f"is {'not rejected' if h.p_value > 0.01 else 'rejected'} by the chi-square test on the "
-                f"measured points (p = {h.p_value:.2g}; relative point errors up to "
-                f"{100 * (g.p_se / g.p_measured).max():.0f} %)"
-            )
-        else:
-            verdict = "cannot be tested statistically (no point is measurable in the detailed simulation)"
-        shape = (
-            f"fitted to the noise-free budget, the best hyperbola still misses it by up to "
-            f"{100 * h.max_abs_rel_dev_on_budget:.1f} % (beta = {h.param1_on_budget:.3g}), the "
-            f"dB-per-stage form by {100 * e.max_abs_rel_dev_on_budget:.1f} % "
-            f"(b = {e.param1_on_budget:.3g} dB per doubling)"
-        )
-        power = (
-            " The test lacks the power to see the shape error at this size: 'not rejected' is not 'holds'."
-            if h.data == "measured" and h.p_value > 0.01 and h.max_abs_rel_dev_on_budget > 0.03
-            else ""
-        )
-        out.append(
-            f"- {preset}: the paper's hyperbolic form {verdict}; {shape}. The physics is exponential in the "
-            "stage count (loss in dB adds per stage); the hyperbola is its first-order expansion in "
-            "b log2 N, adequate only while the total switch loss stays around a dB." + power
-        )
-    pos = pa[(pa.form == "hyperbolic") & (pa.param1_on_budget > 0.02)]
-    if len(pos):
-        out.append(
-            f"- Against the paper's p0 = {_PAPER_P0}, beta = {_PAPER_BETA}: the lossy presets have "
-            f"per-attempt p0 from {pos.param0.min():.2g} to {pos.param0.max():.2g} (the paper's p0 is "
-            f"{_PAPER_P0 / pos.param0.max():.0f}x to {_PAPER_P0 / pos.param0.min():.2g}x higher; only the "
-            "lossless `ideal` preset exceeds it) and beta from "
-            f"{pos.param1_on_budget.min():.2f} to {pos.param1_on_budget.max():.2f} on the noise-free budget. "
-            "The paper's p0 = 0.35 describes a near-lossless link (eta ~ 0.84 per photon with double click), "
-            "not any preset here."
-        )
-    out.append(
-        "- Because the hyperbola is the wrong shape, its beta depends on how the points are weighted and on "
-        "the N range: the same budget gives different beta for different statistical weights "
-        "(`param1` vs `param1_on_budget` in fits.csv); b of the dB form is the physical 2 x stage loss plus "
-        "the slow fibre growth, whatever the weights."
-    )
-    pw = fits[(fits.curve == "per_window")]
-    worst = pw[pw.form == "hyperbolic"].max_abs_rel_dev_vs_budget.max() if len(pw) else float("nan")
-    out.append(
-        f"- Once the BSM bank saturates (K N/2 > B), the per-window success falls like 1/(N log N) on top of "
-        f"the switch loss; neither two-parameter form follows that knee (hyperbolic fits deviate by up to "
-        f"{100 * worst:.0f} %, several end on a parameter bound: `at_bound` in fits.csv). The paper's form "
-        "describes per-attempt loss, not resource contention."
-    )
-    single = points[points["heralding"] == "single_click"]
-    if len(single):
-        names = ", ".join(dict.fromkeys(single.preset))
-        out.append(
-            f"- Single-click presets ({names}): the hub now runs their own scheme (the previous version "
-            "simulated double click for every preset and listed single click as a closed form only). "
-            "Single click is linear in the transmission, so its b is about half the double-click "
-            "2 x stage loss; its dark-count floor flattens p(N) slightly; its fidelity "
-            "(`fidelity_budget`) is set by the bright-state population alpha, not by the loss."
-        )
-    for preset, (p_lit, ref) in _LITERATURE_DOUBLE_CLICK.items():
-        g = points[points.preset == preset].sort_values("n_qpus")
-        if g.empty:
-            continue
-        n0 = int(g.n_qpus.iloc[0])
-        built = build_preset_hub(preset, path, n0, bsm_stations=1, comm_qubits=2)
-        p2 = pair_budget(built.nodes[0], built.nodes[1], built.hub, n0, heralding="double_click").p_success
-        own = float(g.p_budget.iloc[0])
-        out.append(
-            f"- Plausibility of {preset}: the same devices with double click would give p(N={n0}) = "
-            f"{p2:.2g} per attempt (closed form), vs {p_lit:.2g} reported by {ref}: {p2 / p_lit:.1f}x "
-            "higher, as expected for a rack-scale hub (metres of fibre, no km-scale 637 nm fibre loss); "
-            f"its own single-click scheme gives {own:.2g} ({own / p2:.0f}x the double-click p), the same "
-            "order as the ~10^3 rate gain Humphreys et al., Nature 558, 268 (2018) report for single-click "
-            "over two-photon heralding."
-        )
-    if not policies.empty:
-        bad = policies[(policies.z_success.abs() > 4) | (policies.z_attempts.abs() > 4)]
-        if len(bad):
-            out.append(
-                "- Physical and fitted-aggregate policies differ by more than 4 sigma at: "
-                + ", ".join(f"{r.preset}/{r.policy}/N={r.n_qpus}" for r in bad.itertuples())
-                + " (the fitted hyperbola misses p(N) there)."
-            )
-        else:
-            lossy = policies[policies.p_physical < 0.1]
-            span = (
-                f"{100 * lossy.success_physical.min():.1f}-{100 * lossy.success_physical.max():.0f} %"
-                if len(lossy)
-                else "n/a"
-            )
-            out.append(
-                f"- Physical and fitted-aggregate policies agree within 4 sigma everywhere (max |z| "
-                f"{max(policies.z_success.abs().max(), policies.z_attempts.abs().max()):.1f}). This is weak "
-                "evidence for the form: the fitted hyperbola's error in p alone should move the success by "
-                f"at most {policies.success_diff_expected.abs().max():.2g} (|z_expected| <= "
-                f"{policies.z_expected.abs().max():.1f}, closed form without cache) at "
-                f"{int(policies.trials.max())} requests, because within the round budget the lossy presets "
-                f"(p < 0.1) succeed in only {span} of requests. At these loss levels the fitted p_eff is an "
-                "adequate summary for the paper's policies; the comparison could not detect its misfit."
-            )
-    return out
-
-
-def run_scenario(
-    document: Mapping[str, Any],
-    *,
-    source: str,
-    out_dir: Path | None,
-    seed: int | None,
-    trials: int | None,
-    quiet: bool,
-) -> Path:
-    """Validate, run and write the study (see the module docstring)."""
-    scenario = load_scenario(document, source=source, seed=seed, trials=trials)
-    out = Path(out_dir) if out_dir is not None else Path("results") / scenario.name
-    t0 = time.perf_counter()
-    points = measure_all(scenario)
-    t1 = time.perf_counter()
-    fits = fit_all(points)
-    policies = policy_comparison(scenario, fits)
-    t2 = time.perf_counter()
-    timings = dict(measure=t1 - t0, policies=t2 - t1, total=t2 - t0)
-    with atomic_output_dir(out) as staging:
-        points.to_csv(staging / "p_of_n.csv", index=False, float_format="%.6g")
-        fits.to_csv(staging / "fits.csv", index=False, float_format="%.6g")
-        policies.to_csv(staging / "policies.csv", index=False, float_format="%.6g")
-        _plots(points, fits, policies, staging)
-        atomic_write_text(staging / "scenario.json", scenario.canonical_json() + "\n")
-        atomic_write_text(staging / "REPORT.md", _report(scenario, points, fits, policies, timings))
-    if not quiet:
-        print(
-            fits[["preset", "curve", "form", "param0", "param1", "chi2_dof", "better"]].to_string(
-                index=False, float_format=lambda x: f"{x:.4g}"
-            )
-        )
-        print(f"{scenario.name}: {timings['total']:.1f} s -> {out}")
-    return out
