@@ -12,10 +12,13 @@ Backends (``scheduler=``):
 ``"serial"``
     In this process, one item after the other (default; no start-up cost).
 ``"processes"``
-    A ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes started by the
-    ``forkserver`` method (safe when the caller has threads); start-up ~0.1 s plus the
-    workers' imports. ``fn`` and the items must pickle, so ``fn`` is a module-level function
-    (or a ``functools.partial`` of one).
+    A ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes, started by the
+    platform's default method (``fork`` on Linux before Python 3.14: no start-up cost, and
+    functions of a script's ``__main__`` work; all workers are forked when the executor
+    opens, before a progress bar starts a thread). ``fn`` and the items must pickle, so ``fn``
+    is a module-level function (or a ``functools.partial`` of one). Where the default is
+    ``spawn`` or ``forkserver`` (macOS, Windows, Python >= 3.14) a script must guard its
+    top level with ``if __name__ == "__main__":``, as for any ``multiprocessing`` code.
 ``"dask"``
     An embedded ``distributed.LocalCluster`` of ``workers`` single-threaded worker processes
     (:func:`local_cluster`, start-up ~2 s); a worker that dies mid-task only loses that task,
@@ -220,8 +223,18 @@ def _bar(total: int, progress: bool | str | None) -> Any:
                 unit="task", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
-def _ignore_sigint() -> None:  # worker initializer: Ctrl-C is the driver's business
+def _init_worker() -> None:
+    """Worker initializer: Ctrl-C is the driver's business; SIGTERM ends a worker quietly.
+
+    A forked worker inherits the driver's Python-level handlers (e.g. SIGTERM raising
+    :class:`Terminated`), which would print a traceback per worker; reset them.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _nothing() -> None:
+    return None
 
 
 class _ProcessExecutor(Executor):
@@ -229,11 +242,16 @@ class _ProcessExecutor(Executor):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context()  # the platform's default start method
         self.scheduler = "processes"
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
-                                         mp_context=multiprocessing.get_context(method))
+        self.start_method = context.get_start_method()
+        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                         mp_context=context)
+        if self.start_method == "fork":
+            # a forking pool starts all its workers at the first task: do it now, before the
+            # caller's progress bar (or anything else) starts a thread that a fork would copy
+            self._pool.submit(_nothing).result()
 
     def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
         from concurrent.futures import FIRST_COMPLETED, wait

@@ -90,9 +90,12 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.parametrize("group", [False, True], ids=["driver", "process-group"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_interrupt_stops_the_workers(tmp_path: Path, signum: int) -> None:
-    """SIGTERM (or Ctrl-C's SIGINT) to the driver: one KeyboardInterrupt, no worker left."""
+def test_interrupt_stops_the_workers(tmp_path: Path, signum: int, group: bool) -> None:
+    """SIGTERM or SIGINT to the driver, or to its whole process group (Ctrl-C in a terminal,
+    ``kill -TERM -PGID``): one KeyboardInterrupt in the driver, no worker traceback, no
+    worker left."""
     script = textwrap.dedent(f"""
         from modenhub_net.parallel import parallel_map
         from modenhub_net.sweep.testing import sleepy_task
@@ -103,13 +106,16 @@ def test_interrupt_stops_the_workers(tmp_path: Path, signum: int) -> None:
             print("stopped", type(exc).__name__, flush=True)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     pids = [int(p.read_text()) for p in tmp_path.iterdir()]
     assert len(pids) == 2, "the workers did not start"
-    proc.send_signal(signum)
+    if group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
     expected = "Terminated" if signum == signal.SIGTERM else "KeyboardInterrupt"
     assert out.strip() == f"stopped {expected}" and proc.returncode == 0
