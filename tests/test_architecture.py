@@ -9,6 +9,7 @@ imported and the test is fast.
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -168,3 +169,68 @@ def test_the_graph_sees_lazy_and_submodule_imports() -> None:
     assert ("modenhub_net.cli", "modenhub_net.sweep") in EDGES  # inside a function
     assert ("modenhub_net.network", "protocols") in EDGES
     assert ("hardware_models", "modenhub_net.simulation") in EDGES
+
+
+# -- ARCHITECTURE.md says where things are: check that they are there ---------------------------
+DOC = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+
+
+def _defined_names(path: Path) -> set[str]:
+    """Top-level functions, classes and constants of a module, and ``Class.member`` names."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            if isinstance(node, ast.ClassDef):
+                for member in node.body:
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        names.add(f"{node.name}.{member.name}")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _formula_table() -> list[tuple[str, list[str]]]:
+    """``(module path, [function, ...])`` of every "module · functions" cell of §3's table."""
+    section = DOC.split("## 3.", 1)[1].split("\n## 4.", 1)[0]
+    cells = []
+    for line in section.splitlines():
+        if not line.startswith("| ") or line.startswith("| formula") or line.startswith("|---"):
+            continue
+        where = line.split(" | ")[1]
+        for part in where.split(";"):
+            match = re.match(r"\s*`([\w/]+\.py)` · (.*)", part)
+            if match:
+                cells.append((match.group(1), re.findall(r"`([\w.]+)`", match.group(2))))
+    return cells
+
+
+def test_formula_table_names_functions_that_exist() -> None:
+    cells = _formula_table()
+    assert len(cells) >= 20  # the table was parsed
+    missing = []
+    for module, functions in cells:
+        # a bare file name continues the previous row's folder (e.g. `fibre.py` in hardware_models)
+        candidates = [ROOT / module] if "/" in module else list(ROOT.glob(f"*/{module}"))
+        paths = [p for p in candidates if p.exists()]
+        if not paths:
+            missing.append(module)
+            continue
+        names = set().union(*(_defined_names(p) for p in paths))
+        missing += [f"{module}: {f}" for f in functions if f not in names]
+    assert not missing, missing
+
+
+def test_cited_sections_exist() -> None:
+    """Every ``ARCHITECTURE.md §N`` cited in the code is a section of the document."""
+    sections = set(re.findall(r"^## (\d+)\. ", DOC, flags=re.M))
+    cited: dict[str, str] = {}
+    for package in (*PACKAGES, "benchmarks", "tests"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for number in re.findall(r"ARCHITECTURE\.md\s+§(\d+)", text):
+                cited.setdefault(number, str(path.relative_to(ROOT)))
+    assert cited, "no citation found: the search is broken"
+    unknown = {n: where for n, where in cited.items() if n not in sections}
+    assert not unknown, f"cited sections missing from ARCHITECTURE.md: {unknown}"
