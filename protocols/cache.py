@@ -196,14 +196,15 @@ class EbitCache:
         return 2 * len(self)
 
     def budget_room(self, a: int, b: int) -> int:
-        """Pairs ``{a, b}`` could still add without evicting under the memory budget."""
-        room = math.inf
+        """Pairs ``{a, b}`` could still add without evicting anything: the bucket's free
+        places (:meth:`room`), bounded by the memory budget (``max_spares_*``)."""
+        room = self.room(a, b)
         if self.max_spares_total is not None:
             room = min(room, self.max_spares_total - len(self))
         if self.max_spares_per_qpu is not None:
             room = min(room, self.max_spares_per_qpu - self.held_at(a),
                        self.max_spares_per_qpu - self.held_at(b))
-        return int(max(0, room)) if math.isfinite(room) else 10**9
+        return max(0, room)
 
     def all_pairs(self) -> Iterable[PairHandle]:
         """Every cached pair (bucket by bucket, oldest first within a bucket)."""
@@ -240,11 +241,15 @@ class EbitCache:
         if self._on_discard is not None:
             self._on_discard(pair, reason)
 
+    def _expired(self, pair: PairHandle, now_ns: float) -> bool:
+        # the same expression as next_expiry_ns, so a wake-up at that time always expires
+        return now_ns >= pair.heralded_ns + self.cutoff_ns
+
     def _expire_bucket(self, key: tuple[int, int], now_ns: float) -> None:
         bucket = self._buckets.get(key)
         if not bucket or math.isinf(self.cutoff_ns):
             return
-        for pair in [p for p in bucket if p.age_ns(now_ns) >= self.cutoff_ns]:
+        for pair in [p for p in bucket if self._expired(p, now_ns)]:
             self._remove(pair)
             self._drop(pair, "expired")
 
@@ -327,7 +332,7 @@ class EbitCache:
             raise ValueError(f"pair {pair.pair_id} is {pair.status}; it cannot be cached")
         key = pair.pair
         self._expire_bucket(key, now_ns)
-        if pair.age_ns(now_ns) >= self.cutoff_ns:
+        if self._expired(pair, now_ns):
             self._drop(pair, "expired")
             return False
         cap = self.capacity_of(*key)

@@ -386,8 +386,7 @@ class Orchestrator(Protocol):
         for request in self.requests:
             if self.pregenerate and request.arrival_ns > env.now:
                 yield from self._pregenerate_until(request.arrival_ns)
-            if request.arrival_ns > env.now:
-                yield env.timeout(request.arrival_ns - env.now)
+            yield from self._idle_until(request.arrival_ns)
             self.demand.observe(request.s, request.d, now_ns=request.arrival_ns)
             record = yield from self._serve(request)
             self._release(request.s, request.d)
@@ -395,6 +394,19 @@ class Orchestrator(Protocol):
         return self.records
 
     # -- helpers ------------------------------------------------------------------------
+    def _idle_until(self, until_ns: float) -> Generator[Any, Any, None]:
+        """Wait for ``until_ns``, discarding cached pairs at their cutoff times meanwhile
+        (so their memory is free from the cutoff on, not from the next look at the cache)."""
+        env, cache = self.sim.env, self.cache
+        while env.now < until_ns:
+            wake = until_ns
+            if cache is not None:
+                wake = min(wake, max(cache.next_expiry_ns(), env.now))
+            if wake > env.now:
+                yield env.timeout(wake - env.now)
+            if cache is not None:
+                cache.expire(self.sim.now_ns)
+
     def _release(self, a: int, b: int) -> None:
         release = getattr(self.services, "release_request", None)
         if release is not None:
@@ -555,7 +567,7 @@ class Orchestrator(Protocol):
             budget = self._pregeneration_room()
             choice: tuple[tuple[int, int], int, int] | None = None
             candidates = self.demand.top_pairs(
-                now, budget, deficit=lambda a, b: min(cache.room(a, b), cache.budget_room(a, b))
+                now, budget, deficit=cache.budget_room
             )
             for (a, b), want in candidates:
                 cap, _ = services.attempt_cap(a, b)
