@@ -438,41 +438,66 @@ def sweep_point(item: tuple[DatacentreScenario, int, str, float, float]) -> dict
     s = scenario.study
     row.update(point_metrics(frame, warmup_fraction=scenario.workload.warmup_fraction,
                              batches=s.batches, confidence=s.confidence))
-    urgent = frame["deadline_ns"].to_numpy(float) - frame["arrival_ns"].to_numpy(float) <= (
+    window = frame.sort_values("arrival_ns", kind="stable")
+    window = window.iloc[int(len(window) * scenario.workload.warmup_fraction):]
+    dropped = window["dropped"].to_numpy(bool)
+    urgent = window["deadline_ns"].to_numpy(float) - window["arrival_ns"].to_numpy(float) <= (
         scenario.workload.urgent_deadline_ns * (1 + 1e-12))
-    row["urgent_drop"] = float(frame.loc[urgent, "dropped"].mean()) if urgent.any() else math.nan
-    row["regular_drop"] = float(frame.loc[~urgent, "dropped"].mean()) if (~urgent).any() else math.nan
+    row["urgent_drop"] = float(dropped[urgent].mean()) if urgent.any() else math.nan
+    row["regular_drop"] = float(dropped[~urgent].mean()) if (~urgent).any() else math.nan
+    # dropped after its rounds had begun: link work spent on a request that is then abandoned
+    row["wasted_drop"] = float((dropped & (window["rounds"].to_numpy(int) > 0)).mean())
     row.update(_utilisation(run))
     row["wall_s"] = time.perf_counter() - started
     return row
 
 
-def _knee(group: pd.DataFrame, factor: float = 10.0) -> float:
-    """Smallest relative load whose p99 latency exceeds ``factor`` x that of the lightest load."""
-    g = group.sort_values("relative_load")
-    base = float(g["p99_latency_ns"].iloc[0])
-    over = g[g["p99_latency_ns"] > factor * base]
-    return float(over["relative_load"].iloc[0]) if len(over) else math.nan
+def _first_load(group: pd.DataFrame, mask: pd.Series) -> float:
+    """The smallest relative load of ``group`` where ``mask`` holds (NaN: nowhere in the sweep)."""
+    hits = group.loc[mask, "relative_load"]
+    return float(hits.min()) if len(hits) else math.nan
+
+
+#: the p99 latency "blows up" where it exceeds this multiple of its value at the lightest load
+KNEE_FACTOR = 3.0
+#: the hub "sheds load" where the blocking + drop probability exceeds this
+LOSS_ONSET = 0.01
 
 
 def headline(saturation_table: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
-    """Per size and scheduler: saturation throughput, the latency knee, the utilisation and drops
-    at twice the FIFO saturation load (or the heaviest load swept)."""
+    """Per size and scheduler, the numbers of the report.
+
+    Columns: the saturation throughput and its binding resource (saturation runs); the peak
+    served rate over the sweep and the load where it is reached; the served rate at the heaviest
+    load over that peak (< 1: the useful work *falls* past saturation -- congestion collapse);
+    ``p99_knee_load``, the smallest load whose p99 latency exceeds :data:`KNEE_FACTOR` x its
+    value at the lightest load; ``loss_onset_load``, the smallest load whose blocking + drop
+    probability exceeds :data:`LOSS_ONSET`; at the heaviest load the drop probabilities (all,
+    urgent, and *wasted*: dropped after its rounds had begun) and the utilisations.
+    """
     rows = []
     for (size, sched), group in points.groupby(["n_qpus", "scheduler"], sort=False):
+        g = group.sort_values("relative_load")
         sat = saturation_table[(saturation_table["n_qpus"] == size)
                                & (saturation_table["scheduler"] == sched)]
-        heavy = group.sort_values("relative_load").iloc[-1]
+        heavy = g.iloc[-1]
+        peak = g.loc[g["served_hz"].idxmax()]
+        base_p99 = float(g["p99_latency_ns"].iloc[0])
         rows.append({
             "n_qpus": size, "scheduler": sched,
             "saturation_hz": float(sat["saturation_hz"].iloc[0]) if len(sat) else math.nan,
-            "max_served_hz": float(group["served_hz"].max()),
-            "max_throughput_hz": float(group["throughput_hz"].max()),
-            "knee_relative_load": _knee(group),
+            "binding": str(sat["bound_binding"].iloc[0]) if len(sat) else "",
+            "peak_served_hz": float(peak["served_hz"]),
+            "peak_load": float(peak["relative_load"]),
+            "peak_success_hz": float(g["throughput_hz"].max()),
+            "heaviest_over_peak": float(heavy["served_hz"]) / float(peak["served_hz"]),
+            "p99_knee_load": _first_load(g, g["p99_latency_ns"] > KNEE_FACTOR * base_p99),
+            "loss_onset_load": _first_load(g, g["blocking"] + g["drop"] > LOSS_ONSET),
             "heaviest_load": float(heavy["relative_load"]),
             "p99_at_heaviest_ns": float(heavy["p99_latency_ns"]),
             "drop_at_heaviest": float(heavy["drop"]),
             "urgent_drop_at_heaviest": float(heavy["urgent_drop"]),
+            "wasted_drop_at_heaviest": float(heavy["wasted_drop"]),
             "util_lanes_at_heaviest": float(heavy.get("util_switch_circuits", math.nan)),
         })
     return pd.DataFrame(rows)
@@ -495,8 +520,8 @@ def compute(scenario: DatacentreScenario, progress: Progress) -> StudyOutput:
         rows = progress.map(sweep_point, items, label="load points")
     points = pd.DataFrame(rows)
     head = headline(saturation_table, points)
-    summary = head[["n_qpus", "scheduler", "saturation_hz", "knee_relative_load", "p99_at_heaviest_ns",
-                    "drop_at_heaviest"]]
+    summary = head[["n_qpus", "scheduler", "saturation_hz", "binding", "peak_served_hz", "heaviest_over_peak",
+                    "p99_knee_load", "loss_onset_load", "drop_at_heaviest"]]
     return StudyOutput(tables={"points": points, "saturation": saturation_table, "headline": head},
                        context={"reference_hz": reference}, summary=summary)
 
@@ -545,6 +570,51 @@ def draw(scenario: DatacentreScenario, output: StudyOutput, folder: Path) -> lis
     return paths
 
 
+def findings(saturation_table: pd.DataFrame, head: pd.DataFrame) -> list[str]:
+    """The report's headline sentences, one per size, from the tables (no number is typed in)."""
+    lines = []
+    for size, part in head.groupby("n_qpus", sort=True):
+        sat = saturation_table[saturation_table["n_qpus"] == size].set_index("scheduler")
+        h = part.set_index("scheduler")
+        ref = "fifo" if "fifo" in sat.index else sat.index[0]
+        binding = str(sat.loc[ref, "bound_binding"])
+        util = sat.loc[ref].get(f"util_{binding}", math.nan)
+        lanes = sat.loc[ref].get("util_switch_circuits", math.nan)
+        best = h["peak_success_hz"].idxmax()
+        collapse = h["heaviest_over_peak"].idxmin()
+        text = (
+            f"- **N = {size}**: {ref} saturates at {sat.loc[ref, 'saturation_hz'] / 1e6:.2f} MHz of link "
+            f"services, {sat.loc[ref, 'saturation_over_bound']:.1%} of the bound of its binding resource, "
+            f"the {binding.replace('_', ' ')} (utilisation {util:.2f}"
+            + (f"; switch lanes {lanes:.2f}). " if binding != "switch_circuits" else "). ")
+            +
+            f"Losses begin at {h.loc[ref, 'loss_onset_load']:g}x and the p99 latency passes "
+            f"{KNEE_FACTOR:g}x its light-load value at {h.loc[ref, 'p99_knee_load']:g}x the saturation "
+            f"load. Most successful operations per second: {best} "
+            f"({h.loc[best, 'peak_success_hz'] / 1e6:.2f} MHz). "
+        )
+        fastest = sat["saturation_hz"].idxmax()
+        if sat.loc[fastest, "saturation_hz"] > 1.2 * sat.loc[ref, "saturation_hz"]:
+            text += (
+                f"{fastest} saturates at {sat.loc[fastest, 'saturation_hz'] / 1e6:.2f} MHz by giving each "
+                f"request {sat.loc[fastest, 'mean_attempts_per_round']:.2f} attempts a round (success "
+                f"{sat.loc[fastest, 'success']:.2f}) against {sat.loc[ref, 'mean_attempts_per_round']:.2f} "
+                f"for {ref} (success {sat.loc[ref, 'success']:.2f}). "
+            )
+        worst = float(h.loc[collapse, "heaviest_over_peak"])
+        if worst < 0.9:
+            text += (
+                f"Past saturation the served rate of {collapse} falls to {worst:.0%} of its peak at "
+                f"{h.loc[collapse, 'heaviest_load']:g}x: {h.loc[collapse, 'wasted_drop_at_heaviest']:.0%} "
+                "of its requests are dropped after their rounds began (work wasted on requests that "
+                "reach their deadline), a congestion collapse."
+            )
+        else:
+            text += "No policy's served rate falls past saturation (the hub sheds load while waiting)."
+        lines.append(text)
+    return lines
+
+
 def report(scenario: DatacentreScenario, output: StudyOutput) -> str:
     """``REPORT.md``: set-up, saturation per policy and its binding resource, the latency knee,
     the loss at the heaviest load, all points."""
@@ -576,6 +646,10 @@ def report(scenario: DatacentreScenario, output: StudyOutput) -> str:
         "batches (throughput: time windows; probabilities: Wilson at the batch-means effective "
         "sample size; percentiles: sectioning)",
         "",
+        "## Findings",
+        "",
+        *findings(sat, head),
+        "",
         "## Saturation throughput (every request issued at t = 0, no deadline)",
         "",
         "`bound_hz` is the resource bound min_r capacity_r / work_r with the measured work per "
@@ -589,8 +663,13 @@ def report(scenario: DatacentreScenario, output: StudyOutput) -> str:
         "",
         "## Headline per policy",
         "",
-        "`knee_relative_load`: the smallest swept load (x FIFO saturation) at which the p99 latency "
-        "exceeds 10x its value at the lightest load (NaN: not within the sweep).",
+        "Loads are in units of the FIFO saturation throughput of the size. `p99_knee_load`: the "
+        f"smallest load whose p99 latency exceeds {KNEE_FACTOR:g}x its value at the lightest load; "
+        f"`loss_onset_load`: the smallest load whose blocking + drop probability exceeds {LOSS_ONSET:g}; "
+        "`heaviest_over_peak`: the served rate at the heaviest load over its peak in the sweep (< 1: "
+        "the useful work falls past saturation); `wasted_drop_at_heaviest`: the fraction of requests "
+        "dropped after their rounds had begun (link work spent for nothing). n/a: not within the "
+        "sweep. The deadlines cap the latency of the requests that succeed.",
         "",
         markdown_table(head),
         "",
@@ -599,7 +678,7 @@ def report(scenario: DatacentreScenario, output: StudyOutput) -> str:
         markdown_table(points[["n_qpus", "scheduler", "relative_load", "offered_rate_hz", "served_hz",
                                "throughput_hz",
                                "p50_latency_ns", "p99_latency_ns", "mean_wait_ns", "blocking", "drop",
-                               "urgent_drop", "regular_drop", "success",
+                               "urgent_drop", "regular_drop", "wasted_drop", "success",
                                *[c for c in points.columns if c.startswith("util_")]]]),
         "",
         "Figure: `datacentre.pdf` / `datacentre.png`. Tables: `points.csv`, `saturation.csv`, "
