@@ -173,6 +173,8 @@ def run_stack(
     cache: bool | None = None,
     policy: str = "orchestrated",
     leg_cutoff_ns: float = math.inf,
+    prefetch: bool = False,
+    demand: Any = None,
     log_messages: bool = False,
 ) -> StackRun:
     """Run a workload on the hub, concurrently (protocol stack) or serially (paper).
@@ -204,6 +206,12 @@ def run_stack(
         (:class:`protocols.cache.EbitCache`).
     leg_cutoff_ns : float, optional
         ``hub_memory_swap`` leg cutoff (ns), default inf.
+    prefetch : bool, optional
+        Concurrent mode with a caching policy: pre-generate spares during idle time for the
+        pairs of highest predicted demand (default False).
+    demand : object, optional
+        The demand predictor for ``prefetch`` (``observe`` / ``top_pairs``); default a
+        :class:`protocols.demand.DemandTracker` with its default half-life.
     log_messages : bool, optional
         Keep each QPU agent's log of received commands and heralds (tests).
 
@@ -225,11 +233,12 @@ def run_stack(
         raise UserInputError(f"deadline_ns = {deadline_ns!r} must be a number > 0 (ns; inf: none)")
     scheduler_name = scheduler.name if isinstance(scheduler, Scheduler) else scheduler
     if mode == "serial":
-        if scheduler_name != "fifo" or admission != "queue" or math.isfinite(deadline_ns):
+        if (scheduler_name != "fifo" or admission != "queue" or math.isfinite(deadline_ns)
+                or prefetch):
             raise UserInputError(
                 f"mode = 'serial' serves one request at a time in arrival order: scheduler = "
-                f"{scheduler_name!r}, admission = {admission!r}, deadline_ns = {deadline_ns!r} "
-                "need mode = 'concurrent'"
+                f"{scheduler_name!r}, admission = {admission!r}, deadline_ns = {deadline_ns!r}, "
+                f"prefetch = {prefetch!r} need mode = 'concurrent'"
             )
         records, net, orchestrator = run_policy(
             nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode, policy=policy,
@@ -271,10 +280,14 @@ def run_stack(
         capacity=cache_capacity, cutoff_ns=cutoff_ns, eviction=eviction,
         fidelity_estimate=net.fidelity_estimate, on_discard=on_cache_discard,
     )
+    if prefetch and demand is None:
+        from protocols.demand import DemandTracker
+
+        demand = DemandTracker()
     orchestrator = StackOrchestrator(
         sim, transport=transport, link=link, capacities=capacities, policy=round_policy,
         scheduler=chosen, p_success=net.p_success, admission=admission, deadline_ns=deadline_ns,
-        cache=ebit_cache, discard=net.discard_pair,
+        cache=ebit_cache, discard=net.discard_pair, demand=demand, prefetch=prefetch,
     )
     application = Application(sim, nodes=net, transport=transport)
     agents = install_agents(sim, n_qpus=net.n_qpus, requests=requests, transport=transport,

@@ -42,7 +42,11 @@ from protocols.stack.resources import Capacities, ResourceMap
 from protocols.stack.scheduler import Scheduler
 from protocols.workload import Request
 
-__all__ = ["ADMISSION_MODES", "Job", "StackCounts", "StackOrchestrator"]
+__all__ = ["ADMISSION_MODES", "RECORD_SIGNAL", "Job", "StackCounts", "StackOrchestrator"]
+
+#: label of the signal the orchestrator sends with each finished request's record (for a
+#: :class:`modenhub_net.collector.DataCollector`)
+RECORD_SIGNAL = "request_record"
 
 #: ``queue``: a request that cannot start waits; ``loss``: it is blocked and dropped at once
 ADMISSION_MODES: tuple[str, ...] = ("queue", "loss")
@@ -105,6 +109,8 @@ class StackCounts:
     pairs_surplus: int = 0
     reclaimed: int = 0
     dispatches: int = 0
+    prefetch_jobs: int = 0
+    prefetch_pairs: int = 0
     blocked_by: dict[str, int] = field(default_factory=dict)
 
 
@@ -137,6 +143,14 @@ class StackOrchestrator(Protocol):
         :meth:`cache_discarded`).
     discard : callable, optional
         ``discard(pair, reason)``: command the QPUs to free a pair's qubits (surplus).
+    demand : object, optional
+        Demand predictor with ``observe(a, b, *, now_ns)`` and ``top_pairs(now_ns, budget, *,
+        deficit)`` (e.g. :class:`protocols.demand.DemandTracker`); fed with every request.
+    prefetch : bool, optional
+        Pre-generate spares into the cache during idle time (no request waiting) for the
+        pairs ``demand.top_pairs`` ranks first, on free lanes and devices only; the cache's
+        capacity (and memory budget, if it has one: ``budget_room``) bounds them. Default
+        False.
     name : str, optional
     """
 
@@ -154,6 +168,8 @@ class StackOrchestrator(Protocol):
         deadline_ns: float = math.inf,
         cache: EbitCache | None = None,
         discard: Callable[[PairHandle, str], None] | None = None,
+        demand: Any = None,
+        prefetch: bool = False,
         name: str = "stack.orchestrator",
     ) -> None:
         super().__init__(sim, name=name)
@@ -175,6 +191,8 @@ class StackOrchestrator(Protocol):
         self.deadline_ns = float(deadline_ns)
         self.cache = cache if policy.uses_cache else None
         self._discard = discard
+        self._demand = demand
+        self._prefetch_on = bool(prefetch) and demand is not None and self.cache is not None
         self.records: list[RequestRecord] = []
         self.counts = StackCounts()
         self.jobs: dict[int, Job] = {}
@@ -191,6 +209,8 @@ class StackOrchestrator(Protocol):
         request: Request = message.meta["request"]
         now = self.sim.now_ns
         self.counts.requests += 1
+        if self._demand is not None:
+            self._demand.observe(request.s, request.d, now_ns=now)
         deadline = request.arrival_ns + min(self.deadline_ns, request.deadline_ns)
         job = Job(request, now, deadline, request.pair, seq=self._seq)
         self._seq += 1
@@ -271,26 +291,37 @@ class StackOrchestrator(Protocol):
             self._waiting = [item for item in self._waiting if item[2] is not job]
 
     def _reclaim(self, node: int) -> bool:
-        """Evict a cached spare holding a qubit at ``node`` (oldest first); True if one left."""
-        if self.cache is None:
-            return False
-        if self.cache.evict_one(touching={node}) is None:
-            return False
-        self.counts.reclaimed += 1
-        return True
+        """Free one cached spare holding a qubit at ``node`` for an attempt; True if one left.
 
-    def _free_qubits(self, key: tuple[int, int]) -> int:
+        Uses the cache's :meth:`~protocols.cache.EbitCache.reclaim` (its eviction order) when
+        it has one, else its oldest-first ``evict_one``.
+        """
+        cache = self.cache
+        if cache is None:
+            return False
+        reclaim = getattr(cache, "reclaim", None)
+        if reclaim is not None:
+            freed = bool(reclaim(node, 1, now_ns=self.sim.now_ns))
+        else:
+            freed = cache.evict_one(touching={node}) is not None
+        if freed:
+            self.counts.reclaimed += 1
+        return freed
+
+    def _free_qubits(self, key: tuple[int, int], want: int = 1) -> int:
         """Parallel attempts the free communication qubits of both ends allow, after
-        reclaiming cached spares at an end that has room for none."""
+        reclaiming cached spares at an end that has room for fewer than ``want``."""
         m = self.map
         for x in key:
-            while m.free_qubit_attempts(x) < 1 and self._reclaim(x):
+            while m.free_qubit_attempts(x) < want and self._reclaim(x):
                 pass
         return min(m.free_qubit_attempts(key[0]), m.free_qubit_attempts(key[1]))
 
     def _dispatch(self) -> None:
         """Start the waiting requests the scheduler picks among those that can start now."""
         if not self._waiting:
+            if self._prefetch_on:
+                self._prefetch()
             return
         m = self.map
         free_lanes = m.free_lanes()
@@ -301,23 +332,35 @@ class StackOrchestrator(Protocol):
         taken: set[int] = set()
         candidates: list[tuple[Job, int]] = []
         caps: list[int] = []
+        hits: list[Job] = []
         for _prio, _seq, job in self._waiting:
             a, b = job.key
             if a in taken or b in taken or not m.ports_free(job.key):
                 continue
-            qubits = self._free_qubits(job.key)
+            if self.cache is not None and self.cache.pairs(a, b):
+                hits.append(job)  # a spare arrived while it waited (e.g. from the request before)
+                continue
+            policy_wish = self._policy_wish(job, free_attempts)
+            want = min(self.scheduler.wish(job, policy_wish=policy_wish), free_attempts)
+            qubits = self._free_qubits(job.key, max(1, want))  # spares never starve attempts
             if qubits < 1:
                 job.blocked_by = "comm_qubits"
                 continue
             cap = min(qubits, free_attempts)
-            policy_wish = self._policy_wish(job, cap)
-            wish = max(1, min(self.scheduler.wish(job, policy_wish=policy_wish), qubits))
+            wish = max(1, min(want, qubits))
             job.wish = wish
             candidates.append((job, wish))
             caps.append(cap)
             taken.update(job.key)
             if len(candidates) >= free_lanes:
                 break
+        for job in hits:
+            pair = self.cache.take(job.request.s, job.request.d, now_ns=self.sim.now_ns)
+            if pair is not None:
+                self._remove_waiting(job)
+                job.cache_hit = True
+                job.start_ns = self.sim.now_ns
+                self._execute(job, pair)
         if not candidates:
             return
         grants = self.scheduler.allocate(candidates, free_attempts)
@@ -326,6 +369,38 @@ class StackOrchestrator(Protocol):
                 self._start(job, k, cap, wish)
             else:
                 job.blocked_by = m.capacities.device_kind
+        if self._prefetch_on and not self._waiting:
+            self._prefetch()
+
+    # -- idle-time pre-generation ---------------------------------------------------------
+    def _prefetch(self) -> None:
+        """Idle time (nobody waits): pre-generate spares for the pairs of highest predicted
+        demand (``demand.top_pairs``), into the cache, on free lanes and devices only."""
+        m, cache = self.map, self.cache
+        if cache is None or self._demand is None:
+            return
+        free_lanes, free_attempts = m.free_lanes(), m.free_attempts()
+        if free_lanes < 1 or free_attempts < 1:
+            return
+        room = getattr(cache, "budget_room", None) or getattr(cache, "room", None)
+        if room is None:
+            def room(a: int, b: int) -> int:
+                return cache.capacity - len(cache.pairs(a, b))
+        now = self.sim.now_ns
+        for key, _wanted in self._demand.top_pairs(now, free_lanes, deficit=room):
+            if m.free_lanes() < 1 or m.free_attempts() < 1:
+                return
+            if not m.ports_free(key):
+                continue
+            qubits = self._free_qubits(key)
+            if qubits < 1:
+                continue
+            request = Request(-1 - self.counts.prefetch_jobs, key[0], key[1], "prefetch", now)
+            job = Job(request, now, math.inf, key, seq=-1)
+            cap = min(qubits, m.free_attempts())
+            wish = min(self._policy_wish(job, cap), cap)
+            self.counts.prefetch_jobs += 1
+            self._start(job, wish, cap, wish, waiting=False)
 
     def _policy_wish(self, job: Job, cap: int) -> int:
         policy = self.policy
@@ -333,9 +408,10 @@ class StackOrchestrator(Protocol):
         schedule = policy.schedule_for(p, max(cap, 1))
         return schedule[0] if schedule else 1
 
-    def _start(self, job: Job, k: int, cap: int, wish: int) -> None:
+    def _start(self, job: Job, k: int, cap: int, wish: int, *, waiting: bool = True) -> None:
         now = self.sim.now_ns
-        self._remove_waiting(job)
+        if waiting:
+            self._remove_waiting(job)
         policy = self.policy
         schedule = policy.schedule_for(policy.p_for(self.p_success(*job.key)), k)
         schedule = tuple(schedule[: policy.rounds]) + (0,) * (policy.rounds - len(schedule))
@@ -347,7 +423,8 @@ class StackOrchestrator(Protocol):
         job.allow_skip = not policy.online
         job.state = "generating"
         job.start_ns = now
-        self.counts.started += 1
+        if waiting:
+            self.counts.started += 1
         self.map.reserve(job.key, k, now_ns=now)
         self.link.generate(job, self._on_link_done)
 
@@ -375,6 +452,17 @@ class StackOrchestrator(Protocol):
         self.scheduler.observe(job.key, attempts=attempts, heralds=len(pairs))
         self.policy.observe(attempts=attempts, heralds=len(pairs))
         self.counts.pairs_heralded += len(pairs)
+        if job.request.kind == "prefetch":
+            job.state = "finished"
+            for pair in pairs:
+                m.hold_pair(pair.node_a, pair.node_b, now_ns=now)
+                if self.cache is not None and self.cache.put(pair, now_ns=now):
+                    self.counts.prefetch_pairs += 1
+                elif pair.alive:
+                    self._drop_pair(pair, "surplus")
+                    self.counts.pairs_surplus += 1
+            self._schedule_dispatch()
+            return
         if pairs:
             for pair in pairs:
                 m.hold_pair(pair.node_a, pair.node_b, now_ns=now)
@@ -452,6 +540,7 @@ class StackOrchestrator(Protocol):
 
     def _record(self, record: RequestRecord) -> None:
         self.records.append(record)
+        self.send_signal(RECORD_SIGNAL, record)
         self._end_ns = max(self._end_ns, self.sim.now_ns)
 
     # -- inspection ------------------------------------------------------------------

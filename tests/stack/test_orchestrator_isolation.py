@@ -43,7 +43,7 @@ def _occupied(net, x):
 @pytest.mark.parametrize("scheme", ["detection_in_hub", "source_in_hub"])
 def test_map_matches_true_occupancy(scheme, monkeypatch):
     n = 6
-    nodes = [node(1.0 + 0.5 * i, comm_qubits=4) for i in range(n)]
+    nodes = [node(1.0 + 0.5 * i, comm_qubits=12) for i in range(n)]
     requests = hotspot_requests(np.random.default_rng(2), n_qpus=n, count=150,
                                 mean_interarrival_ns=3_000.0, cnot_fraction=0.3)
     probes = []
