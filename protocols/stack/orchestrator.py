@@ -332,17 +332,22 @@ class StackOrchestrator(Protocol):
         taken: set[int] = set()
         candidates: list[tuple[Job, int]] = []
         caps: list[int] = []
-        hits: list[Job] = []
+        hits: list[tuple[Job, PairHandle]] = []
+        now = self.sim.now_ns
         for _prio, _seq, job in self._waiting:
             a, b = job.key
             if a in taken or b in taken or not m.ports_free(job.key):
                 continue
             if self.cache is not None and self.cache.pairs(a, b):
-                hits.append(job)  # a spare arrived while it waited (e.g. from the request before)
-                continue
+                # a spare arrived while it waited (e.g. from the request before it)
+                pair = self.cache.take(a, b, now_ns=now)
+                if pair is not None:
+                    hits.append((job, pair))
+                    continue
             policy_wish = self._policy_wish(job, free_attempts)
-            want = min(self.scheduler.wish(job, policy_wish=policy_wish), free_attempts)
-            qubits = self._free_qubits(job.key, max(1, want))  # spares never starve attempts
+            want = self.scheduler.wish(job, policy_wish=policy_wish)  # the scheduler caps it
+            qubits = self._free_qubits(job.key, max(1, min(want, free_attempts)))  # spares
+            # never starve attempts: they are reclaimed up to what the devices allow now
             if qubits < 1:
                 job.blocked_by = "comm_qubits"
                 continue
@@ -354,13 +359,11 @@ class StackOrchestrator(Protocol):
             taken.update(job.key)
             if len(candidates) >= free_lanes:
                 break
-        for job in hits:
-            pair = self.cache.take(job.request.s, job.request.d, now_ns=self.sim.now_ns)
-            if pair is not None:
-                self._remove_waiting(job)
-                job.cache_hit = True
-                job.start_ns = self.sim.now_ns
-                self._execute(job, pair)
+        for job, pair in hits:
+            self._remove_waiting(job)
+            job.cache_hit = True
+            job.start_ns = now
+            self._execute(job, pair)
         if not candidates:
             return
         grants = self.scheduler.allocate(candidates, free_attempts)

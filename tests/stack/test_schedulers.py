@@ -41,6 +41,22 @@ def test_edf_serves_the_earliest_deadline_first():
     assert starts == sorted(starts) and len(set(starts)) == 3  # one at a time (one lane)
 
 
+def test_orchestrated_never_starts_with_fewer_than_k_of_n():
+    # 4 stations, K(8) = 3: while one request holds 3, the 1 station left is never given to
+    # another request (FIFO would start it with 1 attempt a round)
+    import numpy as np
+
+    from protocols.workload import uniform_requests
+
+    requests = uniform_requests(np.random.default_rng(9), n_qpus=8, count=60,
+                                mean_interarrival_ns=3_000.0)
+    run = run_stack(nodes=[node()] * 8, hub=hub(stations=4), scheme="detection_in_hub",
+                    link_mode="sampled", requests=requests, seed=4, scheduler="orchestrated",
+                    cache=False)
+    held = {r.devices_held for r in run.records}
+    assert held == {3}
+
+
 def test_orchestrated_plays_k_of_n_every_round_and_waits_for_it():
     # N = 8: K(8) = max(2, ceil(0.9 * 3)) = 3; 4 stations: FIFO gives the second request the
     # 1 station left at once, orchestrated makes it wait for 3
