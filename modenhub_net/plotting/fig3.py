@@ -1,8 +1,9 @@
 """The paper's Fig. 3 from an aggregate ``summary.csv``: (a) success rate, (b) mean attempts vs N.
 
-Monte Carlo points with their confidence intervals (error bars) and the closed forms
-(lines) where one exists, for every strategy in the summary, on a log2 N axis.
-Uses matplotlib's object API with the Agg canvas: no global pyplot state, no display needed.
+Monte Carlo points with their confidence intervals (error bars) and the closed forms (lines)
+where one exists, for every strategy in the summary, on a log2 N axis, in the shared figure
+style (:mod:`modenhub_net.reporting.style`: double-column width, mathtext labels,
+colour-blind-safe colours with markers, the legend below the panels), written as PDF and PNG.
 """
 
 from __future__ import annotations
@@ -11,28 +12,33 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, NullLocator
 
-from modenhub_net.output import atomic_write_bytes
+from modenhub_net.reporting import style
 
-__all__ = ["STYLE", "plot_fig3", "save_fig3"]
+__all__ = ["LABELS", "plot_fig3", "save_fig3"]
 
 #: line style of each closed form (they overlap: orchestrated and adaptive share the success)
 LINESTYLE: dict[str, str] = {"orchestrated_nocache": "--", "adaptive": ":"}
 
-#: colour, marker and label of each strategy
-STYLE: dict[str, tuple[str, str, str]] = {
-    "naive": ("#4c72b0", "o", "naive (1 attempt/round)"),
-    "orchestrated": ("#c44e52", "s", "orchestrated, K(N) + cache"),
-    "orchestrated_nocache": ("#dd8452", "^", "orchestrated, no cache"),
-    "adaptive": ("#55a868", "D", "adaptive schedule (known p)"),
-    "adaptive_online": ("#8172b3", "v", "adaptive schedule (p estimated)"),
+#: legend label of each strategy (its series index is its position here)
+LABELS: dict[str, str] = {
+    "naive": "naive (1 attempt/round)",
+    "orchestrated": r"orchestrated, $K(N)$ + cache",
+    "orchestrated_nocache": "orchestrated, no cache",
+    "adaptive": "adaptive schedule (known $p$)",
+    "adaptive_online": "adaptive schedule ($p$ estimated)",
 }
 
+_PANELS = (
+    ("success_rate", "success_ci_low", "success_ci_high", "analytic_success_rate",
+     r"(a) success within $R$ rounds", "success rate"),
+    ("mean_attempts", "attempts_ci_low", "attempts_ci_high", "analytic_mean_attempts",
+     "(b) attempts per teleportation", "mean attempts per request"),
+)
 
-def plot_fig3(summary: pd.DataFrame, *, title: str | None = None) -> Figure:
+
+@style.styled
+def plot_fig3(summary: pd.DataFrame, *, title: str | None = None):
     """Draw the two panels of Fig. 3.
 
     Parameters
@@ -49,58 +55,31 @@ def plot_fig3(summary: pd.DataFrame, *, title: str | None = None) -> Figure:
     matplotlib.figure.Figure
         Attached to an Agg canvas.
     """
-    fig = Figure(figsize=(11.0, 4.6), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax_s, ax_a = fig.subplots(1, 2)
-    panels = (
-        (ax_s, "success_rate", "success_ci_low", "success_ci_high", "analytic_success_rate",
-         "(a) success rate within R rounds", "success rate"),
-        (ax_a, "mean_attempts", "attempts_ci_low", "attempts_ci_high", "analytic_mean_attempts",
-         "(b) entanglement attempts per teleportation", "mean attempts per request"),
-    )
-    known = [s for s in STYLE if s in set(summary["strategy"])]
-    others = sorted(set(summary["strategy"]) - set(STYLE))
-    n_all = np.sort(summary["n_qpus"].unique())
-    for ax, col, lo, hi, analytic, panel_title, ylabel in panels:
-        for strategy in known + others:
-            colour, marker, label = STYLE.get(strategy, ("#333333", "x", strategy))
+    fig, axes = style.new_figure(width="double", ncols=2, height_in=3.3)
+    present = set(summary["strategy"])
+    strategies = [s for s in LABELS if s in present] + sorted(present - set(LABELS))
+    for ax, (col, lo, hi, analytic, panel_title, ylabel) in zip(axes, _PANELS, strict=True):
+        for i, strategy in enumerate(strategies):
             rows = summary[summary["strategy"] == strategy].sort_values("n_qpus")
-            n = rows["n_qpus"].to_numpy()
-            y = rows[col].to_numpy(dtype=float)
-            err = np.vstack([y - rows[lo].to_numpy(dtype=float), rows[hi].to_numpy(dtype=float) - y])
-            ax.errorbar(
-                n, y, yerr=np.nan_to_num(err), fmt=marker, ms=2.8, color=colour, ecolor=colour,
-                elinewidth=0.6, alpha=0.75, label=f"{label}, Monte Carlo",
-            )
+            label = LABELS.get(strategy, strategy)
+            style.errorbar_ci(ax, rows["n_qpus"], rows[col], rows[lo], rows[hi], series=i, ms=2.8,
+                              alpha=0.8, label=f"{label}, Monte Carlo")
             exact = rows[analytic].to_numpy(dtype=float)
             if np.isfinite(exact).any():
-                ax.plot(n, exact, LINESTYLE.get(strategy, "-"), lw=1.6, color=colour, zorder=3,
-                        label=f"{label}, closed form")
-        ax.set_xscale("log", base=2)
-        ticks = [t for t in 2 ** np.arange(0, 21) if n_all.min() <= t <= n_all.max()]
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([str(int(t)) for t in ticks])
-        ax.set_xlabel("number of QPUs N (log2 scale)")
+                ax.plot(rows["n_qpus"], exact, LINESTYLE.get(strategy, "-"), marker="none", lw=1.3,
+                        color=style.series_style(i)["color"], zorder=3, label=f"{label}, closed form")
+        style.log2_axis(ax, summary["n_qpus"], label=r"number of QPUs $N$ ($\log_2$ scale)")
         ax.set_ylabel(ylabel)
-        ax.set_title(panel_title, loc="left", fontsize=11)
-        ax.grid(True, which="major", alpha=0.3)
-    ax_s.set_ylim(0.0, 1.02)
-    ax_a.set_ylim(bottom=0.0)
-    handles, labels = ax_s.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+        ax.set_title(panel_title, loc="left")
+    axes[0].set_ylim(0.0, 1.02)
+    axes[1].set_ylim(bottom=0.0)
+    style.figure_legend(fig, axes[:1], where="lower", ncol=2)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
-def save_fig3(summary: pd.DataFrame, path: str | Path, *, title: str | None = None,
-              dpi: int = 150) -> Path:
-    """Draw Fig. 3 and write it as PNG atomically (temporary file, then rename)."""
-    import io
-
-    fig = plot_fig3(summary, title=title)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    atomic_write_bytes(path, buffer.getvalue())
-    return Path(path)
+def save_fig3(summary: pd.DataFrame, folder: str | Path, *, title: str | None = None,
+              stem: str = "fig3") -> list[Path]:
+    """Draw Fig. 3 and write ``<folder>/<stem>.pdf`` and ``.png`` atomically; return the paths."""
+    return style.save_figure(plot_fig3(summary, title=title), folder, stem)

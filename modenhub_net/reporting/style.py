@@ -574,6 +574,12 @@ def save_figure(
     if bad or not formats:
         raise UserInputError(f"formats = {tuple(formats)!r}: allowed a subset of pdf, png, svg")
     written = []
+    with use_style():
+        return _save(fig, Path(folder), stem, formats, dpi, written)
+
+
+def _save(fig: Figure, folder: Path, stem: str, formats: Sequence[str], dpi: int,
+          written: list[Path]) -> list[Path]:
     for fmt in formats:
         buffer = io.BytesIO()
         metadata = {"CreationDate": None} if fmt == "pdf" else None
@@ -581,7 +587,7 @@ def save_figure(
             metadata = {"Date": None}
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight",
                     pad_inches=0.03)
-        path = Path(folder) / f"{stem}.{fmt}"
+        path = folder / f"{stem}.{fmt}"
         atomic_write_bytes(path, buffer.getvalue())
         written.append(path)
     return written

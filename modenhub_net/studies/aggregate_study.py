@@ -7,11 +7,16 @@
   :data:`modenhub_net.aggregate.SUMMARY_COLUMNS` (analytic columns empty where no closed
   form applies: the cached and the online-estimated strategies);
 - ``requests.parquet``: one row per request (``study.write_requests = false`` to omit);
-- ``fig3.png``: (a) success rate and (b) mean attempts per teleportation vs N;
+- ``fig3.pdf`` / ``fig3.png``: (a) success rate and (b) mean attempts per teleportation vs N
+  (:mod:`modenhub_net.plotting.fig3`);
 - ``adaptive_savings.csv`` (if ``adaptive`` runs): attempts saved by the adaptive schedule
   against the paper's K(N) at equal or higher success, per N;
-- ``report.md``: a short human summary; ``scenario.json``: the validated scenario;
+- ``REPORT.md``: a short human summary (template ``reporting/templates/aggregate.md.j2``);
+  ``scenario.json``: the validated scenario;
 - ``skipped.txt`` if an N was skipped (N = 1: no pair s != d).
+
+It runs on the shared skeleton (:mod:`modenhub_net.studies.skeleton`); the rows at the largest
+N are printed on stdout, notes go to stderr.
 
 :func:`evaluate_point` is the pure point function used by parameter sweeps.
 """
@@ -20,12 +25,10 @@ from __future__ import annotations
 
 import copy
 import io
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from modenhub_net.aggregate import (
@@ -42,12 +45,15 @@ from modenhub_net.aggregate import (
     strategy_schedule,
 )
 from modenhub_net.config import validate_document
-from modenhub_net.output import atomic_output_dir, atomic_write_text
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
 
 __all__ = [
     "load_scenario",
     "evaluate_point",
     "adaptive_savings",
+    "compute",
+    "headline",
+    "STUDY",
     "run_scenario",
 ]
 
@@ -190,134 +196,57 @@ def adaptive_savings(
     return frame
 
 
-def _fmt(value: float, digits: int = 3) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
-
-
-def _headline(summary: pd.DataFrame) -> list[str]:
+def headline(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows at the largest N (the numbers printed on stdout and quoted in the report)."""
     if summary.empty:
-        return ["no point was simulated"]
-    n_max = int(summary["n_qpus"].max())
-    lines = [f"N = {n_max}:"]
-    for row in summary[summary["n_qpus"] == n_max].itertuples():
-        lines.append(
-            f"  {row.strategy:<21} success {row.success_rate:.3f} "
-            f"[{row.success_ci_low:.3f}, {row.success_ci_high:.3f}] "
-            f"(closed form {_fmt(row.analytic_success_rate)}), "
-            f"attempts {row.mean_attempts:.2f} [{row.attempts_ci_low:.2f}, "
-            f"{row.attempts_ci_high:.2f}] (closed form {_fmt(row.analytic_mean_attempts, 2)}), "
-            f"cache hits {row.cache_hit_rate:.3f}, schedule {row.schedule}"
-        )
-    return lines
+        return summary
+    cols = ["n_qpus", "strategy", "success_rate", "success_ci_low", "success_ci_high",
+            "analytic_success_rate", "mean_attempts", "attempts_ci_low", "attempts_ci_high",
+            "analytic_mean_attempts", "cache_hit_rate", "schedule"]
+    return summary.loc[summary["n_qpus"] == summary["n_qpus"].max(), cols]
 
 
-def _savings_lines(savings: pd.DataFrame) -> list[str]:
-    if savings.empty:
-        return []
-    last = savings.iloc[-1]
-    positive = savings[savings["saved_attempts"] > 1e-12]
-    return [
-        "adaptive schedule vs the paper's K(N) (no cache, closed forms, equal success):",
-        f"  saves {savings['saved_percent'].min():.2f}% .. {savings['saved_percent'].max():.2f}% "
-        f"of the attempts (mean {savings['saved_percent'].mean():.2f}%), > 0 at "
-        f"{len(positive)} of {len(savings)} N values, never negative",
-        f"  N = {int(last.n_qpus)}: {last.paper_schedule} -> {last.adaptive_schedule}, "
-        f"{last.paper_attempts:.3f} -> {last.adaptive_attempts:.3f} attempts "
-        f"(-{last.saved_percent:.2f}%), success {last.paper_success:.4f} -> "
-        f"{last.adaptive_success:.4f}, mean rounds {last.paper_rounds:.3f} -> "
-        f"{last.adaptive_rounds:.3f}",
-    ]
-
-
-def _report(scenario: AggregateScenario, result: StudyResult, savings: pd.DataFrame,
-            elapsed_s: float) -> str:
-    study = scenario.study
-    n_values = [n for n in study.n_qpus if n != 1]
-    m = scenario.model
-    lines = [
-        f"# {scenario.name}: aggregate model (DESIGN.md §5)",
-        "",
-        f"{scenario.description}".strip(),
-        "",
-        f"- model: p0 = {m.p0}, beta = {m.beta}, kappa = {m.kappa}, R = {m.rounds} rounds, "
-        f"k_min = {m.k_min}",
-        f"- N = {min(n_values) if n_values else '-'} .. {max(n_values) if n_values else '-'} "
-        f"({len(n_values)} values), {study.trials} requests per point, seed {scenario.seed}, "
-        f"strategies {', '.join(study.strategies)}",
-        f"- confidence intervals: {study.confidence:.0%} (Wilson for success; for attempts the "
-        "effective-sample-size Wilson interval on [0, the plan's total], inside its bounds)",
-        f"- simulation time {elapsed_s:.2f} s",
-        "",
-        "```",
-        *_headline(result.summary),
-        "```",
-    ]
-    if not savings.empty:
-        lines += ["", "```", *_savings_lines(savings), "```",
-                  "", "Per N: `adaptive_savings.csv`."]
+def compute(scenario: AggregateScenario, progress: Progress) -> StudyOutput:
+    """Summary (and per-request) tables, the adaptive savings and the report's numbers."""
+    with progress.stage("simulation"):
+        result = _study(scenario, keep_requests=scenario.study.write_requests)
     for n, reason in result.skipped:
-        lines += ["", f"Skipped N = {n}: {reason}."]
-    return "\n".join(lines) + "\n"
-
-
-def run_scenario(
-    document: Mapping[str, Any],
-    *,
-    source: str,
-    out_dir: Path | None,
-    seed: int | None,
-    trials: int | None,
-    quiet: bool,
-) -> Path:
-    """Validate, run and write one aggregate scenario (see the module docstring).
-
-    Returns
-    -------
-    pathlib.Path
-        The output folder. Nothing is written if validation fails (``UserInputError``).
-    """
-    scenario = load_scenario(document, source=source, seed=seed, trials=trials)
-    out = Path(out_dir) if out_dir is not None else Path("results") / scenario.name
-    start = time.perf_counter()
-    result = _study(scenario, keep_requests=scenario.study.write_requests)
-    elapsed = time.perf_counter() - start
-    savings = pd.DataFrame()
+        progress.note(f"note: skipped N = {n}: {reason}")
+    tables = {"summary": result.summary}
     if "adaptive" in scenario.study.strategies:
-        savings = adaptive_savings(
-            scenario.model, scenario.study.n_qpus, adaptive=scenario.adaptive,
-            summary=result.summary,
-        )
+        tables["adaptive_savings"] = adaptive_savings(
+            scenario.model, scenario.study.n_qpus, adaptive=scenario.adaptive, summary=result.summary)
+    files: dict[str, bytes | str] = {}
+    if result.requests is not None:
+        buffer = io.BytesIO()
+        result.requests.to_parquet(buffer, index=False, compression="zstd")
+        files["requests.parquet"] = buffer.getvalue()
+    if result.skipped:
+        files["skipped.txt"] = "".join(f"N = {n}: {reason}\n" for n, reason in result.skipped)
+    top = headline(result.summary)
+    savings = tables.get("adaptive_savings", pd.DataFrame())
+    context = dict(headline=top, savings=savings, skipped=list(result.skipped),
+                   n_values=[n for n in scenario.study.n_qpus if n != 1],
+                   last_saving=savings.iloc[-1] if len(savings) else None,
+                   positive_savings=int((savings["saved_attempts"] > 1e-12).sum()) if len(savings) else 0)
+    return StudyOutput(tables=tables, context=context, files=files, summary=top)
+
+
+def _draw(scenario: AggregateScenario, output: StudyOutput, folder: Path) -> list[Path]:
     from modenhub_net.plotting.fig3 import save_fig3
 
+    summary = output.tables["summary"]
+    if summary.empty:
+        return []
     m = scenario.model
     title = (
-        f"{scenario.name}: p_eff = {m.p0}/(1 + {m.beta} log2 N), K = max({m.k_min}, "
-        f"ceil({m.kappa} log2 N)), R = {m.rounds}, {scenario.study.trials} requests per point, "
-        f"{scenario.study.confidence:.0%} CI"
+        rf"{scenario.name}: $p_\mathrm{{eff}} = {m.p0}/(1 + {m.beta}\log_2 N)$, "
+        rf"$K = \max({m.k_min}, \lceil {m.kappa} \log_2 N \rceil)$, $R = {m.rounds}$, "
+        f"{scenario.study.trials} requests per point, {scenario.study.confidence:.0%} CI"
     )
-    with atomic_output_dir(out) as staging:
-        result.summary.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
-        if result.requests is not None:
-            buffer = io.BytesIO()
-            result.requests.to_parquet(buffer, index=False, compression="zstd")
-            (staging / "requests.parquet").write_bytes(buffer.getvalue())
-        if not result.summary.empty:
-            save_fig3(result.summary, staging / "fig3.png", title=title)
-        if not savings.empty:
-            savings.to_csv(staging / "adaptive_savings.csv", index=False, float_format="%.6g")
-        if result.skipped:
-            atomic_write_text(
-                staging / "skipped.txt",
-                "".join(f"N = {n}: {reason}\n" for n, reason in result.skipped),
-            )
-        atomic_write_text(staging / "scenario.json", scenario.canonical_json() + "\n")
-        atomic_write_text(staging / "report.md", _report(scenario, result, savings, elapsed))
-    if not quiet:
-        for n, reason in result.skipped:
-            print(f"note: skipped N = {n}: {reason}")
-        n_points = len(result.summary)
-        print(f"{scenario.name}: {n_points} points x {scenario.study.trials} requests "
-              f"in {elapsed:.2f} s (seed {scenario.seed})")
-        for line in _headline(result.summary) + _savings_lines(savings):
-            print(line)
-    return out
+    return save_fig3(summary, folder, title=title)
+
+
+STUDY = Study(kind="aggregate", load=load_scenario, compute=compute, plot=_draw, template="aggregate")
+#: the runner the CLI calls (:meth:`modenhub_net.studies.skeleton.Study.run_scenario`)
+run_scenario = STUDY.run_scenario

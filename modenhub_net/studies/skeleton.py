@@ -83,11 +83,15 @@ class StudyOutput:
         Further values for the report template (headline numbers, findings, notes).
     summary : pandas.DataFrame, optional
         The few result columns printed on stdout (unless ``quiet``).
+    files : mapping of str to bytes or str
+        Other files to write as they are (file name -> content), e.g. a Parquet file of
+        per-request records.
     """
 
     tables: Mapping[str, pd.DataFrame]
     context: Mapping[str, Any] = field(default_factory=dict)
     summary: pd.DataFrame | None = None
+    files: Mapping[str, bytes | str] = field(default_factory=dict)
 
 
 class Progress:
@@ -254,6 +258,11 @@ class Study:
         from modenhub_net.reporting.report import markdown_table
 
         write_tables(staging, output.tables, formats=self.table_formats)
+        for name, content in output.files.items():
+            if isinstance(content, str):
+                atomic_write_text(staging / name, content)
+            else:
+                atomic_write_bytes(staging / name, content)
         for stem, key in self.markdown_tables.items():
             frame = output.tables[key] if key in output.tables else output.context[key]
             atomic_write_text(staging / f"{stem}.md", markdown_table(frame) + "\n")
