@@ -254,3 +254,70 @@ def test_link_budget_fields_change_the_link_budget(presets, name: str) -> None:
         if not moved:
             unmoved.append(path)
     assert unmoved == [], f"fields the usage map gives to the link budget that do not move it: {unmoved}"
+
+
+#: which spec a preset section must reach: the QPU side, the hub side, or both (``memory`` and
+#: ``qpu`` describe the QPUs' memories and gates *and* the hub memory's; spec.py docstrings)
+_SIDES = {"fibre": ("qpu",), "detector": ("qpu",), "data_memory": ("qpu",),
+          "transduction_efficiency": ("qpu",), "memory": ("qpu", "hub"), "qpu": ("qpu", "hub"),
+          "source": ("hub",), "bsm": ("hub",), "switch": ("hub",)}
+
+
+def _spec_signature(preset) -> dict[str, tuple]:
+    from modenhub_net.network.spec import HubSpec, QpuSpec
+
+    qpu = QpuSpec.from_preset(preset, fibre_length_km=2.0)
+    hub = HubSpec.from_preset(preset)
+    return {"qpu": (qpu.model_dump_json(), qpu.comm_memory().model_dump_json()),
+            "hub": (hub.model_dump_json(),)}
+
+
+def test_every_preset_field_reaches_the_network_specs(presets) -> None:
+    """Each preset field, perturbed, changes what the hub network is built from
+    (``QpuSpec.from_preset`` / ``HubSpec.from_preset``, each side that uses it), for at least
+    one shipped preset.
+
+    Catches a field that the usage map names but the specs drop (0.4.0 lost the gate and
+    read-out errors this way). Exempt by design: ``name``/``description`` (labels) and
+    ``fibre.length_km`` (each QPU's own fibre length replaces it).
+    """
+    import typing
+
+    from pydantic import ValidationError
+
+    from modenhub_net.errors import UserInputError as InputError
+
+    exempt = {"name", "description", "fibre.length_km"}
+    unmoved = []
+    for path in presets.preset_field_usage():
+        if path in exempt:
+            continue
+        annotation = _annotation(presets.HardwarePreset, path)
+        sides = _SIDES[path.split(".")[0]]
+        moved = False
+        for name in presets.available_presets():
+            preset = presets.load_preset(name)
+            value = preset.model_dump()
+            for part in path.split("."):
+                value = None if value is None else value[part]
+            if value is None:
+                if int not in typing.get_args(annotation):
+                    continue  # e.g. data_memory absent: another preset has it
+                candidates = [8]
+            else:
+                candidates = _candidates(value, annotation)
+            before = _spec_signature(preset)
+            for candidate in candidates:
+                try:
+                    changed = _set(preset, {path: candidate})
+                except (ValidationError, InputError):
+                    continue
+                after = _spec_signature(changed)
+                if all(after[side] != before[side] for side in sides):
+                    moved = True
+                    break
+            if moved:
+                break
+        if not moved:
+            unmoved.append((path, sides))
+    assert unmoved == [], f"preset fields that do not reach QpuSpec/HubSpec: {unmoved}"
