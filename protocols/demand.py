@@ -99,6 +99,7 @@ class DemandTracker:
         budget: int,
         *,
         deficit: Callable[[int, int], int] | None = None,
+        held: Callable[[int, int], int] | None = None,
     ) -> list[tuple[tuple[int, int], int]]:
         """The pairs of highest predicted demand that are below their cache target.
 
@@ -110,17 +111,27 @@ class DemandTracker:
             Spare pairs that may still be added in all (>= 0).
         deficit : callable, optional
             ``deficit(a, b)``: spares the pair lacks to reach its cache target (e.g.
-            :meth:`protocols.cache.EbitCache.room`); default 1 for every pair.
+            :meth:`protocols.cache.EbitCache.budget_room`); default 1 for every pair.
+        held : callable, optional
+            ``held(a, b)``: spares the pair already has. If given, pairs are ranked by
+            ``lambda_hat / (held + 1)`` instead of ``lambda_hat``: the next spare goes where it
+            is most likely to be used before another one is made (greedy proportional
+            allocation of a shared memory, as in the water-filling of a divisible resource),
+            so one hot pair does not hoard the memory while others have none.
 
         Returns
         -------
         list of ((a, b), n)
-            Pairs in decreasing order of ``lambda_hat`` (ties by pair), each with the spares
+            Pairs in decreasing order of priority (ties by pair), each with the spares
             ``n >= 1`` wanted for it; the ``n`` add up to at most ``budget``.
         """
         if budget <= 0:
             return []
-        ranked = sorted(self._state, key=lambda key: (-self._weight(key, now_ns), key))
+        if held is None:
+            ranked = sorted(self._state, key=lambda key: (-self._weight(key, now_ns), key))
+        else:
+            ranked = sorted(self._state, key=lambda key: (
+                -self._weight(key, now_ns) / (1 + held(*key)), key))
         out: list[tuple[tuple[int, int], int]] = []
         left = int(budget)
         for key in ranked:

@@ -551,7 +551,8 @@ class Orchestrator(Protocol):
     def _pregenerate_until(self, until_ns: float) -> Generator[Any, Any, None]:
         """Generation rounds for the pairs of highest predicted demand until ``until_ns``.
 
-        Each round is for the highest-demand pair that is below its cache target (the
+        Each round is for the pair of highest priority ``lambda_hat / (spares + 1)``
+        (:meth:`protocols.demand.DemandTracker.top_pairs`) that is below its cache target (the
         bucket's free places, bounded by the memory budget) and has free resources; it
         launches the policy's first-round attempts (capped by the free resources, never
         reclaiming spares). Heralded pairs fill the pair's free places; the rest are
@@ -567,7 +568,7 @@ class Orchestrator(Protocol):
             budget = self._pregeneration_room()
             choice: tuple[tuple[int, int], int, int] | None = None
             candidates = self.demand.top_pairs(
-                now, budget, deficit=cache.budget_room
+                now, budget, deficit=cache.budget_room, held=lambda a, b: len(cache.pairs(a, b))
             )
             for (a, b), want in candidates:
                 cap, _ = services.attempt_cap(a, b)
