@@ -10,15 +10,16 @@ infinite cutoff make the physical round/cache semantics those of the aggregate m
 physical success rates and attempts are compared with the aggregate Monte Carlo
 (:func:`modenhub_net.aggregate.run_study`) with ``z = diff / sqrt(se_phys^2 + se_agg^2)``.
 
-Outputs (``results/<name>``): ``summary.csv`` (physical), ``agreement.csv``,
-``calibration.csv`` (the solved switch loss per N) and ``REPORT.md``.
+Outputs (``results/<name>``, written by the shared skeleton): ``summary.csv`` (physical),
+``agreement.csv``, ``calibration.csv`` (the solved switch loss per N), ``agreement.pdf`` /
+``agreement.png`` (physical vs aggregate success and attempts, the paper's Fig. 3 layout) and
+``REPORT.md`` (template ``reporting/templates/calibrated_hub.md.j2``).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -38,13 +39,13 @@ from modenhub_net.errors import UserInputError
 from modenhub_net.network.builder import run_policy
 from modenhub_net.network.records import records_frame, summarise_records
 from modenhub_net.network.spec import IDEAL_DETECTOR, HubSpec, QpuSpec
-from modenhub_net.output import atomic_output_dir, atomic_write_text
 from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.studies.preset_path import pair_budget, replace_params
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
 from protocols.workload import uniform_requests
 
-__all__ = ["CalibratedScenario", "calibrated_hardware", "simulate_point", "agreement",
-           "evaluate_point", "run_scenario"]
+__all__ = ["CalibratedScenario", "STUDY", "agreement", "calibrated_hardware", "compute",
+           "evaluate_point", "load_scenario", "run_scenario", "simulate", "simulate_point"]
 
 
 #: the calibrated link's BSM station: double click, ideal detectors (no dark counts, no dead
@@ -275,7 +276,9 @@ def agreement(scenario: CalibratedScenario, physical: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def _load(document: Mapping[str, Any], *, source: str, seed: int | None, trials: int | None):
+def load_scenario(document: Mapping[str, Any], *, source: str, seed: int | None = None,
+                  trials: int | None = None) -> CalibratedScenario:
+    """Apply the CLI overrides (``seed``, ``trials``) and validate (``UserInputError``)."""
     doc = copy.deepcopy(dict(document))
     if seed is not None:
         doc["seed"] = seed
@@ -284,51 +287,45 @@ def _load(document: Mapping[str, Any], *, source: str, seed: int | None, trials:
     return validate_document(CalibratedScenario, doc, source=source)
 
 
-def simulate(scenario: CalibratedScenario) -> pd.DataFrame:
-    return pd.concat([simulate_point(scenario, n, p) for n in scenario.n_qpus for p in scenario.policies],
-                     ignore_index=True)
+def _point_job(item: tuple[CalibratedScenario, int, str]) -> pd.DataFrame:
+    scenario, n, policy = item
+    return simulate_point(scenario, n, policy)
+
+
+def simulate(scenario: CalibratedScenario, progress: Progress | None = None) -> pd.DataFrame:
+    """Physical records of every (N, policy) point (one task each)."""
+    items = [(scenario, n, p) for n in scenario.n_qpus for p in scenario.policies]
+    frames = (progress or Progress(quiet=True)).map(_point_job, items, label="points")
+    return pd.concat(frames, ignore_index=True)
 
 
 def evaluate_point(document: Mapping[str, Any], *, seed: int, source: str = "<sweep point>") -> pd.DataFrame:
     """Agreement rows of one calibrated scenario at one seed (pure)."""
-    scenario = _load(document, source=source, seed=seed, trials=None)
+    scenario = load_scenario(document, source=source, seed=seed)
     return agreement(scenario, simulate(scenario))
 
 
-def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | None,
-                 seed: int | None, trials: int | None, quiet: bool) -> Path:
-    scenario = _load(document, source=source, seed=seed, trials=trials)
-    out = Path(out_dir) if out_dir is not None else Path("results") / scenario.name
-    start = time.perf_counter()
-    physical = simulate(scenario)
-    elapsed = time.perf_counter() - start
+def compute(scenario: CalibratedScenario, progress: Progress) -> StudyOutput:
+    """Physical summary, agreement with the aggregate model and the calibration table."""
+    with progress.stage("physical"):
+        physical = simulate(scenario, progress)
     table = agreement(scenario, physical)
-    summary = summarise_records(physical)
-    with atomic_output_dir(out) as staging:
-        summary.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
-        table.to_csv(staging / "agreement.csv", index=False, float_format="%.6g")
-        calibration_table(scenario).to_csv(staging / "calibration.csv", index=False, float_format="%.10g")
-        atomic_write_text(staging / "scenario.json", scenario.canonical_json() + "\n")
-        text = [f"# {scenario.name}: physical hub calibrated to the paper's p_eff(N)", "",
-                f"{scenario.trials} uniform requests per (N, policy), link mode {scenario.link_mode}, "
-                f"seed {scenario.seed}; physical simulation {elapsed:.1f} s.", "",
-                "```", table.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "```", "",
-                f"max |z| success {table['z_success'].abs().max():.2f}, attempts "
-                f"{table['z_attempts'].abs().max():.2f} (agreement required: < 4).", "",
-                "## What changed since version 0.3.0, and why", "",
-                "- The hub is built from the `hardware_models` device components (QPU and quantum memory, "
-                "fibre, multistage optical switch, double-click BSM stations with ideal detectors), and "
-                "its sampled link mode draws from their closed forms; the switch loss per stage that "
-                "makes p = p_eff(N) is solved on that closed form (`pair_link_budget`) instead of "
-                "inverting p = eta^2 / 2 by hand in the study (`switch_loss_db_per_stage` column of "
-                "`calibration.csv`).",
-                "- `model.p0` with p_eff(N) above 1/2 (a lossless double-click attempt) is refused up "
-                "front, naming `model.p0`; 0.3.0 reported a negative switch loss the user never wrote.",
-                "- The per-attempt success is the same p_eff(N); the sampled link mode now skips "
-                "failed rounds by their geometric count, so individual draws differ from 0.3.0 while "
-                "the agreement with the aggregate model is unchanged (z-scores above)."]
-        atomic_write_text(staging / "REPORT.md", "\n".join(text) + "\n")
-    if not quiet:
-        print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-        print(f"physical simulation: {elapsed:.1f} s")
-    return out
+    tables = {"summary": summarise_records(physical), "agreement": table,
+              "calibration": calibration_table(scenario)}
+    context = dict(max_z_success=float(table["z_success"].abs().max()),
+                   max_z_attempts=float(table["z_attempts"].abs().max()))
+    return StudyOutput(tables=tables, context=context, summary=table)
+
+
+def _draw(scenario: CalibratedScenario, output: StudyOutput, folder: Path) -> list[Path]:
+    from modenhub_net.studies import calibrated_hub_plots as plots
+
+    return plots.draw(output.tables["agreement"], output.tables["summary"], folder)
+
+
+STUDY = Study(kind="calibrated_hub", load=load_scenario, compute=compute, plot=_draw,
+              template="calibrated_hub")
+#: the runner the CLI calls (:meth:`modenhub_net.studies.skeleton.Study.run_scenario`)
+run_scenario = STUDY.run_scenario
+#: former private name of :func:`load_scenario`
+_load = load_scenario
