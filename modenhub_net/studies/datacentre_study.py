@@ -445,8 +445,12 @@ def sweep_point(item: tuple[DatacentreScenario, int, str, float, float]) -> dict
         scenario.workload.urgent_deadline_ns * (1 + 1e-12))
     row["urgent_drop"] = float(dropped[urgent].mean()) if urgent.any() else math.nan
     row["regular_drop"] = float(dropped[~urgent].mean()) if (~urgent).any() else math.nan
-    # dropped after its rounds had begun: link work spent on a request that is then abandoned
-    row["wasted_drop"] = float((dropped & (window["rounds"].to_numpy(int) > 0)).mean())
+    # dropped after it was given link resources (lane, devices, qubits): work spent on a request
+    # that is then abandoned (often before its first round: the deadline passes during the
+    # command latency and the switch reconfiguration)
+    held = np.isfinite(window["released_ns"].to_numpy(float))
+    row["wasted_drop"] = float((dropped & held).mean())
+    row["wasted_drop_no_round"] = float((dropped & held & (window["rounds"].to_numpy(int) == 0)).mean())
     row.update(_utilisation(run))
     row["wall_s"] = time.perf_counter() - started
     return row
@@ -473,7 +477,7 @@ def headline(saturation_table: pd.DataFrame, points: pd.DataFrame) -> pd.DataFra
     ``p99_knee_load``, the smallest load whose p99 latency exceeds :data:`KNEE_FACTOR` x its
     value at the lightest load; ``loss_onset_load``, the smallest load whose blocking + drop
     probability exceeds :data:`LOSS_ONSET`; at the heaviest load the drop probabilities (all,
-    urgent, and *wasted*: dropped after its rounds had begun) and the utilisations.
+    urgent, and *wasted*: dropped after it was given link resources) and the utilisations.
     """
     rows = []
     for (size, sched), group in points.groupby(["n_qpus", "scheduler"], sort=False):
@@ -498,6 +502,7 @@ def headline(saturation_table: pd.DataFrame, points: pd.DataFrame) -> pd.DataFra
             "drop_at_heaviest": float(heavy["drop"]),
             "urgent_drop_at_heaviest": float(heavy["urgent_drop"]),
             "wasted_drop_at_heaviest": float(heavy["wasted_drop"]),
+            "wasted_no_round_at_heaviest": float(heavy["wasted_drop_no_round"]),
             "util_lanes_at_heaviest": float(heavy.get("util_switch_circuits", math.nan)),
         })
     return pd.DataFrame(rows)
@@ -605,10 +610,16 @@ def findings(saturation_table: pd.DataFrame, head: pd.DataFrame) -> list[str]:
         if worst < 0.9:
             text += (
                 f"Past saturation the served rate of {collapse} falls to {worst:.0%} of its peak at "
-                f"{h.loc[collapse, 'heaviest_load']:g}x: {h.loc[collapse, 'wasted_drop_at_heaviest']:.0%} "
-                "of its requests are dropped after their rounds began (work wasted on requests that "
-                "reach their deadline), a congestion collapse."
+                f"{h.loc[collapse, 'heaviest_load']:g}x, a congestion collapse: "
+                f"{h.loc[collapse, 'wasted_drop_at_heaviest']:.0%} of its requests are dropped after "
+                "being given a lane and BSM stations "
+                f"({h.loc[collapse, 'wasted_no_round_at_heaviest']:.0%} before their first round: the "
+                "deadline passes during the command latency and the switch reconfiguration), so the "
+                "binding resource is busy with work that is thrown away."
             )
+            if h.loc[collapse, "wasted_no_round_at_heaviest"] > LOSS_ONSET:
+                text += (" The orchestrator starts requests whose remaining time cannot cover the "
+                         "command latency, the reconfiguration and one round.")
         else:
             text += "No policy's served rate falls past saturation (the hub sheds load while waiting)."
         lines.append(text)
@@ -668,7 +679,8 @@ def report(scenario: DatacentreScenario, output: StudyOutput) -> str:
         f"`loss_onset_load`: the smallest load whose blocking + drop probability exceeds {LOSS_ONSET:g}; "
         "`heaviest_over_peak`: the served rate at the heaviest load over its peak in the sweep (< 1: "
         "the useful work falls past saturation); `wasted_drop_at_heaviest`: the fraction of requests "
-        "dropped after their rounds had begun (link work spent for nothing). n/a: not within the "
+        "dropped after being given link resources (work spent for nothing), "
+        "`wasted_no_round_at_heaviest` those of them dropped before their first round. n/a: not within the "
         "sweep. The deadlines cap the latency of the requests that succeed.",
         "",
         markdown_table(head),
@@ -678,7 +690,8 @@ def report(scenario: DatacentreScenario, output: StudyOutput) -> str:
         markdown_table(points[["n_qpus", "scheduler", "relative_load", "offered_rate_hz", "served_hz",
                                "throughput_hz",
                                "p50_latency_ns", "p99_latency_ns", "mean_wait_ns", "blocking", "drop",
-                               "urgent_drop", "regular_drop", "wasted_drop", "success",
+                               "urgent_drop", "regular_drop", "wasted_drop", "wasted_drop_no_round",
+                               "success",
                                *[c for c in points.columns if c.startswith("util_")]]]),
         "",
         "Figure: `datacentre.pdf` / `datacentre.png`. Tables: `points.csv`, `saturation.csv`, "
