@@ -27,6 +27,7 @@ STUDY_MODULES: dict[str, str] = {
     "cache_decoherence": "modenhub_net.studies.cache_decoherence",
     "hardware_scenarios": "modenhub_net.studies.hardware_scenarios",
     "circuit": "modenhub_net.studies.circuit_study",
+    "cache_study": "modenhub_net.studies.cache_study",
     "circuit_study": "modenhub_net.studies.circuit_study",
     "datacentre": "modenhub_net.studies.datacentre_study",
 }
