@@ -36,21 +36,63 @@ from protocols.orchestrator import OperationOutcome
 from protocols.pair import PairHandle
 from protocols.workload import Request
 
-__all__ = ["teleport_state", "teleported_cnot"]
+__all__ = [
+    "teleport_state", "teleported_cnot", "pair_halves", "prepare_data_qubit",
+    "teleport_measure", "teleport_correct",
+    "cnot_control_step", "cnot_target_step", "cnot_finish_step",
+]
 
 qb = qops.qb_module
 
 
-def _halves(pair: PairHandle, s: int) -> tuple[Any, Any]:
+def pair_halves(pair: PairHandle, s: int) -> tuple[Any, Any]:
     """(slot at s, slot at the other end)."""
     return (pair.slot_a, pair.slot_b) if pair.node_a == s else (pair.slot_b, pair.slot_a)
 
 
-def _data_slot(qpu: Any, ket: np.ndarray) -> tuple[str, int]:
+def prepare_data_qubit(qpu: Any, ket: np.ndarray) -> tuple[str, int]:
     """Prepare ``ket`` in a free data qubit of ``qpu``; returns its location."""
     slot = qpu.data.free_slots()[0]
     qpu.data.store(slot, qops.prepare(ket), apply_efficiency=False)
     return ("data", slot)
+
+
+# -- the node-side steps (shared with the message-driven stack, protocols.stack.application) --
+def teleport_measure(qpu_s: Any, slot_s: Any, ket: np.ndarray) -> Any:
+    """Source step: prepare ``ket`` in a data qubit and Bell-measure it with the pair half in
+    communication slot ``slot_s`` (both freed); returns the QPU's measurement result."""
+    data = prepare_data_qubit(qpu_s, ket)
+    return qpu_s.bell_measure(data, ("comm", slot_s))
+
+
+def teleport_correct(qpu_d: Any, slot_d: Any, outcome: Any) -> float:
+    """Destination step: ``X^x Z^z`` for the Bell outcome on the half in ``slot_d``; returns
+    the gates' duration in ns (:func:`modenhub_net.qubits.bell_correction`)."""
+    duration = 0.0
+    for gate in qb.bell_correction(outcome):
+        duration += qpu_d.apply_gate(gate, [("comm", slot_d)])
+    return duration
+
+
+def cnot_control_step(qpu_s: Any, c: tuple[str, int], e_s: tuple[str, Any]) -> tuple[float, Any]:
+    """Control side, first step: CNOT(c, e_A), measure e_A in Z; returns (gate duration,
+    measurement result m1)."""
+    duration = qpu_s.apply_gate(qb.CNOT, [c, e_s])
+    return duration, qpu_s.measure(e_s, basis="Z")
+
+
+def cnot_target_step(qpu_d: Any, e_d: tuple[str, Any], t: tuple[str, int], m1: int
+                     ) -> tuple[float, Any]:
+    """Target side: X^m1 on e_B, CNOT(e_B, t), measure e_B in X; returns (gate duration,
+    measurement result m2)."""
+    duration = qpu_d.apply_gate(qb.X, [e_d]) if m1 else 0.0
+    duration += qpu_d.apply_gate(qb.CNOT, [e_d, t])
+    return duration, qpu_d.measure(e_d, basis="X")
+
+
+def cnot_finish_step(qpu_s: Any, c: tuple[str, int], m2: int) -> float:
+    """Control side, last step: Z^m2 on the control; returns the gate duration (ns)."""
+    return qpu_s.apply_gate(qb.Z, [c]) if m2 else 0.0
 
 
 def teleport_state(net: Any, request: Request, pair: PairHandle) -> Generator[Any, Any, OperationOutcome]:
@@ -62,17 +104,14 @@ def teleport_state(net: Any, request: Request, pair: PairHandle) -> Generator[An
     sim = net.sim
     s, d = request.s, request.d
     yield net.corrections.wait_ready(pair)
-    slot_s, slot_d = _halves(pair, s)
+    slot_s, slot_d = pair_halves(pair, s)
     qpu_s, qpu_d = net.qpus[s], net.qpus[d]
     pair_fid = qops.pair_fidelity(qpu_s.qubit(("comm", slot_s)), qpu_d.qubit(("comm", slot_d)))
     age = pair.age_ns(sim.now_ns)
     ket = qops.random_qubit_ket(net.rng("teleport.inputs"))
-    data = _data_slot(qpu_s, ket)
-    result = qpu_s.bell_measure(data, ("comm", slot_s))
+    result = teleport_measure(qpu_s, slot_s, ket)
     yield sim.timeout(result.duration_ns + net.relay_delay_ns(s, d))
-    duration = 0.0
-    for gate in qb.bell_correction(result.outcome):
-        duration += qpu_d.apply_gate(gate, [("comm", slot_d)])
+    duration = teleport_correct(qpu_d, slot_d, result.outcome)
     if duration > 0.0:
         yield sim.timeout(duration)
     fidelity = qops.state_fidelity([qpu_d.qubit(("comm", slot_d))], ket)
@@ -85,27 +124,24 @@ def teleported_cnot(net: Any, request: Request, pair: PairHandle) -> Generator[A
     sim = net.sim
     s, d = request.s, request.d
     yield net.corrections.wait_ready(pair)
-    slot_s, slot_d = _halves(pair, s)
+    slot_s, slot_d = pair_halves(pair, s)
     qpu_s, qpu_d = net.qpus[s], net.qpus[d]
     e_s, e_d = ("comm", slot_s), ("comm", slot_d)
     pair_fid = qops.pair_fidelity(qpu_s.qubit(e_s), qpu_d.qubit(e_d))
     age = pair.age_ns(sim.now_ns)
     rng_in = net.rng("cnot.inputs")
     ket_c, ket_t = qops.random_qubit_ket(rng_in), qops.random_qubit_ket(rng_in)
-    c, t = _data_slot(qpu_s, ket_c), _data_slot(qpu_d, ket_t)
+    c, t = prepare_data_qubit(qpu_s, ket_c), prepare_data_qubit(qpu_d, ket_t)
     ideal = qb.CNOT @ np.kron(ket_c, ket_t)
     # A: CNOT(c, e_A), measure e_A in Z, send m1
-    duration = qpu_s.apply_gate(qb.CNOT, [c, e_s])
-    m1 = qpu_s.measure(e_s, basis="Z")
+    duration, m1 = cnot_control_step(qpu_s, c, e_s)
     yield sim.timeout(duration + m1.duration_ns + net.relay_delay_ns(s, d))
     # B: X^m1 on e_B, CNOT(e_B, t), measure e_B in X, send m2
-    duration = qpu_d.apply_gate(qb.X, [e_d]) if m1.outcome else 0.0
-    duration += qpu_d.apply_gate(qb.CNOT, [e_d, t])
-    m2 = qpu_d.measure(e_d, basis="X")
+    duration, m2 = cnot_target_step(qpu_d, e_d, t, m1.outcome)
     yield sim.timeout(duration + m2.duration_ns + net.relay_delay_ns(d, s))
     # A: Z^m2 on c
     if m2.outcome:
-        duration = qpu_s.apply_gate(qb.Z, [c])
+        duration = cnot_finish_step(qpu_s, c, m2.outcome)
         if duration > 0.0:
             yield sim.timeout(duration)
     fidelity = qops.state_fidelity([qpu_s.qubit(c), qpu_d.qubit(t)], ideal)

@@ -1,6 +1,8 @@
 """Message-driven application layer: teleportation and teleported CNOT between two QPUs.
 
-The same protocols as :mod:`protocols.teleportation` (same gates, measurements, random input
+The same protocols as :mod:`protocols.teleportation` (its node-side steps
+:func:`~protocols.teleportation.teleport_measure`, ``teleport_correct``,
+``cnot_control_step``, ``cnot_target_step``, ``cnot_finish_step``; the same random input
 streams and fidelity definitions), but each step runs at its own node and the measurement
 outcomes travel as classical messages QPU -> hub -> QPU (``stack.outcome``, relayed by the
 hub: the two classical fibres' latencies). The finishing node reports ``stack.done`` to the
@@ -39,6 +41,15 @@ from modenhub_net.components import Message
 from protocols import qops
 from protocols.pair import PairHandle
 from protocols.stack.messages import Headers, Transport, make_message
+from protocols.teleportation import (
+    cnot_control_step,
+    cnot_finish_step,
+    cnot_target_step,
+    pair_halves,
+    prepare_data_qubit,
+    teleport_correct,
+    teleport_measure,
+)
 from protocols.workload import Request
 
 __all__ = ["DataQubitPool", "Application"]
@@ -82,16 +93,6 @@ class DataQubitPool:
             for x in nodes:
                 self.free[x] -= 1
             event.succeed()
-
-
-def _halves(pair: PairHandle, s: int) -> tuple[Any, Any]:
-    return (pair.slot_a, pair.slot_b) if pair.node_a == s else (pair.slot_b, pair.slot_a)
-
-
-def _data_slot(qpu: Any, ket: np.ndarray) -> tuple[str, int]:
-    slot = qpu.data.free_slots()[0]
-    qpu.data.store(slot, qops.prepare(ket), apply_efficiency=False)
-    return ("data", slot)
 
 
 class Application:
@@ -141,7 +142,7 @@ class Application:
         yield self.nodes.corrections.wait_ready(pair)
         yield self.data.acquire(nodes)
         s, d = request.s, request.d
-        slot_s, slot_d = _halves(pair, s)
+        slot_s, slot_d = pair_halves(pair, s)
         qpus = self.nodes.qpus
         pair_fid = qops.pair_fidelity(qpus[s].qubit(("comm", slot_s)), qpus[d].qubit(("comm", slot_d)))
         return pair_fid, pair.age_ns(self.sim.now_ns)
@@ -161,10 +162,9 @@ class Application:
         sim, s = self.sim, request.s
         pair_fid, age = yield from self._begin(request, pair, (s,))
         qpu_s = self.nodes.qpus[s]
-        slot_s, _ = _halves(pair, s)
+        slot_s, _ = pair_halves(pair, s)
         ket = qops.random_qubit_ket(self.nodes.rng("teleport.inputs"))
-        data = _data_slot(qpu_s, ket)
-        result = qpu_s.bell_measure(data, ("comm", slot_s))
+        result = teleport_measure(qpu_s, slot_s, ket)
         self.data.release(s)
         if result.duration_ns > 0.0:
             yield sim.timeout(result.duration_ns)
@@ -175,10 +175,8 @@ class Application:
         sim = self.sim
         request, pair = meta["request"], meta["pair"]
         qpu_d = self.nodes.qpus[d]
-        _, slot_d = _halves(pair, request.s)
-        duration = 0.0
-        for gate in qb.bell_correction(meta["outcome"]):
-            duration += qpu_d.apply_gate(gate, [("comm", slot_d)])
+        _, slot_d = pair_halves(pair, request.s)
+        duration = teleport_correct(qpu_d, slot_d, meta["outcome"])
         if duration > 0.0:
             yield sim.timeout(duration)
         fidelity = qops.state_fidelity([qpu_d.qubit(("comm", slot_d))], meta["ket"])
@@ -191,13 +189,12 @@ class Application:
         sim, s = self.sim, request.s
         pair_fid, age = yield from self._begin(request, pair, (s, request.d))
         qpu_s = self.nodes.qpus[s]
-        slot_s, _ = _halves(pair, s)
+        slot_s, _ = pair_halves(pair, s)
         e_s = ("comm", slot_s)
         rng_in = self.nodes.rng("cnot.inputs")
         ket_c, ket_t = qops.random_qubit_ket(rng_in), qops.random_qubit_ket(rng_in)
-        c = _data_slot(qpu_s, ket_c)
-        duration = qpu_s.apply_gate(qb.CNOT, [c, e_s])
-        m1 = qpu_s.measure(e_s, basis="Z")
+        c = prepare_data_qubit(qpu_s, ket_c)
+        duration, m1 = cnot_control_step(qpu_s, c, e_s)
         yield sim.timeout(duration + m1.duration_ns)
         self._send(s, request.d, step="cnot1", request=request, pair=pair, outcome=m1.outcome,
                    c=c, ket_c=ket_c, ket_t=ket_t, pair_fidelity=pair_fid, pair_age_ns=age)
@@ -206,12 +203,10 @@ class Application:
         sim = self.sim
         request, pair = meta["request"], meta["pair"]
         qpu_d = self.nodes.qpus[d]
-        _, slot_d = _halves(pair, request.s)
+        _, slot_d = pair_halves(pair, request.s)
         e_d = ("comm", slot_d)
-        t = _data_slot(qpu_d, meta["ket_t"])
-        duration = qpu_d.apply_gate(qb.X, [e_d]) if meta["outcome"] else 0.0
-        duration += qpu_d.apply_gate(qb.CNOT, [e_d, t])
-        m2 = qpu_d.measure(e_d, basis="X")
+        t = prepare_data_qubit(qpu_d, meta["ket_t"])
+        duration, m2 = cnot_target_step(qpu_d, e_d, t, meta["outcome"])
         yield sim.timeout(duration + m2.duration_ns)
         fields = {k: v for k, v in meta.items() if k not in ("header", "dest")}
         fields.update(step="cnot2", outcome=m2.outcome, t=t)
@@ -224,7 +219,7 @@ class Application:
         qpus = self.nodes.qpus
         c, t = meta["c"], meta["t"]
         if meta["outcome"]:
-            duration = qpus[s].apply_gate(qb.Z, [c])
+            duration = cnot_finish_step(qpus[s], c, meta["outcome"])
             if duration > 0.0:
                 yield sim.timeout(duration)
         ideal = qb.CNOT @ np.kron(meta["ket_c"], meta["ket_t"])
