@@ -13,6 +13,7 @@ form of its attempt plan: a request with ``n`` planned attempts on a link of per
 probability ``p`` succeeds with ``1 - (1 - p)^n`` (independent attempts), averaged over the
 requests' QPU pairs (:func:`closed_form_success`). The naive (``n = R``) and adaptive/orchestrated
 (``n = min(K, cap) R``) plans are exact without the cache; the cache can only add successes.
+Not for ``hub_memory_swap`` (legs carry over between rounds).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from modenhub_net.config import validate_document
+from modenhub_net.errors import UserInputError
 from modenhub_net.network.builder import run_policy
 from modenhub_net.network.config import HubScenario
 from modenhub_net.network.records import records_frame, summarise_records
@@ -108,10 +110,14 @@ def link_table(scenario: HubScenario) -> pd.DataFrame:
     rows = []
     for a in range(len(nodes)):
         for b in range(a + 1, len(nodes)):
-            if scenario.network.scheme == "hub_memory_swap":
-                legs = [net.leg_budget(x) for x in (a, b)]
-                p = legs[0].p_success * legs[1].p_success
-                fidelity, period = float("nan"), max(leg.attempt_period_ns for leg in legs)
+            if scenario.network.scheme == "hub_memory_swap":  # per leg; shown as their product
+                try:
+                    legs = [net.leg_budget(x) for x in (a, b)]
+                except UserInputError:  # no closed form for these legs
+                    legs = []
+                p = legs[0].p_success * legs[1].p_success if legs else float("nan")
+                period = max(leg.attempt_period_ns for leg in legs) if legs else float("nan")
+                fidelity = float("nan")
             else:
                 budget = net.budget(a, b)
                 p, fidelity, period = budget.p_success, budget.fidelity, budget.attempt_period_ns
@@ -293,8 +299,8 @@ def _report(scenario: HubScenario, summary: pd.DataFrame, elapsed: float,
         ]
     if scenario.name in _CHANGES:
         lines += [_CHANGES[scenario.name]]
-    lines += ["Files: records.parquet, summary.csv, links.csv, closed_form_check.csv, latency.png, "
-              "fidelity.png."]
+    lines += ["Files: records.parquet, summary.csv, links.csv, "
+              + ("closed_form_check.csv, " if check is not None else "") + "latency.png, fidelity.png."]
     return "\n".join(lines) + "\n"
 
 
@@ -308,7 +314,10 @@ def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | No
     summary = summarise_records(records, confidence=scenario.study.confidence)
     elapsed = time.perf_counter() - start
     links = link_table(scenario)
-    check = closed_form_success(scenario, records, links)
+    # hub_memory_swap: legs carry over between rounds, so attempts are not independent pair
+    # attempts and 1 - (1 - p)^n does not apply
+    check = (None if scenario.network.scheme == "hub_memory_swap"
+             else closed_form_success(scenario, records, links))
     with atomic_output_dir(out) as staging:
         if scenario.study.write_records:
             buffer = io.BytesIO()
@@ -316,7 +325,8 @@ def run_scenario(document: Mapping[str, Any], *, source: str, out_dir: Path | No
             (staging / "records.parquet").write_bytes(buffer.getvalue())
         summary.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
         links.to_csv(staging / "links.csv", index=False, float_format="%.6g")
-        check.to_csv(staging / "closed_form_check.csv", index=False, float_format="%.6g")
+        if check is not None:
+            check.to_csv(staging / "closed_form_check.csv", index=False, float_format="%.6g")
         _plots(records, staging, f"{scenario.name} ({scenario.network.scheme}, {scenario.network.link_mode})")
         atomic_write_text(staging / "scenario.json", scenario.canonical_json() + "\n")
         atomic_write_text(staging / "REPORT.md", _report(scenario, summary, elapsed, links, check))
