@@ -52,6 +52,7 @@ from modenhub_net.errors import UserInputError
 from modenhub_net.network.spec import LINK_MODES, SCHEMES, HubSpec, QpuSpec
 from modenhub_net.simulation import Simulation
 from protocols.cache import EbitCache
+from protocols.demand import DEFAULT_HALF_LIFE_NS
 from protocols.generation import make_generation
 from protocols.orchestrator import OperationOutcome, Orchestrator, RoundOutcome, make_policy
 from protocols.pair import PairHandle
@@ -581,11 +582,21 @@ def run_policy(
     eviction: str = "oldest",
     cache: bool | None = None,
     leg_cutoff_ns: float = math.inf,
+    reclaim: bool = True,
+    pregenerate: bool = False,
+    pregeneration_budget_qubits: int | None = None,
+    demand_half_life_ns: float = DEFAULT_HALF_LIFE_NS,
+    max_spares_total: int | None = None,
+    max_spares_per_qpu: int | None = None,
 ) -> tuple[list[RequestRecord], HubNetwork, Orchestrator]:
     """Build the network, run one policy over ``requests`` and return the records.
 
     The network's random streams are children of ``seed`` by stable names, so the same
-    arguments give identical records.
+    arguments give identical records. ``reclaim``, ``pregenerate``,
+    ``pregeneration_budget_qubits`` and ``demand_half_life_ns`` go to the
+    :class:`~protocols.orchestrator.Orchestrator`, ``max_spares_total`` and
+    ``max_spares_per_qpu`` (the cache's memory budget) to the
+    :class:`~protocols.cache.EbitCache`; their defaults keep the paper's opportunistic cache.
     """
     sim = Simulation(seed=seed)
     net = build_hub_network(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode,
@@ -595,9 +606,12 @@ def run_policy(
     ebit_cache = EbitCache(
         capacity=cache_capacity, cutoff_ns=cutoff_ns, eviction=eviction,
         fidelity_estimate=net.fidelity_estimate, on_discard=net.discard_pair,
+        max_spares_total=max_spares_total, max_spares_per_qpu=max_spares_per_qpu,
     )
     orchestrator = Orchestrator(sim, services=net, policy=round_policy, requests=requests,
-                                cache=ebit_cache)
+                                cache=ebit_cache, reclaim=reclaim, pregenerate=pregenerate,
+                                pregeneration_budget_qubits=pregeneration_budget_qubits,
+                                demand_half_life_ns=demand_half_life_ns)
     orchestrator.start()
     sim.run()
     return orchestrator.records, net, orchestrator

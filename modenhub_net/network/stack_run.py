@@ -26,6 +26,7 @@ from modenhub_net.network.builder import HubNetwork, build_hub_network, run_poli
 from modenhub_net.network.spec import HubSpec, QpuSpec
 from modenhub_net.simulation import Simulation
 from protocols.cache import EbitCache
+from protocols.demand import DEFAULT_HALF_LIFE_NS, DemandTracker
 from protocols.orchestrator import make_policy
 from protocols.records import RequestRecord, records_frame
 from protocols.stack.agent import QpuAgent, install_agents
@@ -173,7 +174,12 @@ def run_stack(
     cache: bool | None = None,
     policy: str = "orchestrated",
     leg_cutoff_ns: float = math.inf,
-    prefetch: bool = False,
+    reclaim: bool = True,
+    pregenerate: bool = False,
+    pregeneration_budget_qubits: int | None = None,
+    demand_half_life_ns: float = DEFAULT_HALF_LIFE_NS,
+    max_spares_total: int | None = None,
+    max_spares_per_qpu: int | None = None,
     demand: Any = None,
     log_messages: bool = False,
 ) -> StackRun:
@@ -206,12 +212,18 @@ def run_stack(
         (:class:`protocols.cache.EbitCache`).
     leg_cutoff_ns : float, optional
         ``hub_memory_swap`` leg cutoff (ns), default inf.
-    prefetch : bool, optional
-        Concurrent mode with a caching policy: pre-generate spares during idle time for the
-        pairs of highest predicted demand (default False).
+    reclaim, pregenerate, pregeneration_budget_qubits, demand_half_life_ns : optional
+        The cache that acts (both modes; :class:`protocols.orchestrator.Orchestrator`,
+        :class:`protocols.stack.orchestrator.StackOrchestrator`): reclaim spares' qubits for
+        attempts (default True); pre-generate spares during idle time for the pairs of highest
+        predicted demand (default False), while spares hold fewer than
+        ``pregeneration_budget_qubits`` qubits (default None: no bound); half-life of the
+        demand estimate (ns, default :data:`protocols.demand.DEFAULT_HALF_LIFE_NS`).
+    max_spares_total, max_spares_per_qpu : int, optional
+        Memory budget of the cache (:class:`protocols.cache.EbitCache`), default None.
     demand : object, optional
-        The demand predictor for ``prefetch`` (``observe`` / ``top_pairs``); default a
-        :class:`protocols.demand.DemandTracker` with its default half-life.
+        Concurrent mode: the demand predictor (``observe`` / ``top_pairs``); default a
+        :class:`protocols.demand.DemandTracker` with ``demand_half_life_ns``.
     log_messages : bool, optional
         Keep each QPU agent's log of received commands and heralds (tests).
 
@@ -233,18 +245,20 @@ def run_stack(
         raise UserInputError(f"deadline_ns = {deadline_ns!r} must be a number > 0 (ns; inf: none)")
     scheduler_name = scheduler.name if isinstance(scheduler, Scheduler) else scheduler
     if mode == "serial":
-        if (scheduler_name != "fifo" or admission != "queue" or math.isfinite(deadline_ns)
-                or prefetch):
+        if scheduler_name != "fifo" or admission != "queue" or math.isfinite(deadline_ns):
             raise UserInputError(
                 f"mode = 'serial' serves one request at a time in arrival order: scheduler = "
-                f"{scheduler_name!r}, admission = {admission!r}, deadline_ns = {deadline_ns!r}, "
-                f"prefetch = {prefetch!r} need mode = 'concurrent'"
+                f"{scheduler_name!r}, admission = {admission!r}, deadline_ns = {deadline_ns!r} "
+                "need mode = 'concurrent'"
             )
         records, net, orchestrator = run_policy(
             nodes=nodes, hub=hub, scheme=scheme, link_mode=link_mode, policy=policy,
             requests=requests, seed=seed, rounds=rounds, kappa=kappa, k_min=k_min,
             cache_capacity=cache_capacity, cutoff_ns=cutoff_ns, eviction=eviction, cache=cache,
-            leg_cutoff_ns=leg_cutoff_ns,
+            leg_cutoff_ns=leg_cutoff_ns, reclaim=reclaim, pregenerate=pregenerate,
+            pregeneration_budget_qubits=pregeneration_budget_qubits,
+            demand_half_life_ns=demand_half_life_ns, max_spares_total=max_spares_total,
+            max_spares_per_qpu=max_spares_per_qpu,
         )
         for record in records:
             record.queue_wait_ns = record.start_ns - record.arrival_ns
@@ -279,15 +293,15 @@ def run_stack(
     ebit_cache = EbitCache(
         capacity=cache_capacity, cutoff_ns=cutoff_ns, eviction=eviction,
         fidelity_estimate=net.fidelity_estimate, on_discard=on_cache_discard,
+        max_spares_total=max_spares_total, max_spares_per_qpu=max_spares_per_qpu,
     )
-    if prefetch and demand is None:
-        from protocols.demand import DemandTracker
-
-        demand = DemandTracker()
+    if demand is None:
+        demand = DemandTracker(half_life_ns=demand_half_life_ns)
     orchestrator = StackOrchestrator(
         sim, transport=transport, link=link, capacities=capacities, policy=round_policy,
         scheduler=chosen, p_success=net.p_success, admission=admission, deadline_ns=deadline_ns,
-        cache=ebit_cache, discard=net.discard_pair, demand=demand, prefetch=prefetch,
+        cache=ebit_cache, discard=net.discard_pair, demand=demand, pregenerate=pregenerate,
+        pregeneration_budget_qubits=pregeneration_budget_qubits, reclaim=reclaim,
     )
     application = Application(sim, nodes=net, transport=transport)
     agents = install_agents(sim, n_qpus=net.n_qpus, requests=requests, transport=transport,

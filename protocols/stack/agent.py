@@ -66,7 +66,7 @@ class QpuAgent(Protocol):
         request = message.meta["request"]
         if self.keep_log:
             self.log.append((self.sim.now_ns, Headers.HERALD, request.request_id))
-        if message.meta["success"] and request.s == self.node and request.kind != "prefetch":
+        if message.meta["success"] and request.s == self.node and request.kind != "pregenerate":
             self.application.start(request, message.meta["pairs"][0])
 
     def on_use(self, message: Message) -> None:

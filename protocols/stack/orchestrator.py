@@ -109,8 +109,8 @@ class StackCounts:
     pairs_surplus: int = 0
     reclaimed: int = 0
     dispatches: int = 0
-    prefetch_jobs: int = 0
-    prefetch_pairs: int = 0
+    pregeneration_jobs: int = 0
+    pairs_pregenerated: int = 0
     blocked_by: dict[str, int] = field(default_factory=dict)
 
 
@@ -146,11 +146,18 @@ class StackOrchestrator(Protocol):
     demand : object, optional
         Demand predictor with ``observe(a, b, *, now_ns)`` and ``top_pairs(now_ns, budget, *,
         deficit)`` (e.g. :class:`protocols.demand.DemandTracker`); fed with every request.
-    prefetch : bool, optional
+    pregenerate : bool, optional
         Pre-generate spares into the cache during idle time (no request waiting) for the
-        pairs ``demand.top_pairs`` ranks first, on free lanes and devices only; the cache's
-        capacity (and memory budget, if it has one: ``budget_room``) bounds them. Default
-        False.
+        pairs ``demand.top_pairs`` ranks first (rate per spare already held), on free lanes
+        and devices only; the cache's capacity and memory budget
+        (:meth:`~protocols.cache.EbitCache.budget_room`) bound them. Default False.
+    pregeneration_budget_qubits : int, optional
+        Pre-generation starts only while cached spares hold fewer than this many
+        communication qubits (2 per spare), >= 2; default None (no extra bound).
+    reclaim : bool, optional
+        Reclaim cached spares' qubits up to the attempts a starting request wants (default
+        True: spares never starve attempts); False reclaims only when not even one attempt
+        fits.
     name : str, optional
     """
 
@@ -169,7 +176,9 @@ class StackOrchestrator(Protocol):
         cache: EbitCache | None = None,
         discard: Callable[[PairHandle, str], None] | None = None,
         demand: Any = None,
-        prefetch: bool = False,
+        pregenerate: bool = False,
+        pregeneration_budget_qubits: int | None = None,
+        reclaim: bool = True,
         name: str = "stack.orchestrator",
     ) -> None:
         super().__init__(sim, name=name)
@@ -191,8 +200,26 @@ class StackOrchestrator(Protocol):
         self.deadline_ns = float(deadline_ns)
         self.cache = cache if policy.uses_cache else None
         self._discard = discard
+        for flag, value in (("reclaim", reclaim), ("pregenerate", pregenerate)):
+            if not isinstance(value, bool):
+                raise UserInputError(f"{flag} = {value!r} must be true or false")
+        if pregenerate and self.cache is None:
+            raise UserInputError(
+                f"pregenerate = True: policy {policy.name!r} keeps no cache (use 'orchestrated' "
+                "or cache = true)"
+            )
+        if pregeneration_budget_qubits is not None and (
+            isinstance(pregeneration_budget_qubits, bool)
+            or not isinstance(pregeneration_budget_qubits, int) or pregeneration_budget_qubits < 2
+        ):
+            raise UserInputError(
+                f"pregeneration_budget_qubits = {pregeneration_budget_qubits!r} must be an "
+                "integer >= 2 (a spare holds 2 qubits) or None"
+            )
         self._demand = demand
-        self._prefetch_on = bool(prefetch) and demand is not None and self.cache is not None
+        self._pregenerate_on = pregenerate and demand is not None
+        self._budget_qubits = pregeneration_budget_qubits
+        self._reclaim_to_wish = reclaim
         self.records: list[RequestRecord] = []
         self.counts = StackCounts()
         self.jobs: dict[int, Job] = {}
@@ -320,8 +347,8 @@ class StackOrchestrator(Protocol):
     def _dispatch(self) -> None:
         """Start the waiting requests the scheduler picks among those that can start now."""
         if not self._waiting:
-            if self._prefetch_on:
-                self._prefetch()
+            if self._pregenerate_on:
+                self._pregenerate()
             return
         m = self.map
         free_lanes = m.free_lanes()
@@ -346,8 +373,9 @@ class StackOrchestrator(Protocol):
                     continue
             policy_wish = self._policy_wish(job, free_attempts)
             want = self.scheduler.wish(job, policy_wish=policy_wish)  # the scheduler caps it
-            qubits = self._free_qubits(job.key, max(1, min(want, free_attempts)))  # spares
-            # never starve attempts: they are reclaimed up to what the devices allow now
+            # spares never starve attempts: reclaimed up to what the devices allow now
+            target = max(1, min(want, free_attempts)) if self._reclaim_to_wish else 1
+            qubits = self._free_qubits(job.key, target)
             if qubits < 1:
                 job.blocked_by = "comm_qubits"
                 continue
@@ -372,11 +400,11 @@ class StackOrchestrator(Protocol):
                 self._start(job, k, cap, wish)
             else:
                 job.blocked_by = m.capacities.device_kind
-        if self._prefetch_on and not self._waiting:
-            self._prefetch()
+        if self._pregenerate_on and not self._waiting:
+            self._pregenerate()
 
     # -- idle-time pre-generation ---------------------------------------------------------
-    def _prefetch(self) -> None:
+    def _pregenerate(self) -> None:
         """Idle time (nobody waits): pre-generate spares for the pairs of highest predicted
         demand (``demand.top_pairs``), into the cache, on free lanes and devices only."""
         m, cache = self.map, self.cache
@@ -385,12 +413,20 @@ class StackOrchestrator(Protocol):
         free_lanes, free_attempts = m.free_lanes(), m.free_attempts()
         if free_lanes < 1 or free_attempts < 1:
             return
-        room = getattr(cache, "budget_room", None) or getattr(cache, "room", None)
-        if room is None:
-            def room(a: int, b: int) -> int:
-                return cache.capacity - len(cache.pairs(a, b))
+        held_qubits = 2 * len(cache)
+        if self._budget_qubits is not None and held_qubits >= self._budget_qubits:
+            return
+        budget_left = (math.inf if self._budget_qubits is None
+                       else (self._budget_qubits - held_qubits) // 2)
+
+        def deficit(a: int, b: int) -> int:
+            return int(min(cache.budget_room(a, b), budget_left))
+
+        def held(a: int, b: int) -> int:
+            return len(cache.pairs(a, b))
+
         now = self.sim.now_ns
-        for key, _wanted in self._demand.top_pairs(now, free_lanes, deficit=room):
+        for key, _wanted in self._demand.top_pairs(now, free_lanes, deficit=deficit, held=held):
             if m.free_lanes() < 1 or m.free_attempts() < 1:
                 return
             if not m.ports_free(key):
@@ -398,11 +434,11 @@ class StackOrchestrator(Protocol):
             qubits = self._free_qubits(key)
             if qubits < 1:
                 continue
-            request = Request(-1 - self.counts.prefetch_jobs, key[0], key[1], "prefetch", now)
+            request = Request(-1 - self.counts.pregeneration_jobs, key[0], key[1], "pregenerate", now)
             job = Job(request, now, math.inf, key, seq=-1)
             cap = min(qubits, m.free_attempts())
             wish = min(self._policy_wish(job, cap), cap)
-            self.counts.prefetch_jobs += 1
+            self.counts.pregeneration_jobs += 1
             self._start(job, wish, cap, wish, waiting=False)
 
     def _policy_wish(self, job: Job, cap: int) -> int:
@@ -455,12 +491,12 @@ class StackOrchestrator(Protocol):
         self.scheduler.observe(job.key, attempts=attempts, heralds=len(pairs))
         self.policy.observe(attempts=attempts, heralds=len(pairs))
         self.counts.pairs_heralded += len(pairs)
-        if job.request.kind == "prefetch":
+        if job.request.kind == "pregenerate":
             job.state = "finished"
             for pair in pairs:
                 m.hold_pair(pair.node_a, pair.node_b, now_ns=now)
                 if self.cache is not None and self.cache.put(pair, now_ns=now):
-                    self.counts.prefetch_pairs += 1
+                    self.counts.pairs_pregenerated += 1
                 elif pair.alive:
                     self._drop_pair(pair, "surplus")
                     self.counts.pairs_surplus += 1

@@ -34,7 +34,7 @@ class _FixedDemand:
     def observe(self, a, b, *, now_ns):
         self.seen += 1
 
-    def top_pairs(self, now_ns, budget, *, deficit):
+    def top_pairs(self, now_ns, budget, *, deficit, held=None):
         want = deficit(0, 1)
         return [((0, 1), min(want, budget))] if want > 0 and budget > 0 else []
 
@@ -44,15 +44,15 @@ def test_idle_time_pre_generation_turns_misses_into_hits():
     entries = [(0, 1, "teleport", 200_000.0 * i) for i in range(40)]
     requests = list_requests(entries, n_qpus=4)
     runs = {}
-    for prefetch in (False, True):
+    for pregenerate in (False, True):
         demand = _FixedDemand()
-        runs[prefetch] = run_stack(nodes=[node()] * 4, hub=hub(), requests=requests,
+        runs[pregenerate] = run_stack(nodes=[node()] * 4, hub=hub(), requests=requests,
                                    scheme="detection_in_hub", link_mode="sampled", seed=8,
-                                   prefetch=prefetch, demand=demand)
+                                   pregenerate=pregenerate, demand=demand)
         assert demand.seen == 40
     off, on = (runs[p].frame() for p in (False, True))
-    assert runs[True].orchestrator.counts.prefetch_jobs > 0
-    assert runs[True].orchestrator.counts.prefetch_pairs > 0
+    assert runs[True].orchestrator.counts.pregeneration_jobs > 0
+    assert runs[True].orchestrator.counts.pairs_pregenerated > 0
     assert on["cache_hit"].sum() > off["cache_hit"].sum() + 10
     hits = on[on["cache_hit"]]
     assert (hits["attempts"] == 0).all() and hits["success"].all()
@@ -74,3 +74,17 @@ def test_a_queued_request_is_served_by_a_spare_of_the_request_before_it():
             assert math.isnan(second.released_ns)
             return
     raise AssertionError("no seed gave a spare in 10 tries")
+
+
+def test_pre_generation_with_the_demand_tracker_raises_the_hit_rate_of_a_hot_pair():
+    requests = hotspot_requests(np.random.default_rng(6), n_qpus=6, count=150, hot_fraction=0.8,
+                                mean_interarrival_ns=200_000.0)
+    frames = {}
+    for pregenerate in (False, True):
+        run = run_stack(nodes=[node()] * 6, hub=hub(), requests=requests, seed=3,
+                        scheme="detection_in_hub", link_mode="sampled", pregenerate=pregenerate,
+                        pregeneration_budget_qubits=8, demand_half_life_ns=2e6)
+        frames[pregenerate] = run.frame()
+        if pregenerate:
+            assert run.orchestrator.counts.pairs_pregenerated > 0
+    assert frames[True]["cache_hit"].mean() > frames[False]["cache_hit"].mean()

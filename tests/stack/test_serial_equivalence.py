@@ -21,13 +21,13 @@ from protocols.workload import uniform_requests
 from tests.stack.helpers import hub, node
 
 
-def _direct(nodes, hub_spec, scheme, link_mode, policy, requests, seed):
+def _direct(nodes, hub_spec, scheme, link_mode, policy, requests, seed, **options):
     sim = Simulation(seed=seed)
     net = build_hub_network(sim, nodes=nodes, hub=hub_spec, scheme=scheme, link_mode=link_mode)
     round_policy = make_policy(policy, n_qpus=net.n_qpus)
     cache = EbitCache(fidelity_estimate=net.fidelity_estimate, on_discard=net.discard_pair)
     orchestrator = Orchestrator(sim, services=net, policy=round_policy, requests=requests,
-                                cache=cache)
+                                cache=cache, **options)
     orchestrator.start()
     sim.run()
     return orchestrator.records
@@ -40,22 +40,25 @@ def _same(a, b):
 
 
 @pytest.mark.parametrize(
-    "scheme, link_mode, policy, gap_ns",
+    "scheme, link_mode, policy, gap_ns, options",
     [
-        ("detection_in_hub", "sampled", "orchestrated", 0.0),
-        ("detection_in_hub", "detailed", "naive", 5_000.0),
-        ("source_in_hub", "sampled", "orchestrated", 20_000.0),
-        ("hub_memory_swap", "sampled", "orchestrated", 0.0),
+        ("detection_in_hub", "sampled", "orchestrated", 0.0, {}),
+        ("detection_in_hub", "detailed", "naive", 5_000.0, {}),
+        ("source_in_hub", "sampled", "orchestrated", 20_000.0, {}),
+        ("hub_memory_swap", "sampled", "orchestrated", 0.0, {}),
+        ("detection_in_hub", "sampled", "orchestrated", 50_000.0,
+         {"pregenerate": True, "pregeneration_budget_qubits": 6}),
     ],
 )
-def test_serial_mode_records_equal_the_serial_orchestrator(scheme, link_mode, policy, gap_ns):
+def test_serial_mode_records_equal_the_serial_orchestrator(scheme, link_mode, policy, gap_ns,
+                                                            options):
     nodes = [node(1.0 + i) for i in range(5)]
     spec = hub(stations=4)
     requests = uniform_requests(np.random.default_rng(5), n_qpus=5, count=60,
                                 cnot_fraction=0.3, mean_interarrival_ns=gap_ns)
-    before = _direct(nodes, spec, scheme, link_mode, policy, requests, seed=9)
+    before = _direct(nodes, spec, scheme, link_mode, policy, requests, seed=9, **options)
     run = run_stack(nodes=nodes, hub=spec, scheme=scheme, link_mode=link_mode, requests=requests,
-                    seed=9, mode="serial", policy=policy)
+                    seed=9, mode="serial", policy=policy, **options)
     assert len(run.records) == len(before) == 60
     assert any(r.success for r in before)
     for old, new in zip(before, run.records, strict=True):
