@@ -19,6 +19,17 @@ def test_every_name_in_all_resolves() -> None:
         assert getattr(hardware_models, name) is not None, name
 
 
+def test_no_public_name_is_claimed_by_two_modules() -> None:
+    """The package re-exports every module's ``__all__``: a name in two modules would be
+    shadowed silently."""
+    owners: dict[str, list[str]] = {}
+    for module in MODULES:
+        for name in importlib.import_module(f"hardware_models.{module}").__all__:
+            owners.setdefault(name, []).append(module)
+    assert {n: m for n, m in owners.items() if len(m) > 1} == {}
+    assert set(owners) == set(hardware_models.__all__)
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_each_module_public_name_resolves(module: str) -> None:
     mod = importlib.import_module(f"hardware_models.{module}")
