@@ -73,14 +73,14 @@ class DataQubitPool:
         self._waiting: deque[tuple[tuple[int, ...], Any]] = deque()
 
     def acquire(self, nodes: tuple[int, ...]) -> Any:
-        """An event that fires once one data qubit at each of ``nodes`` is granted."""
-        event = self.sim.event()
+        """Take one data qubit at each of ``nodes``: None if granted at once, else an event
+        that fires when they are granted (in arrival order)."""
         if not self._waiting and all(self.free[x] >= 1 for x in nodes):
             for x in nodes:
                 self.free[x] -= 1
-            event.succeed()
-        else:
-            self._waiting.append((nodes, event))
+            return None
+        event = self.sim.event()
+        self._waiting.append((nodes, event))
         return event
 
     def release(self, node: int) -> None:
@@ -139,8 +139,12 @@ class Application:
 
     def _begin(self, request: Request, pair: PairHandle, nodes: tuple[int, ...]
                ) -> Generator[Any, Any, tuple[float, float]]:
-        yield self.nodes.corrections.wait_ready(pair)
-        yield self.data.acquire(nodes)
+        ready = self.nodes.corrections.wait_ready(pair)
+        if not ready.triggered:
+            yield ready
+        granted = self.data.acquire(nodes)
+        if granted is not None:
+            yield granted
         s, d = request.s, request.d
         slot_s, slot_d = pair_halves(pair, s)
         qpus = self.nodes.qpus

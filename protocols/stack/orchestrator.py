@@ -260,7 +260,7 @@ class StackOrchestrator(Protocol):
     def _schedule_dispatch(self) -> None:
         """Decide once per instant, after every message of that instant has arrived (so
         requests arriving together are scheduled together)."""
-        if not self._dispatch_pending:
+        if not self._dispatch_pending and (self._waiting or self._pregenerate_on):
             self._dispatch_pending = True
             self.sim.timeout(0.0).callbacks.append(self._deferred_dispatch)
 
