@@ -279,6 +279,13 @@ def run_stack(
             f"hub.memory_slots = {net.hub.memory_slots}: the concurrent hub_memory_swap needs >= "
             f"{capacities.device_cost} slots (R + 1 = {round_policy.rounds + 1} per attempt)"
         )
+    short = [i for i, q in enumerate(capacities.comm_qubits) if q < capacities.qubit_cost]
+    if short:
+        raise UserInputError(
+            f"qpus[{short[0]}].qpu.n_comm_qubits = {capacities.comm_qubits[short[0]]}: the "
+            f"concurrent {scheme} needs >= {capacities.qubit_cost} communication qubits per QPU "
+            "(one attempt's qubits for all R rounds)"
+        )
     chosen = make_scheduler(scheduler, n_qpus=net.n_qpus, rounds=round_policy.rounds,
                             p_prior=net.p_success, kappa=kappa, k_min=k_min,
                             max_attempts=max_attempts)

@@ -122,3 +122,10 @@ def test_serial_mode_rejects_concurrent_options():
         _run([(0, 1)], deadline_ns=0.0)
     with pytest.raises(UserInputError, match="deadline_ns"):
         _run([(0, 1)], deadline_ns=True)
+
+
+def test_swap_scheme_needs_qubits_for_all_rounds_of_an_attempt():
+    requests = list_requests([(0, 1)], n_qpus=4)
+    with pytest.raises(UserInputError, match=r"n_comm_qubits = 2: .* needs >= 3"):
+        run_stack(nodes=[node(comm_qubits=2)] * 4, hub=hub(), scheme="hub_memory_swap",
+                  link_mode="sampled", requests=requests, seed=1)
