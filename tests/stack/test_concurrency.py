@@ -129,3 +129,23 @@ def test_swap_scheme_needs_qubits_for_all_rounds_of_an_attempt():
     with pytest.raises(UserInputError, match=r"n_comm_qubits = 2: .* needs >= 3"):
         run_stack(nodes=[node(comm_qubits=2)] * 4, hub=hub(), scheme="hub_memory_swap",
                   link_mode="sampled", requests=requests, seed=1)
+
+
+def test_a_request_is_dropped_between_rounds_at_its_deadline():
+    # a weak link (p ~ 1e-3): the request's deadline leaves time for 2 of its 3 rounds
+    nodes = [node(emission=0.05)] * 4
+    sim = Simulation(seed=0)
+    period = build_hub_network(sim, nodes=nodes, hub=hub()).budget(0, 1).attempt_period_ns
+    hop = 10_000.0  # 2 km at 2e5 km/s: request to the hub, then the command to the QPUs
+    deadline = 2 * hop + 1.5 * period
+    for seed in range(5):
+        requests = list_requests([(0, 1, "teleport", 0.0, deadline)], n_qpus=4)
+        record = run_stack(nodes=nodes, hub=hub(), scheme="detection_in_hub", link_mode="sampled",
+                           requests=requests, seed=seed, cache=False).records[0]
+        if record.success:
+            continue
+        assert record.dropped and record.rounds == 2 and record.attempts == 2 * 2
+        assert record.released_ns == pytest.approx(2 * hop + 2 * period)
+        assert record.end_ns >= deadline
+        return
+    raise AssertionError("the weak link heralded in every one of 5 tries")
