@@ -132,3 +132,22 @@ def test_every_scheduler_serves_a_random_workload(scheduler):
     metrics = run.metrics()
     assert 0.0 < metrics["utilisation_switch_circuits"] <= 1.0
     assert 0.0 < metrics["utilisation_bsm_stations"] <= 1.0
+
+
+def test_utilisation_is_the_time_weighted_busy_fraction_of_the_records():
+    import numpy as np
+
+    from protocols.workload import uniform_requests
+
+    requests = uniform_requests(np.random.default_rng(8), n_qpus=8, count=200,
+                                mean_interarrival_ns=5_000.0)
+    run = run_stack(nodes=[node()] * 8, hub=hub(stations=6, max_circuits=6),
+                    scheme="detection_in_hub", link_mode="sampled", requests=requests, seed=5)
+    frame = run.frame()
+    held = frame[frame["lanes_held"] > 0]
+    span = run.net.sim.now_ns  # the counters run from t = 0 to the last event
+    busy = (held["released_ns"] - held["start_ns"]).to_numpy()
+    metrics = run.metrics()
+    assert metrics["utilisation_switch_circuits"] == pytest.approx(busy.sum() / (span * 3))
+    stations = (held["devices_held"].to_numpy() * busy).sum() / (span * 6)
+    assert metrics["utilisation_bsm_stations"] == pytest.approx(stations)
