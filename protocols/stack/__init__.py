@@ -4,6 +4,7 @@ One module per job:
 
 - :mod:`protocols.stack.messages` — message headers and the transport interface (who may send
   what to whom, over which classical channel);
+- :mod:`protocols.stack.transport` — that transport over a hub network's classical fibres;
 - :mod:`protocols.stack.resources` — the orchestrator's own map of the hub's resources
   (busy QPU ports, lanes, devices, communication qubits), with time-weighted busy counters;
 - :mod:`protocols.stack.scheduler` — the replaceable scheduling layer (:class:`Scheduler`:

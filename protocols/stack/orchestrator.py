@@ -65,12 +65,30 @@ class Job:
         Absolute deadline (ns; inf: none).
     key : tuple of int
         Unordered QPU pair ``(min, max)``.
+    priority : tuple
+        The scheduler's sort key (:meth:`Scheduler.priority`), set when the job waits.
     state : str
         ``"waiting"``, ``"generating"``, ``"executing"`` or ``"finished"``.
+    start_ns, released_ns : float
+        Start of service and release of the link resources (ns; NaN until then).
     k : int
-        Parallel attempts (and qubits per end) reserved while generating.
+        Parallel attempts reserved while generating (devices and qubits per end follow
+        from the :class:`~protocols.stack.resources.Capacities` costs).
+    k_cap, wish : int
+        Attempts the free resources allowed at the start, and the attempts asked for.
     plan : tuple of int
-        Attempts per round.
+        Attempts per round (its length is the round budget R).
+    allow_skip : bool
+        Whether the link layer may skip failed rounds in one go (fixed plans only).
+    attempts, rounds : int
+        Attempts and rounds played.
+    cache_hit : bool
+    cap_bound, blocked_by : str
+        The resource that limited the attempts, and the one that delayed or blocked the start.
+    pair : PairHandle or None
+        The pair that serves the request.
+    seq : int
+        Arrival sequence number (tie-break).
     """
 
     request: Request

@@ -173,7 +173,9 @@ class AdaptiveScheduler(Scheduler):
         Success to reach within R rounds, in (0, 1); default 0.9 (the paper's orchestrated
         success at N = 128 is ~0.89, DESIGN.md §5).
     prior_weight : float, optional
-        Weight of the prior in pseudo-attempts (> 0); default 20.
+        Weight of the prior in pseudo-attempts (> 0); default 20, the prior weight of the
+        ``adaptive_online`` round policy (:func:`protocols.orchestrator.make_policy`; a
+        modelling choice, not a published value).
     max_attempts : int, optional
         Cap on one request's attempts per round (default: the hub's free attempts).
     """
