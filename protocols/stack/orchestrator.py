@@ -24,8 +24,9 @@ Which waiting request goes first and how the free attempts are shared is the
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,7 +242,11 @@ class StackOrchestrator(Protocol):
         self.records: list[RequestRecord] = []
         self.counts = StackCounts()
         self.jobs: dict[int, Job] = {}
-        self._waiting: list[tuple[tuple, int, Job]] = []
+        self._waiting: list[tuple[tuple, int, Job]] = []  # scheduling order
+        self._by_pair: dict[tuple[int, int], list[tuple[tuple, int, Job]]] = {}  # same, per pair
+        #: the queue is walked in full unless it is longer than this many times the number of
+        #: pairs of free QPUs (then the per-pair index is used; same decisions, less work)
+        self.index_factor = 16
         self._seq = 0
         self._fresh: list[Job] = []
         self._dispatch_pending = False
@@ -271,7 +276,9 @@ class StackOrchestrator(Protocol):
             self._finish_failed(job, dropped=True)
             return
         job.priority = self.scheduler.priority(job)
-        bisect.insort(self._waiting, (job.priority, job.seq, job))
+        item = (job.priority, job.seq, job)
+        bisect.insort(self._waiting, item)
+        bisect.insort(self._by_pair.setdefault(job.key, []), item)
         self._fresh.append(job)
         self._schedule_dispatch()
 
@@ -329,11 +336,36 @@ class StackOrchestrator(Protocol):
         return self.map.capacities.device_kind
 
     def _remove_waiting(self, job: Job) -> None:
-        i = bisect.bisect_left(self._waiting, (job.priority, job.seq))
-        if i < len(self._waiting) and self._waiting[i][2] is job:
-            del self._waiting[i]
-        else:  # pragma: no cover - defensive
-            self._waiting = [item for item in self._waiting if item[2] is not job]
+        for items in (self._waiting, self._by_pair[job.key]):
+            i = bisect.bisect_left(items, (job.priority, job.seq))
+            if i < len(items) and items[i][2] is job:
+                del items[i]
+            else:  # pragma: no cover - defensive
+                items[:] = [item for item in items if item[2] is not job]
+        if not self._by_pair[job.key]:
+            del self._by_pair[job.key]
+
+    def _scan_order(self) -> Iterator[tuple[tuple, int, Job]]:
+        """The waiting requests to consider, in scheduling order: the whole queue, or, when
+        few QPU ports are free and the queue is long, only the first request of each pair of
+        free QPUs (a pair's later requests cannot start in the same decision), found through
+        the per-pair index and popped from a heap, so a long queue is not walked."""
+        free = self.map.free_ports
+        n_free = len(free)
+        free_pairs = n_free * (n_free - 1) // 2
+        if self.index_factor * free_pairs >= len(self._waiting):
+            yield from self._waiting
+            return
+        by_pair = self._by_pair
+        if len(by_pair) <= free_pairs:
+            heads = [items[0] for (a, b), items in by_pair.items() if a in free and b in free]
+        else:
+            ordered = sorted(free)
+            heads = [by_pair[(a, b)][0] for i, a in enumerate(ordered) for b in ordered[i + 1:]
+                     if (a, b) in by_pair]
+        heapq.heapify(heads)
+        while heads:
+            yield heapq.heappop(heads)
 
     def _reclaim(self, node: int) -> bool:
         """Free one cached spare holding a qubit at ``node`` for an attempt; True if one left.
@@ -379,7 +411,11 @@ class StackOrchestrator(Protocol):
         caps: list[int] = []
         hits: list[tuple[Job, PairHandle]] = []
         now = self.sim.now_ns
-        for _prio, _seq, job in self._waiting:
+        free_ports = len(m.free_ports)
+        wished = 0
+        for _prio, _seq, job in self._scan_order():
+            if free_ports - len(taken) < 2:
+                break
             a, b = job.key
             if a in taken or b in taken or not m.ports_free(job.key):
                 continue
@@ -388,6 +424,7 @@ class StackOrchestrator(Protocol):
                 pair = self.cache.take(a, b, now_ns=now)
                 if pair is not None:
                     hits.append((job, pair))
+                    taken.update(job.key)  # the pair's next request: at the next decision
                     continue
             policy_wish = self._policy_wish(job, free_attempts)
             want = self.scheduler.wish(job, policy_wish=policy_wish)  # the scheduler caps it
@@ -403,7 +440,11 @@ class StackOrchestrator(Protocol):
             candidates.append((job, wish))
             caps.append(cap)
             taken.update(job.key)
-            if len(candidates) >= free_lanes:
+            wished += wish
+            # enough contenders: every lane, or every attempt (each start takes >= 1), or, for
+            # a greedy scheduler, every attempt already wished by those before
+            if (len(candidates) >= min(free_lanes, free_attempts)
+                    or (self.scheduler.greedy and wished >= free_attempts)):
                 break
         for job, pair in hits:
             self._remove_waiting(job)

@@ -64,6 +64,7 @@ class ResourceMap:
         self.capacities = capacities
         n = capacities.n_qpus
         self.port_busy: list[bool] = [False] * n
+        self.free_ports: set[int] = set(range(n))  # QPUs whose optical port is in no lane
         self.lanes_busy = 0
         self.devices_busy = 0
         self.qubits_held: list[int] = [0] * n  # pairs in use or cached
@@ -131,6 +132,8 @@ class ResourceMap:
         self._advance(now_ns)
         a, b = key
         self.port_busy[a] = self.port_busy[b] = True
+        self.free_ports.discard(a)
+        self.free_ports.discard(b)
         self.lanes_busy += 1
         self.devices_busy += k * self.capacities.device_cost
         q = k * self.capacities.qubit_cost
@@ -143,6 +146,8 @@ class ResourceMap:
         self._advance(now_ns)
         a, b = key
         self.port_busy[a] = self.port_busy[b] = False
+        self.free_ports.add(a)
+        self.free_ports.add(b)
         self.lanes_busy -= 1
         self.devices_busy -= k * self.capacities.device_cost
         q = k * self.capacities.qubit_cost

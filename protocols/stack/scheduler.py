@@ -72,6 +72,10 @@ class Scheduler:
     """
 
     name = "fifo"
+    #: True if :meth:`allocate` gives the attempts in priority order (first come, first
+    #: served): the orchestrator then stops collecting candidates once their wishes cover
+    #: the free attempts. A scheduler that weighs all contenders (``adaptive``) sets False.
+    greedy = True
 
     def priority(self, job: Job) -> tuple:
         """Sort key of a waiting request (smaller first); computed once, at its arrival."""
@@ -181,6 +185,7 @@ class AdaptiveScheduler(Scheduler):
     """
 
     name = "adaptive"
+    greedy = False
 
     def __init__(self, *, p_prior: Callable[[int, int], float], rounds: int,
                  target_success: float = 0.9, prior_weight: float = 20.0,

@@ -149,3 +149,36 @@ def test_a_request_is_dropped_between_rounds_at_its_deadline():
         assert record.end_ns >= deadline
         return
     raise AssertionError("the weak link heralded in every one of 5 tries")
+
+
+def test_the_per_pair_index_decides_as_the_full_queue_scan(monkeypatch):
+    import numpy as np
+
+    from protocols.stack.orchestrator import StackOrchestrator
+    from protocols.workload import uniform_requests
+
+    # overloaded: a long queue and few free ports; the index is used whenever the queue is
+    # longer than the number of pairs of free QPUs (index_factor 1)
+    requests = uniform_requests(np.random.default_rng(12), n_qpus=16, count=600,
+                                mean_interarrival_ns=500.0)
+    real_init, real_scan = StackOrchestrator.__init__, StackOrchestrator._scan_order
+    used = []
+
+    def eager_index(self, *args, **kw):
+        real_init(self, *args, **kw)
+        self.index_factor = 1
+
+    def full_scan(self):
+        used.append(list(real_scan(self)) != list(self._waiting))
+        yield from self._waiting
+
+    def run():
+        return run_stack(nodes=[node()] * 16, hub=hub(stations=6), scheme="detection_in_hub",
+                         link_mode="sampled", requests=requests, seed=3).frame()
+
+    monkeypatch.setattr(StackOrchestrator, "__init__", eager_index)
+    indexed = run()
+    monkeypatch.setattr(StackOrchestrator, "_scan_order", full_scan)
+    scanned = run()
+    assert any(used)  # the index path was taken at least once
+    assert indexed.equals(scanned)
