@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from modenhub_net.components import Message
+from modenhub_net.protocol import Protocol
 from protocols import qops
 from protocols.pair import PairHandle
 from protocols.stack.messages import Headers, Transport, make_message
@@ -95,8 +96,8 @@ class DataQubitPool:
             event.succeed()
 
 
-class Application:
-    """The application layer at every QPU (one object; each step runs at its own node).
+class Application(Protocol):
+    """The application layer at every QPU (one protocol; each step runs at its own node).
 
     Parameters
     ----------
@@ -107,8 +108,9 @@ class Application:
     transport : Transport
     """
 
-    def __init__(self, sim: Any, *, nodes: Any, transport: Transport) -> None:
-        self.sim = sim
+    def __init__(self, sim: Any, *, nodes: Any, transport: Transport,
+                 name: str = "stack.application") -> None:
+        super().__init__(sim, name=name)
         self.nodes = nodes
         self.transport = transport
         self.data = DataQubitPool(sim, [q.data.n_slots for q in nodes.qpus])
