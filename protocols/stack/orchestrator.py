@@ -556,6 +556,7 @@ class StackOrchestrator(Protocol):
                 m.hold_pair(pair.node_a, pair.node_b, now_ns=now)
                 if self.cache is not None and self.cache.put(pair, now_ns=now):
                     self.counts.pairs_pregenerated += 1
+                    self._arm_expiry(pair)
                 elif pair.alive:
                     self._drop_pair(pair, "surplus")
                     self.counts.pairs_surplus += 1
@@ -574,6 +575,8 @@ class StackOrchestrator(Protocol):
                     if spare.alive:  # not already dropped (and freed) by the cache
                         self._drop_pair(spare, "surplus")
                         self.counts.pairs_surplus += 1
+                else:
+                    self._arm_expiry(spare)
             # the QPUs learn the assignment from the link layer's herald message
         else:
             self.jobs.pop(job.request.request_id, None)
@@ -581,6 +584,18 @@ class StackOrchestrator(Protocol):
                 self.counts.dropped_generating += 1
             self._finish_failed(job, dropped=dropped, counted=True)
         self._schedule_dispatch()
+
+    def _arm_expiry(self, pair: PairHandle) -> None:
+        """A cached pair's qubits are freed at its cutoff time, not at the next look at the
+        cache (a timer; the waiting requests are then reconsidered)."""
+        cutoff = self.cache.cutoff_ns if self.cache is not None else math.inf
+        if math.isfinite(cutoff):
+            delay = max(0.0, pair.heralded_ns + cutoff - self.sim.now_ns)
+            self.sim.timeout(delay).callbacks.append(self._expire_cache)
+
+    def _expire_cache(self, _event: Any = None) -> None:
+        if self.cache is not None and self.cache.expire(self.sim.now_ns):
+            self._schedule_dispatch()
 
     def _execute(self, job: Job, pair: PairHandle) -> None:
         """A cached pair serves ``job``: tell the source QPU (``stack.use``)."""

@@ -88,3 +88,21 @@ def test_pre_generation_with_the_demand_tracker_raises_the_hit_rate_of_a_hot_pai
         if pregenerate:
             assert run.orchestrator.counts.pairs_pregenerated > 0
     assert frames[True]["cache_hit"].mean() > frames[False]["cache_hit"].mean()
+
+
+def test_a_cached_spare_frees_its_qubits_at_the_cutoff_time():
+    # first request heralds spares (10 attempts a round); nothing touches the cache later,
+    # yet the spares' qubits are free from their cutoff on
+    for seed in range(10):
+        requests = list_requests([(0, 1)], n_qpus=4)
+        run = run_stack(nodes=[node(emission=0.95, comm_qubits=10)] * 4, hub=hub(stations=10),
+                        requests=requests, scheme="detection_in_hub", link_mode="sampled",
+                        seed=seed, kappa=5.0, cutoff_ns=50_000.0)
+        cache = run.orchestrator.cache
+        if cache.counts.stored:
+            assert len(cache) == 0 and cache.counts.expired == cache.counts.stored
+            assert run.orchestrator.map.qubits_held == [0, 0, 0, 0]
+            assert all(not run.net.qpus[x].comm.occupied_slots() for x in range(4))
+            assert run.net.sim.now_ns >= 50_000.0
+            return
+    raise AssertionError("no spare in 10 tries")
