@@ -36,7 +36,7 @@ from protocols.stack.orchestrator import ADMISSION_MODES, StackOrchestrator
 from protocols.stack.resources import Capacities
 from protocols.stack.scheduler import SCHEDULERS, Scheduler, make_scheduler
 from protocols.stack.transport import HubTransport
-from protocols.workload import Request
+from protocols.workload import REQUEST_KINDS, Request
 
 __all__ = ["MODES", "StackRun", "run_stack", "hub_capacities"]
 
@@ -234,8 +234,8 @@ def run_stack(
     Raises
     ------
     UserInputError
-        On an unknown mode, scheduler or admission, a deadline <= 0, or options the serial
-        mode does not have.
+        On an unknown mode, scheduler or admission, a deadline <= 0, options the serial mode
+        does not have, or a request outside the network (QPU index, kind).
     """
     _check_choice("mode", mode, MODES)
     _check_choice("admission", admission, ADMISSION_MODES)
@@ -243,6 +243,17 @@ def run_stack(
         _check_choice("scheduler", scheduler, SCHEDULERS)
     if isinstance(deadline_ns, bool) or not isinstance(deadline_ns, (int, float)) or not deadline_ns > 0:
         raise UserInputError(f"deadline_ns = {deadline_ns!r} must be a number > 0 (ns; inf: none)")
+    n = len(nodes)
+    for i, request in enumerate(requests):
+        if not (0 <= request.s < n and 0 <= request.d < n) or request.s == request.d:
+            raise UserInputError(
+                f"requests[{i}] = ({request.s}, {request.d}): s and d must be different QPU "
+                f"indices in [0, {n - 1}]"
+            )
+        if request.kind not in REQUEST_KINDS:
+            raise UserInputError(
+                f"requests[{i}].kind = {request.kind!r}: unknown (allowed: {', '.join(REQUEST_KINDS)})"
+            )
     scheduler_name = scheduler.name if isinstance(scheduler, Scheduler) else scheduler
     if mode == "serial":
         if scheduler_name != "fifo" or admission != "queue" or math.isfinite(deadline_ns):

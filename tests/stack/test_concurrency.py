@@ -182,3 +182,14 @@ def test_the_per_pair_index_decides_as_the_full_queue_scan(monkeypatch):
     scanned = run()
     assert any(used)  # the index path was taken at least once
     assert indexed.equals(scanned)
+
+
+def test_requests_outside_the_network_are_rejected():
+    from protocols.workload import Request
+
+    for bad, match in (((0, 4, "teleport"), r"requests\[0\] = \(0, 4\)"),
+                       ((1, 1, "teleport"), r"requests\[0\] = \(1, 1\)"),
+                       ((0, 1, "swap"), r"requests\[0\].kind = 'swap'")):
+        with pytest.raises(UserInputError, match=match):
+            run_stack(nodes=[node()] * 4, hub=hub(), scheme="detection_in_hub",
+                      link_mode="sampled", requests=[Request(0, *bad, 0.0)], seed=1)
