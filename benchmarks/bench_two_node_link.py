@@ -14,8 +14,9 @@ fidelity of the *actual* two-qubit density matrix with Phi+ (storage noise appli
 access), frees both slots and loops. A round lasts flight 50 us + window 10 ns + herald 50 us,
 so 9,999 rounds fit in 1 s.
 
-Printed per link mode (``detailed``: every attempt as events through the components;
-``sampled``: heralds drawn from the closed-form law): rounds, attempts, delivered pairs, the
+Printed per link mode (``detailed``: every attempt simulated through the components, a round
+of K attempts as one array step, states built only for heralds; ``sampled``: heralds drawn
+from the closed-form law): rounds, attempts, delivered pairs, the
 measured per-attempt success ``p_hat`` with its standard error, the closed form
 ``p = eta_A eta_B / 2`` with ``eta = 10**(-0.2 * 10 / 10) * 0.9 * 1`` (times the switch
 transmission, 1 here), ``z = (p_hat - p) / SE``; the mean fidelity of the delivered states and
@@ -28,8 +29,8 @@ Checks (exit status 1 if any fails): ``|z| < 5`` for ``p`` in each mode, the net
 link budget equals the closed form above, and the mean delivered fidelity matches its closed
 form (``|z| < 5``, or within 1e-9 when every delivered state has the same fidelity).
 
-The detailed mode simulates the full 1 s too (about 13 s of wall time on one core here, well
-under the ~120 s limit), so both modes use the same network time (``SIM_NS``).
+The detailed mode simulates the full 1 s too (about 2 s of CPU time on one core here; it was
+13 s with every photon as a message), so both modes use the same network time (``SIM_NS``).
 
 Run: ``.venv/bin/python benchmarks/bench_two_node_link.py [--mode detailed|sampled] [--json]``.
 ``--mode`` (repeatable; default both, detailed first) picks the link modes; ``--json`` prints

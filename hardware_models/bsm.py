@@ -72,6 +72,7 @@ spin–spin state; success probabilities do not change.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from hardware_models.detector import Detector, DetectorParams, _oz, detect_batch
+from hardware_models.detector import Detector, DetectorParams, _oz, _resolve_windows
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import check_range
@@ -872,78 +873,99 @@ class BsmStation(Component):
         n = len(stations)
         st0 = stations[0]
         params = st0.params
-        z_probs = instrument.probs
+        det = params.detector
+        pnr = det.number_resolving
+        photons: list[int] = []
+        false: list[bool] = []
         if params.scheme == "double_click":
-            eff = params.detector.efficiency
-            u = rng.random((3, n))
-            reg_a = present_a & (u[0] < eff)
-            reg_b = present_b & (u[1] < eff)
-            two = reg_a & reg_b
-            k = reg_a.astype(np.int64) + reg_b
-            x = u[2]
-            # both registered: one of the configurations; one registered: its mode (H with
-            # its H population) and either output with 1/2 (configs cH, dH, cV, dV)
-            idx = np.minimum(np.searchsorted(instrument.cum, x, side="right"), len(instrument.cum) - 1)
-            photons = instrument.photons[idx] * two[:, None]
-            false = np.where(two, instrument.false[idx], True)
-            one = reg_a ^ reg_b
-            if one.any():
-                p_h = np.where(reg_a, instrument.p_h[0], instrument.p_h[1])
-                col = np.where(x < p_h, np.where(x < p_h / 2, 0, 2), np.where(x < (1 + p_h) / 2, 1, 3))
-                rows = np.flatnonzero(one)
-                photons[rows, col[rows]] = 1
+            eff = det.efficiency
+            u = rng.random(3 * n).tolist()
+            pa, pb = present_a.tolist(), present_b.tolist()
+            cum, rows, row_false = instrument.cum_list, instrument.rows, instrument.row_false
+            last = len(cum) - 1
+            ph_a, ph_b = instrument.p_h
+            k = []
+            for j in range(n):
+                ra = pa[j] and u[j] < eff
+                rb = pb[j] and u[n + j] < eff
+                x = u[2 * n + j]
+                if ra and rb:  # both registered: one of the configurations
+                    i = min(bisect.bisect_right(cum, x), last)
+                    photons.extend(rows[i])
+                    false.append(row_false[i])
+                    k.append(2)
+                elif ra or rb:  # one: its mode (H with its H population), either output
+                    p_h = ph_a if ra else ph_b
+                    col = (0 if x < p_h / 2 else 2) if x < p_h else (1 if x < (1 + p_h) / 2 else 3)
+                    photons.extend((int(col == 0), int(col == 1), int(col == 2), int(col == 3)))
+                    false.append(True)
+                    k.append(1)
+                else:
+                    photons.extend((0, 0, 0, 0))
+                    false.append(True)
+                    k.append(0)
             n_det = 4
         else:
             sigma = params.phase_noise_std_rad
-            phase = rng.normal(0.0, sigma, n) if sigma > 0.0 else np.zeros(n)
-            u = rng.random(n)
-            p00, one_tr, p11 = z_probs
+            phase = rng.normal(0.0, sigma, n).tolist() if sigma > 0.0 else [0.0] * n
+            u = rng.random(n).tolist()
+            p00, one_tr, p11 = (float(x) for x in instrument.probs)
             v = params.visibility
             t12 = instrument.p_h[0]
-            cross = math.sqrt(v) * np.real(np.exp(1j * phase) * t12)
-            table = np.empty((n, 6))
-            table[:, 0] = p00
-            table[:, 1] = np.maximum(0.0, one_tr + cross)
-            table[:, 2] = np.maximum(0.0, one_tr - cross)
-            table[:, 3] = table[:, 4] = p11 * (1 + v) / 4
-            table[:, 5] = p11 * (1 - v) / 2
-            cum = np.cumsum(table, axis=1)
-            choice = np.minimum((cum < (u * cum[:, -1])[:, None]).sum(axis=1), 5)
-            photons = instrument.photons[choice]
-            false = instrument.false[choice]
+            root_v = math.sqrt(v)
+            bunch, split = p11 * (1 + v) / 4, p11 * (1 - v) / 2
+            rows, row_false = instrument.rows, instrument.row_false
+            for j in range(n):
+                ph = phase[j]
+                cross = root_v * (math.cos(ph) * t12.real - math.sin(ph) * t12.imag)
+                probs = (p00, max(0.0, one_tr + cross), max(0.0, one_tr - cross), bunch, bunch, split)
+                acc = 0.0
+                cums = []
+                for q in probs:
+                    acc += q
+                    cums.append(acc)
+                target = u[j] * acc
+                i = 0
+                while i < 5 and cums[i] < target:
+                    i += 1
+                photons.extend(rows[i])
+                false.append(row_false[i])
             n_det = 2
         dets = [d for st in stations for d in st._dets]
-        counts = detect_batch(dets, photons.ravel(), rng=rng, now_ns=now_ns,
-                              photons_registered=True, apply_dead_time=st0._dead_time)
-        counts = counts.reshape(n, n_det)
-        ones = counts > 0
-        ok = np.ones(n, dtype=bool)
-        if params.detector.number_resolving:
-            ok &= ~(counts > 1).any(axis=1)
-        if n_det == 4:
-            ok &= (ones.sum(axis=1) == 2) & (ones[:, 0] | ones[:, 2]) & (ones[:, 1] | ones[:, 3])
-            plus = (ones[:, 0] & ones[:, 1]) | (ones[:, 2] & ones[:, 3])
-        else:
-            ok &= ones.sum(axis=1) == 1
-            plus = ones[:, 0]
-        labels = np.where(ok, np.where(plus, 2, 3), -1)
-        heralded = np.flatnonzero(ok).tolist()
+        counts = _resolve_windows(dets, photons, photons, rng=rng, now_ns=now_ns,
+                                  apply_dead_time=st0._dead_time)
+        labels: list[int] = []
+        heralded: list[int] = []
         states = []
-        for st in stations:
+        for j, st in enumerate(stations):
             st.attempts += 1
-        for j in heralded:
-            st = stations[j]
-            label = "Psi+" if plus[j] else "Psi-"
+            c = counts[n_det * j:n_det * (j + 1)]
+            if pnr and max(c) > 1:  # "many"
+                labels.append(-1)
+                continue
+            if n_det == 4:
+                o0, o1, o2, o3 = (x > 0 for x in c)
+                ok = o0 + o1 + o2 + o3 == 2 and (o0 or o2) and (o1 or o3)
+                plus = (o0 and o1) or (o2 and o3)
+            else:
+                ok = (c[0] > 0) + (c[1] > 0) == 1
+                plus = c[0] > 0
+            if not ok:
+                labels.append(-1)
+                continue
+            labels.append(2 if plus else 3)
+            heralded.append(j)
             st.successes += 1
-            st._n_by_label[label] += 1
+            st._n_by_label["Psi+" if plus else "Psi-"] += 1
             st._n_false += int(false[j])
             if params.scheme == "double_click":
                 # both photons registered: the outcome's w; fewer: the memories' state
-                states.append(instrument.states[0 if plus[j] else 1] if k[j] == 2
+                states.append(instrument.states[0 if plus else 1] if k[j] == 2
                               else instrument.mem_state)
             else:
-                states.append(st._single_click_state(instrument, float(phase[j]), bool(plus[j])))
-        return BatchHeralds(labels=labels, heralded=heralded, states=states, false=false[heralded])
+                states.append(st._single_click_state(instrument, phase[j], plus))
+        return BatchHeralds(labels=labels, heralded=heralded, states=states,
+                            false=[false[j] for j in heralded])
 
     def _single_click_state(self, instrument: BsmInstrument, phase: float, plus: bool) -> np.ndarray:
         """Post-herald memory state of one single-click herald with optical phase ``phase``."""
@@ -1008,6 +1030,26 @@ class BsmInstrument:
     mem_state: np.ndarray
     p_h: tuple[Any, Any]
 
+    @property
+    def cum_list(self) -> list[float]:
+        """``cum`` as a list (per-attempt lookups)."""
+        return self._lists[0]
+
+    @property
+    def rows(self) -> list[tuple[int, ...]]:
+        """``photons`` rows as tuples."""
+        return self._lists[1]
+
+    @property
+    def row_false(self) -> list[bool]:
+        """``false`` as a list."""
+        return self._lists[2]
+
+    def __post_init__(self) -> None:
+        lists = (self.cum.tolist(), [tuple(r) for r in self.photons.tolist()],
+                 [bool(f) for f in self.false.tolist()])
+        object.__setattr__(self, "_lists", lists)
+
 
 @dataclass(frozen=True)
 class BatchHeralds:
@@ -1015,10 +1057,10 @@ class BatchHeralds:
 
     ``labels``: per attempt 2 (Psi+), 3 (Psi-) or -1 (failure); ``heralded``: indices of
     the heralded attempts, ascending; ``states``: their normalised 4x4 post-herald memory
-    states (same order); ``false``: whether each herald needed a dark count.
+    states (same order); ``false``: whether each herald needed a dark count (same order).
     """
 
-    labels: np.ndarray
+    labels: list[int]
     heralded: list[int]
     states: list[np.ndarray]
-    false: np.ndarray
+    false: list[bool]

@@ -465,7 +465,6 @@ def detect_batch(
     if n == 0:
         return photons
     params = detectors[0].params
-    det0 = detectors[0]
     for d in detectors:
         if d.params is not params and d.params != params:
             raise ValueError("detect_batch: the detectors must share one DetectorParams")
@@ -473,26 +472,51 @@ def detect_batch(
         registered = photons
     else:
         registered = rng.binomial(photons, params.efficiency)
+    counts = _resolve_windows(detectors, photons.tolist(), registered.tolist(), rng=rng,
+                              now_ns=now_ns, apply_dead_time=apply_dead_time)
+    return np.asarray(counts, dtype=np.int64)
+
+
+def _resolve_windows(
+    detectors: Sequence[Detector],
+    photons: list[int],
+    registered: list[int],
+    *,
+    rng: np.random.Generator,
+    now_ns: float,
+    apply_dead_time: bool,
+) -> list[int]:
+    """Core of :func:`detect_batch` on lists (detectors sharing ``detectors[0].params``):
+    dark counts drawn as one array (none drawn when the rate is 0), then each window's
+    counts, dead time and counters. Returns the counts (-1: blind)."""
+    det0 = detectors[0]
+    params = det0.params
+    n = len(detectors)
+    dark: list[int] | None = None
     if params.number_resolving:
         if det0._at_most_one:
-            dark = (rng.random(n) < det0._p_dc).astype(np.int64) if det0._p_dc > 0 else 0
-        else:
-            dark = rng.poisson(det0._lam, n) if det0._lam > 0 else 0
-        counts = registered + dark
+            if det0._p_dc > 0:
+                dark = (rng.random(n) < det0._p_dc).astype(np.int64).tolist()
+        elif det0._lam > 0:
+            dark = rng.poisson(det0._lam, n).tolist()
+        counts = registered if dark is None else [r + d for r, d in zip(registered, dark, strict=True)]
     else:
-        clicked = registered > 0
         if det0._p_dc > 0:
-            clicked = clicked | (rng.random(n) < det0._p_dc)
-        counts = clicked.astype(np.int64)
+            dark = (rng.random(n) < det0._p_dc).astype(np.int64).tolist()
+            counts = [1 if r or d else 0 for r, d in zip(registered, dark, strict=True)]
+        else:
+            counts = [1 if r else 0 for r in registered]
+    counts = list(counts)
     dead_ns = params.dead_time_ns - DEAD_TIME_TOLERANCE_NS
     use_dead = apply_dead_time and dead_ns > 0
-    for i, (d, p, r, c) in enumerate(zip(detectors, photons.tolist(), registered.tolist(),
-                                         counts.tolist(), strict=True)):
+    for i, d in enumerate(detectors):
         d.windows += 1
+        p = photons[i]
+        r = registered[i]
         if p:
             d._n_photons_in += p
             d._n_photons_registered += r
-        if c:
+        if counts[i]:
             if use_dead:
                 if now_ns - d._last_click_ns < dead_ns:
                     d._n_dead += 1
