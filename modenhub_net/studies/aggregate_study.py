@@ -23,7 +23,6 @@ N are printed on stdout, notes go to stderr.
 
 from __future__ import annotations
 
-import copy
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,7 +44,7 @@ from modenhub_net.aggregate import (
     strategy_schedule,
 )
 from modenhub_net.config import validate_document
-from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 
 __all__ = [
     "load_scenario",
@@ -81,15 +80,7 @@ def load_scenario(
     UserInputError
         Naming the file, field, value and allowed range of every bad entry.
     """
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        study = doc.get("study")
-        if isinstance(study, dict):
-            study["trials"] = trials
-        elif study is None:
-            doc["study"] = {"trials": trials}
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("study.trials",))
     return validate_document(AggregateScenario, doc, source=source)
 
 

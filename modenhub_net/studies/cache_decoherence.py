@@ -28,7 +28,6 @@ only noise besides the heralded state's HOM visibility.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,27 +37,32 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from hardware_models.memory import MemoryParams, QuantumMemory, stored_pair_fidelity
+from hardware_models.memory import MemoryParams
 from hardware_models.presets import available_presets, load_preset
-from modenhub_net import qubits as qb
 from modenhub_net.aggregate import AggregateModel
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
 from modenhub_net.network.records import records_frame
 from modenhub_net.network.spec import HubSpec, QpuSpec
-from modenhub_net.simulation import Simulation, stream_seed_sequence
+from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.stats import bounded_mean_interval, wilson_interval
+from modenhub_net.studies.cache_decoherence_memory import (
+    characteristic_time_ns,
+    memory_curves,
+    simulated_pair_fidelity,
+)
 from modenhub_net.studies.cache_decoherence_theory import (
     StreamConstants,
     closed_form_objective,
     closed_form_optimum,
+    optimum_table,
     optimum_vs_rate,
     pair_fidelity_at_age,
     stream_constants,
     sweep_vertex,
 )
 from modenhub_net.studies.calibrated_hub_study import calibrated_hardware, check_calibration_reachable
-from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import uniform_requests
 
 __all__ = [
@@ -84,9 +88,6 @@ __all__ = [
     "STUDY",
     "run_scenario",
 ]
-
-_PHI_PLUS = np.array([1, 0, 0, 1], dtype=complex) / math.sqrt(2)
-
 
 class MemorySection(StrictModel):
     """Part 1 (``[memory]``): presets and storage ages in units of the memory's time constant."""
@@ -190,76 +191,8 @@ def load_scenario(
     document: Mapping[str, Any], *, source: str, seed: int | None = None, trials: int | None = None
 ) -> CacheDecoherenceScenario:
     """Apply CLI overrides (``trials`` = ``stream.requests``) and validate."""
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None and isinstance(doc.get("stream"), dict):
-        doc["stream"]["requests"] = trials
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("stream.requests",))
     return validate_document(CacheDecoherenceScenario, doc, source=source)
-
-
-# -- part 1: memory curves -------------------------------------------------------------------
-def characteristic_time_ns(params: MemoryParams) -> float:
-    """The shortest finite of T1, T2, T_dep in ns (1 s if all are infinite)."""
-    finite = [t for t in (params.t1_ns, params.t2_ns, params.depolar_time_ns) if math.isfinite(t)]
-    return min(finite) if finite else 1e9
-
-
-def simulated_pair_fidelity(
-    params: MemoryParams, age_ns: float, *, both_qubits: bool, seed: int = 0
-) -> float:
-    """Store half (or both halves) of Phi+ in event-driven memories, access at ``age_ns``.
-
-    The memory applies its channel lazily at access (:class:`QuantumMemory`); the returned
-    fidelity is computed from the resulting density matrix.
-    """
-    sim = Simulation(seed=seed)
-    memory = QuantumMemory("memory", sim=sim, params=params, n_slots=2)
-    qa, qb_ = qb.create_qubits(2)
-    qb.assign_state([qa, qb_], _PHI_PLUS)
-    memory.store(0, qa, apply_efficiency=False)
-    if both_qubits:
-        memory.store(1, qb_, apply_efficiency=False)
-    if age_ns > 0:
-        sim.run(until_ns=float(age_ns))
-    memory.access(0)
-    if both_qubits:
-        memory.access(1)
-    return float(qb.fidelity([qa, qb_], _PHI_PLUS))
-
-
-def memory_curves(section: MemorySection) -> pd.DataFrame:
-    """Part 1 table: simulated and closed-form fidelity vs age, per preset, model and storage."""
-    rows = []
-    for name in section.presets:
-        mem = load_preset(name).memory
-        t_c = characteristic_time_ns(mem)
-        models = {
-            "t1t2": MemoryParams(t1_ns=mem.t1_ns, t2_ns=mem.t2_ns),
-            "depolarising": MemoryParams(depolar_time_ns=t_c if math.isfinite(mem.t2_ns) else math.inf),
-        }
-        for model, params in models.items():
-            for both in (False, True):
-                for a in section.ages_over_t:
-                    age = a * t_c
-                    rows.append(
-                        dict(
-                            preset=name,
-                            model=model,
-                            stored="both" if both else "one",
-                            time_constant_ns=t_c,
-                            t1_ns=params.t1_ns,
-                            t2_ns=params.t2_ns,
-                            depolar_time_ns=params.depolar_time_ns,
-                            age_over_t=a,
-                            age_ns=age,
-                            fidelity_sim=simulated_pair_fidelity(params, age, both_qubits=both),
-                            fidelity_closed=stored_pair_fidelity(age, params, both_qubits=both),
-                        )
-                    )
-    frame = pd.DataFrame(rows)
-    frame["abs_diff"] = (frame["fidelity_sim"] - frame["fidelity_closed"]).abs()
-    return frame
 
 
 # -- parts 2-4: the request stream ------------------------------------------------------------
@@ -409,24 +342,6 @@ AGE_COLUMNS = ["request_id", "s", "d", "kind", "success", "cache_hit", "pair_age
 _CLOSED_COLUMNS = ("success", "product", "mean_teleport_fidelity", "mean_cnot_fidelity", "hit_rate")
 
 
-def _optimum_table(best: pd.Series, near: pd.DataFrame, smooth: dict[str, float], opt: dict[str, float],
-                   t2_ns: float) -> pd.DataFrame:
-    return pd.DataFrame([
-        dict(method="sweep", cutoff_ns=best.cutoff_ns, cutoff_over_t2=best.cutoff_over_t2,
-             cutoff_over_t2_low=float(near["cutoff_over_t2"].min()),
-             cutoff_over_t2_high=float(near["cutoff_over_t2"].max()),
-             product=best.teleport_product, product_se=best.teleport_product_se),
-        dict(method="sweep_quadratic", cutoff_ns=smooth["cutoff_over_t2"] * t2_ns,
-             cutoff_over_t2=smooth["cutoff_over_t2"], cutoff_over_t2_low=smooth["cutoff_over_t2_low"],
-             cutoff_over_t2_high=smooth["cutoff_over_t2_high"], product=smooth["product"],
-             product_se=np.nan),
-        dict(method="closed_form", cutoff_ns=opt["cutoff_ns"], cutoff_over_t2=opt["cutoff_ns"] / t2_ns,
-             product=opt["product"], product_se=0.0),
-        dict(method="closed_form_threshold", cutoff_ns=opt["threshold_cutoff_ns"],
-             cutoff_over_t2=opt["threshold_cutoff_ns"] / t2_ns, product=np.nan, product_se=0.0),
-    ])
-
-
 def compute(scenario: CacheDecoherenceScenario, progress: Progress) -> StudyOutput:
     """All four parts as DataFrames (module docstring), plus the report's numbers."""
     from scipy import stats
@@ -454,7 +369,7 @@ def compute(scenario: CacheDecoherenceScenario, progress: Progress) -> StudyOutp
     hits = records[records["cache_hit"]]["pair_age_ns"].to_numpy()
     ks = stats.kstest(hits, "expon", args=(0, 1e9 / consts.rate_per_pair_hz)) if hits.size else None
     ks_t = (float(ks.statistic), float(ks.pvalue)) if ks is not None else (np.nan, np.nan)
-    optimum = _optimum_table(best, near, smooth, opt, consts.memory.t2_ns)
+    optimum = optimum_table(best, near, smooth, opt, consts.memory.t2_ns)
     tables = {"memory_curves": curves, "age_at_use": records[AGE_COLUMNS], "cutoff_sweep": table,
               "closed_form": closed, "optimum": optimum, "optimum_vs_rate": by_rate}
     context = report.context(scenario, curves, records, table, consts, opt, best, near, ks_t,

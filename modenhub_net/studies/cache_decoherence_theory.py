@@ -30,6 +30,7 @@ __all__ = [
     "StreamConstants",
     "closed_form_objective",
     "closed_form_optimum",
+    "optimum_table",
     "optimum_vs_rate",
     "pair_fidelity_at_age",
     "stream_constants",
@@ -235,3 +236,23 @@ def optimum_vs_rate(
             )
         )
     return pd.DataFrame(rows)
+
+
+def optimum_table(best: pd.Series, near: pd.DataFrame, smooth: dict[str, float], opt: dict[str, float],
+                  t2_ns: float) -> pd.DataFrame:
+    """``optimum.csv``: the sweep's grid maximum (with its 2-SE band), its smoothed vertex,
+    the closed-form optimum and the no-feedback threshold, each as cutoff and cutoff / T2."""
+    return pd.DataFrame([
+        dict(method="sweep", cutoff_ns=best.cutoff_ns, cutoff_over_t2=best.cutoff_over_t2,
+             cutoff_over_t2_low=float(near["cutoff_over_t2"].min()),
+             cutoff_over_t2_high=float(near["cutoff_over_t2"].max()),
+             product=best.teleport_product, product_se=best.teleport_product_se),
+        dict(method="sweep_quadratic", cutoff_ns=smooth["cutoff_over_t2"] * t2_ns,
+             cutoff_over_t2=smooth["cutoff_over_t2"], cutoff_over_t2_low=smooth["cutoff_over_t2_low"],
+             cutoff_over_t2_high=smooth["cutoff_over_t2_high"], product=smooth["product"],
+             product_se=np.nan),
+        dict(method="closed_form", cutoff_ns=opt["cutoff_ns"], cutoff_over_t2=opt["cutoff_ns"] / t2_ns,
+             product=opt["product"], product_se=0.0),
+        dict(method="closed_form_threshold", cutoff_ns=opt["threshold_cutoff_ns"],
+             cutoff_over_t2=opt["threshold_cutoff_ns"] / t2_ns, product=np.nan, product_se=0.0),
+    ])

@@ -18,7 +18,6 @@ Outputs (``results/<name>``, written by the shared skeleton): ``summary.csv`` (p
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,7 +40,7 @@ from modenhub_net.network.records import records_frame, summarise_records
 from modenhub_net.network.spec import IDEAL_DETECTOR, HubSpec, QpuSpec
 from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.studies.preset_path import pair_budget, replace_params
-from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import uniform_requests
 
 __all__ = ["CalibratedScenario", "STUDY", "agreement", "calibrated_hardware", "compute",
@@ -279,11 +278,7 @@ def agreement(scenario: CalibratedScenario, physical: pd.DataFrame) -> pd.DataFr
 def load_scenario(document: Mapping[str, Any], *, source: str, seed: int | None = None,
                   trials: int | None = None) -> CalibratedScenario:
     """Apply the CLI overrides (``seed``, ``trials``) and validate (``UserInputError``)."""
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        doc["trials"] = trials
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("trials",))
     return validate_document(CalibratedScenario, doc, source=source)
 
 

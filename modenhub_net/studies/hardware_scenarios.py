@@ -23,7 +23,6 @@ the same workload and seed (common random numbers); the parameter whose improvem
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,7 +40,7 @@ from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.stats import bounded_mean_interval
 from modenhub_net.studies.hardware_scenarios_variants import PARAMETERS
 from modenhub_net.studies.preset_path import PathModel, build_preset_hub, pair_budget
-from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import uniform_requests
 
 __all__ = [
@@ -142,14 +141,8 @@ def load_scenario(
     document: Mapping[str, Any], *, source: str, seed: int | None = None, trials: int | None = None
 ) -> HardwareScenariosScenario:
     """Apply CLI overrides (``trials`` = requests per point, both sections) and validate."""
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        for section in ("workload", "sensitivity"):
-            part = doc.setdefault(section, {})
-            if isinstance(part, dict):
-                part["requests"] = trials
+    doc = with_overrides(document, seed=seed, trials=trials,
+                         trials_at=("workload.requests", "sensitivity.requests"))
     return validate_document(HardwareScenariosScenario, doc, source=source)
 
 

@@ -12,7 +12,8 @@ Fits use :func:`scipy.optimize.curve_fit` with ``sigma`` the standard errors of 
 ``absolute_sigma=True`` (parameter errors are then the square roots of the covariance
 diagonal; Press et al., *Numerical Recipes*, 3rd ed., §15.4). Goodness of fit: chi-square,
 ``dof = points - 2``, its upper-tail probability, and Akaike's ``AIC = chi2 + 2 k`` (equal k
-here, so the smaller chi2 is the better form).
+here, so the smaller chi2 is the better form). :func:`fit_all` fits both forms to every
+preset's p(N) table of the ``peff_validation`` study.
 
 Examples
 --------
@@ -30,10 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
-__all__ = ["FORMS", "hyperbolic", "exponential", "FitResult", "fit_form"]
+__all__ = ["FORMS", "hyperbolic", "exponential", "FitResult", "fit_form", "fit_all"]
 
 
 def hyperbolic(n: ArrayLike, p0: float, beta: float) -> np.ndarray:
@@ -154,3 +156,80 @@ def fit_form(n: ArrayLike, p: ArrayLike, sigma: ArrayLike, *, form: str) -> FitR
         resid,
         at_bound,
     )
+
+
+def fit_all(points: pd.DataFrame) -> pd.DataFrame:
+    """Fits of both forms, per preset, to two curves of p(N).
+
+    ``per_attempt``: the measured per-attempt p(N) of the preset's own heralding scheme
+    (presets with fewer than three measured points are fitted to the closed-form budget
+    instead, ``data = "budget"``, 1 % relative weights; no statistical meaning);
+    ``per_window``: the same times duty(N) (time multiplexing).
+
+    Besides the fit itself, each row carries the same form fitted to the noise-free curve with
+    the same weights (``param*_on_budget``) and that fit's largest relative deviation from the
+    curve (``max_abs_rel_dev_on_budget``): the form's intrinsic shape error, independent of
+    the measurement noise.
+    """
+    rows = []
+    for preset, g in points.groupby("preset", sort=False):
+        g = g.sort_values("n_qpus")
+        n_all = g["n_qpus"].to_numpy()
+        measured = g[g["attempts"] > 0]
+        if len(measured) >= 3:
+            n, p, s, data = (
+                measured["n_qpus"].to_numpy(),
+                measured["p_measured"].to_numpy(),
+                measured["p_se"].to_numpy(),
+                "measured",
+            )
+            duty = measured["duty"].to_numpy()
+        else:
+            n, p, data = n_all, g["p_budget"].to_numpy(), "budget"
+            s, duty = 0.01 * p, g["duty"].to_numpy()
+        curves = (
+            ("per_attempt", data, n, p, s, g["p_budget"].to_numpy()),
+            ("per_window", data, n, p * duty, s * duty, (g["p_budget"] * g["duty"]).to_numpy()),
+        )
+        for curve, kind, x, y, sig, exact in curves:
+            sel = np.isin(n_all, x)
+            for form in FORMS:
+                fit = fit_form(x, y, sig, form=form)
+                # the same form fitted to the noise-free curve with the same weights: what the
+                # fit converges to with infinite statistics (shows the form's shape error)
+                ideal = fit_form(x, exact[sel], sig, form=form)
+                rel = fit.predict(n_all) / exact - 1.0
+                rel_ideal = ideal.predict(n_all) / exact - 1.0
+                rows.append(
+                    dict(
+                        preset=preset,
+                        curve=curve,
+                        form=form,
+                        data=kind,
+                        points=len(x),
+                        param0=fit.params[0],
+                        param0_err=fit.errors[0],
+                        param1_name=fit.names[1],
+                        param1=fit.params[1],
+                        param1_err=fit.errors[1],
+                        chi2=fit.chi2,
+                        dof=fit.dof,
+                        chi2_dof=fit.chi2_dof,
+                        p_value=fit.p_value,
+                        param0_on_budget=ideal.params[0],
+                        param1_on_budget=ideal.params[1],
+                        aic=fit.aic,
+                        at_bound=fit.at_bound,
+                        max_abs_rel_dev_vs_budget=float(np.max(np.abs(rel))),
+                        max_abs_rel_dev_on_budget=float(np.max(np.abs(rel_ideal))),
+                        residuals=" ".join(f"{r:+.2f}" for r in fit.residuals),
+                    )
+                )
+    fits = pd.DataFrame(rows)
+    best = fits.loc[fits.groupby(["preset", "curve"])["chi2"].idxmin(), ["preset", "curve", "form"]]
+    fits["better"] = False
+    for _, b in best.iterrows():
+        fits.loc[
+            (fits["preset"] == b.preset) & (fits["curve"] == b.curve) & (fits["form"] == b.form), "better"
+        ] = True
+    return fits

@@ -67,7 +67,42 @@ import pandas as pd
 
 from modenhub_net.output import atomic_output_dir, atomic_write_bytes, atomic_write_text, check_output_dir
 
-__all__ = ["Progress", "Study", "StudyOutput", "write_tables"]
+__all__ = ["Progress", "Study", "StudyOutput", "with_overrides", "write_tables"]
+
+
+def with_overrides(document: Mapping[str, Any], *, seed: int | None, trials: int | None,
+                   trials_at: Iterable[str] = ("trials",)) -> dict[str, Any]:
+    """A deep copy of ``document`` with the ``--seed`` / ``--trials`` flags applied.
+
+    ``seed`` replaces the top-level ``seed``; ``trials`` replaces each dotted key of
+    ``trials_at`` (e.g. ``"workload.requests"``), creating a missing section. A section that
+    is not a table is left alone, so validation reports it. Used by every study's
+    ``load_scenario`` before validation.
+
+    Examples
+    --------
+    >>> with_overrides({"seed": 1, "stream": {"requests": 5}}, seed=2, trials=9,
+    ...                trials_at=("stream.requests",))
+    {'seed': 2, 'stream': {'requests': 9}}
+    """
+    import copy
+
+    doc = copy.deepcopy(dict(document))
+    if seed is not None:
+        doc["seed"] = seed
+    if trials is not None:
+        for dotted in trials_at:
+            *sections, key = dotted.split(".")
+            part: Any = doc
+            for name in sections:
+                if part.get(name) is None:
+                    part[name] = {}
+                part = part[name]
+                if not isinstance(part, dict):
+                    break
+            else:
+                part[key] = trials
+    return doc
 
 
 @dataclass(frozen=True)

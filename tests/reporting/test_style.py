@@ -96,3 +96,38 @@ def test_save_figure_checks_its_options(tmp_path):
     with pytest.raises(UserInputError, match="stem"):
         style.save_figure(fig, tmp_path, "../x")
     assert not any(tmp_path.iterdir())
+
+
+def _overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("where", ["right", "below", "above"])
+def test_legend_outside_does_not_cover_the_data(where):
+    with style.use_style():
+        fig, ax = style.new_figure()
+        for i in range(4):
+            style.errorbar_ci(ax, [1, 2, 3], [i, i + 1, i + 2], [i - 0.1] * 3, [i + 2.1] * 3,
+                              series=i, label=f"series {i}")
+        legend = style.legend_outside(ax, where=where)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        assert not _overlaps(legend.get_window_extent(renderer), ax.get_window_extent(renderer))
+
+
+def test_fig3_written_in_both_formats_with_its_legend_off_the_panels(tmp_path):
+    import pandas as pd
+
+    from modenhub_net.aggregate import AggregateModel, run_study
+    from modenhub_net.plotting.fig3 import plot_fig3, save_fig3
+
+    summary = run_study(AggregateModel(), n_qpus=[2, 4, 8], strategies=["naive", "orchestrated"],
+                        trials=50, seed=1).summary
+    paths = save_fig3(summary, tmp_path)
+    assert sorted(p.name for p in paths) == ["fig3.pdf", "fig3.png"]
+    fig = plot_fig3(pd.DataFrame(summary))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert not any(_overlaps(legend, ax.get_window_extent(renderer)) for ax in fig.axes)
+    assert fig.axes[0].get_xscale() == "log"
