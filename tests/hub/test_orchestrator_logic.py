@@ -15,13 +15,15 @@ from protocols.workload import uniform_requests
 from tests.hub.fakes import FakeServices, held_pairs
 
 
-def _run(policy_name, *, n=8, p=0.2, trials=2000, seed=1, cap=1000, slots=None, cutoff=math.inf):
+def _run(policy_name, *, n=8, p=0.2, trials=2000, seed=1, cap=1000, slots=None, cutoff=math.inf,
+         **options):
     sim = Simulation(seed=seed)
     services = FakeServices(sim, n_qpus=n, p=p, cap=cap, slots_per_node=slots)
     policy = make_policy(policy_name, n_qpus=n)
     cache = EbitCache(cutoff_ns=cutoff, on_discard=services.discard_pair)
     reqs = uniform_requests(sim.rng("workload"), n_qpus=n, count=trials)
-    orch = Orchestrator(sim, services=services, policy=policy, requests=reqs, cache=cache).start()
+    orch = Orchestrator(sim, services=services, policy=policy, requests=reqs, cache=cache,
+                        **options).start()
     sim.run()
     return orch, services, cache
 
@@ -71,12 +73,21 @@ def test_invariants_budget_and_memory():
     assert held_pairs(services) == 0
 
 
-def test_resource_cap_is_recorded_and_room_is_made():
-    orch, services, cache = _run("orchestrated", n=4, p=0.6, trials=400, cap=1000, slots=2)
+def test_resource_cap_is_recorded_without_reclaim():
+    # 2 slots per QPU, K(4) = 2: a spare holding a slot caps the next round at its ends
+    orch, services, cache = _run("orchestrated", n=4, p=0.6, trials=400, cap=1000, slots=2,
+                                 reclaim=False)
     capped = [r for r in orch.records if r.cap_bound]
     assert capped and all(r.cap_bound == "comm_qubits" for r in capped)
     assert all(r.attempts <= 3 * 2 for r in orch.records)
     assert orch.counts.rounds_capped > 0
+
+
+def test_reclaim_makes_room_so_spares_never_cap_a_round():
+    orch, services, cache = _run("orchestrated", n=4, p=0.6, trials=400, cap=1000, slots=2)
+    assert not any(r.cap_bound for r in orch.records) and orch.counts.rounds_capped == 0
+    assert orch.counts.evicted_for_room > 0 and cache.counts.reclaimed > 0
+    assert all(r.attempts <= 3 * 2 for r in orch.records)
 
 
 def test_same_seed_same_records():
