@@ -265,7 +265,7 @@ class StackOrchestrator(Protocol):
         job = Job(request, now, deadline, request.pair, seq=self._seq)
         self._seq += 1
         self.jobs[request.request_id] = job
-        if self.cache is not None:
+        if self.cache is not None and job.key not in self._by_pair:  # never before an older one
             pair = self.cache.take(request.s, request.d, now_ns=now)
             if pair is not None:
                 job.cache_hit = True
@@ -409,8 +409,6 @@ class StackOrchestrator(Protocol):
         taken: set[int] = set()
         candidates: list[tuple[Job, int]] = []
         caps: list[int] = []
-        hits: list[tuple[Job, PairHandle]] = []
-        now = self.sim.now_ns
         free_ports = len(m.free_ports)
         wished = 0
         for _prio, _seq, job in self._scan_order():
@@ -419,13 +417,6 @@ class StackOrchestrator(Protocol):
             a, b = job.key
             if a in taken or b in taken or not m.ports_free(job.key):
                 continue
-            if self.cache is not None and self.cache.pairs(a, b):
-                # a spare arrived while it waited (e.g. from the request before it)
-                pair = self.cache.take(a, b, now_ns=now)
-                if pair is not None:
-                    hits.append((job, pair))
-                    taken.update(job.key)  # the pair's next request: at the next decision
-                    continue
             policy_wish = self._policy_wish(job, free_attempts)
             want = self.scheduler.wish(job, policy_wish=policy_wish)  # the scheduler caps it
             # spares never starve attempts: reclaimed up to what the devices allow now
@@ -446,11 +437,6 @@ class StackOrchestrator(Protocol):
             if (len(candidates) >= min(free_lanes, free_attempts)
                     or (self.scheduler.greedy and wished >= free_attempts)):
                 break
-        for job, pair in hits:
-            self._remove_waiting(job)
-            job.cache_hit = True
-            job.start_ns = now
-            self._execute(job, pair)
         if not candidates:
             return
         grants = self.scheduler.allocate(candidates, free_attempts)
@@ -560,6 +546,7 @@ class StackOrchestrator(Protocol):
                 elif pair.alive:
                     self._drop_pair(pair, "surplus")
                     self.counts.pairs_surplus += 1
+            self._serve_from_cache(job.key)
             self._schedule_dispatch()
             return
         if pairs:
@@ -577,6 +564,7 @@ class StackOrchestrator(Protocol):
                         self.counts.pairs_surplus += 1
                 else:
                     self._arm_expiry(spare)
+            self._serve_from_cache(job.key)
             # the QPUs learn the assignment from the link layer's herald message
         else:
             self.jobs.pop(job.request.request_id, None)
@@ -584,6 +572,20 @@ class StackOrchestrator(Protocol):
                 self.counts.dropped_generating += 1
             self._finish_failed(job, dropped=dropped, counted=True)
         self._schedule_dispatch()
+
+    def _serve_from_cache(self, key: tuple[int, int]) -> None:
+        """New spares of pair ``key``: they serve the pair's waiting requests first, in
+        scheduling order (a cache hit needs no lane, device or port)."""
+        cache, now = self.cache, self.sim.now_ns
+        while cache is not None and key in self._by_pair:
+            job = self._by_pair[key][0][2]
+            pair = cache.take(key[0], key[1], now_ns=now)
+            if pair is None:
+                return
+            self._remove_waiting(job)
+            job.cache_hit = True
+            job.start_ns = now
+            self._execute(job, pair)
 
     def _arm_expiry(self, pair: PairHandle) -> None:
         """A cached pair's qubits are freed at its cutoff time, not at the next look at the
