@@ -80,6 +80,7 @@ def policies_figure(table: pd.DataFrame):
                                if "fidelity" in col else "no successes")
         elif log:
             ax.set_yscale("log")
+            style.log_ticks(ax)
         ax.set_ylabel(label)
     axes[0, 0].set_ylim(top=1.5)
     handles = [Line2D([], [], color=style.series_style(i)["color"], marker=style.series_style(i)["marker"],
