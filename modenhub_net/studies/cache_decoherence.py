@@ -62,6 +62,7 @@ from modenhub_net.studies.cache_decoherence_theory import (
     sweep_vertex,
 )
 from modenhub_net.studies.calibrated_hub_study import calibrated_hardware, check_calibration_reachable
+from modenhub_net.studies.preset_path import check_presets
 from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import uniform_requests
 
@@ -98,12 +99,7 @@ class MemorySection(StrictModel):
     @field_validator("presets")
     @classmethod
     def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [v for v in value if v not in available_presets()]
-        if bad:
-            raise ValueError(f"unknown preset(s) {bad} (available: {', '.join(available_presets())})")
-        if len(set(value)) != len(value):
-            raise ValueError("presets must be distinct")
-        return value
+        return check_presets(value)
 
     @field_validator("ages_over_t")
     @classmethod

@@ -39,7 +39,7 @@ from modenhub_net.network.builder import run_policy
 from modenhub_net.network.records import records_frame, summarise_records
 from modenhub_net.network.spec import IDEAL_DETECTOR, HubSpec, QpuSpec
 from modenhub_net.simulation import stream_seed_sequence
-from modenhub_net.studies.preset_path import pair_budget, replace_params
+from modenhub_net.studies.preset_path import check_distinct, check_n_qpus, pair_budget, replace_params
 from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import uniform_requests
 
@@ -68,16 +68,12 @@ class CalibratedScenario(StrictModel):
     @field_validator("policies")
     @classmethod
     def _distinct_policies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("policies must be distinct")
-        return value
+        return check_distinct(value, "policies")
 
     @field_validator("n_qpus")
     @classmethod
     def _n(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if any(isinstance(n, bool) or n < 2 or n > 4096 for n in value) or len(set(value)) != len(value):
-            raise ValueError("N values must be distinct integers in [2, 4096]")
-        return tuple(sorted(value))
+        return check_n_qpus(value)
 
     @model_validator(mode="after")
     def _reachable(self) -> CalibratedScenario:

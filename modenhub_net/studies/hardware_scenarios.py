@@ -32,14 +32,21 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from hardware_models.presets import available_presets, load_preset
+from hardware_models.presets import load_preset
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
 from modenhub_net.network.records import records_frame, summarise_records
 from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.stats import bounded_mean_interval
 from modenhub_net.studies.hardware_scenarios_variants import PARAMETERS
-from modenhub_net.studies.preset_path import PathModel, build_preset_hub, pair_budget
+from modenhub_net.studies.preset_path import (
+    PathModel,
+    build_preset_hub,
+    check_distinct,
+    check_n_qpus,
+    check_presets,
+    pair_budget,
+)
 from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import uniform_requests
 
@@ -115,26 +122,17 @@ class HardwareScenariosScenario(StrictModel):
     @field_validator("presets")
     @classmethod
     def _presets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [v for v in value if v not in available_presets()]
-        if bad:
-            raise ValueError(f"unknown preset(s) {bad} (available: {', '.join(available_presets())})")
-        if len(set(value)) != len(value):
-            raise ValueError("presets must be distinct")
-        return value
+        return check_presets(value)
 
     @field_validator("policies")
     @classmethod
     def _policies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("policies must be distinct")
-        return value
+        return check_distinct(value, "policies")
 
     @field_validator("n_qpus")
     @classmethod
     def _n(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if any(n < 2 or n > 4096 for n in value) or len(set(value)) != len(value):
-            raise ValueError("N values must be distinct integers in [2, 4096]")
-        return tuple(sorted(value))
+        return check_n_qpus(value)
 
 
 def load_scenario(

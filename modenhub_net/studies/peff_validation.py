@@ -40,7 +40,6 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from hardware_models.presets import available_presets
 from modenhub_net.aggregate import AggregateModel, analytic_success, k_parallel, run_study
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import run_policy
@@ -50,6 +49,8 @@ from modenhub_net.studies.peff_fit import fit_all
 from modenhub_net.studies.preset_path import (
     PathModel,
     build_preset_hub,
+    check_n_qpus,
+    check_presets,
     duty_factor,
     multiplex_bins,
 )
@@ -122,20 +123,12 @@ class PeffValidationScenario(StrictModel):
     @field_validator("presets")
     @classmethod
     def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        names = available_presets()
-        bad = [v for v in value if v not in names]
-        if bad:
-            raise ValueError(f"unknown preset(s) {bad} (available: {', '.join(names)})")
-        if len(set(value)) != len(value):
-            raise ValueError("presets must be distinct")
-        return value
+        return check_presets(value)
 
     @field_validator("n_qpus")
     @classmethod
     def _n(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if any(n < 2 or n > 4096 for n in value) or len(set(value)) != len(value):
-            raise ValueError("N values must be distinct integers in [2, 4096]")
-        return tuple(sorted(value))
+        return check_n_qpus(value)
 
 
 def load_scenario(

@@ -47,12 +47,15 @@ from typing import Any, Literal
 from pydantic import Field
 
 from hardware_models.link_budget import LinkBudget, pair_link_budget
-from hardware_models.presets import HardwarePreset, load_preset
+from hardware_models.presets import HardwarePreset, available_presets, load_preset
 from hardware_models.switch import SwitchParams, switch_stages
 from modenhub_net.config import StrictModel
 from modenhub_net.network.spec import HubSpec, QpuSpec
 
 __all__ = [
+    "check_distinct",
+    "check_n_qpus",
+    "check_presets",
     "PathModel",
     "PresetHub",
     "fibre_length_km",
@@ -63,6 +66,29 @@ __all__ = [
     "pair_budget",
     "build_preset_hub",
 ]
+
+
+def check_presets(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Field check shared by the studies: known, distinct preset names (``ValueError``)."""
+    names = available_presets()
+    bad = [v for v in value if v not in names]
+    if bad:
+        raise ValueError(f"unknown preset(s) {bad} (available: {', '.join(names)})")
+    return check_distinct(value, "presets")
+
+
+def check_distinct(value: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+    """Field check shared by the studies: no repeated entry in ``what`` (``ValueError``)."""
+    if len(set(value)) != len(value):
+        raise ValueError(f"{what} must be distinct")
+    return value
+
+
+def check_n_qpus(value: tuple[int, ...]) -> tuple[int, ...]:
+    """Field check shared by the studies: distinct N in [2, 4096], returned sorted."""
+    if any(isinstance(n, bool) or n < 2 or n > 4096 for n in value) or len(set(value)) != len(value):
+        raise ValueError("N values must be distinct integers in [2, 4096]")
+    return tuple(sorted(value))
 
 
 class PathModel(StrictModel):
