@@ -555,8 +555,8 @@ class Orchestrator(Protocol):
         (:meth:`protocols.demand.DemandTracker.top_pairs`) that is below its cache target (the
         bucket's free places, bounded by the memory budget) and has free resources; it
         launches the policy's first-round attempts (capped by the free resources, never
-        reclaiming spares). Heralded pairs fill the pair's free places; the rest are
-        discarded. A round started before ``until_ns`` is finished even if it ends later.
+        reclaiming spares). One heralded pair is cached (a greedy step of the allocation);
+        the rest are discarded. A round started before ``until_ns`` is finished even if it ends later.
         When no pair qualifies, the orchestrator waits for the next cutoff (which frees a
         place) or for ``until_ns``.
         """
@@ -581,7 +581,7 @@ class Orchestrator(Protocol):
                     wake = until_ns
                 yield env.timeout(wake - now)
                 continue
-            (a, b), want, cap = choice
+            (a, b), _, cap = choice
             plan = policy.schedule_for(policy.p_for(services.p_success(a, b)), max(cap, 1))
             k = min(max(plan[0], 1), cap)
             outcome = yield from services.link_round(a, b, k)
@@ -591,7 +591,9 @@ class Orchestrator(Protocol):
             self.counts.pairs_heralded += len(outcome.pairs)
             for pair in outcome.pairs:
                 pair.meta["pregenerated"] = True
-            self.counts.pairs_pregenerated += self._keep_spares(outcome.pairs, limit=want)
+            # one spare per round: the next spare goes to the pair of highest priority again
+            # (extra heralds would take memory from pairs that have none)
+            self.counts.pairs_pregenerated += self._keep_spares(outcome.pairs, limit=1)
             self._release(a, b)
             if self.sim.now_ns <= now:  # a round that takes no time: do not spin
                 yield env.timeout(until_ns - self.sim.now_ns)
