@@ -144,3 +144,23 @@ def test_listener_removal_is_idempotent_and_waits_still_work() -> None:
     assert calls == [("success", 0)]
     assert waiter.get_signal_result(Signals.FINISHED) == 0
     assert isinstance(DataCollector(sim, lambda e: {}).dataframe, pd.DataFrame)
+
+
+def test_readme_collector_example_states_what_it_prints(capsys) -> None:
+    """The README's two-node-link example: it prints what the README says, and its measured
+    per-attempt success agrees with the closed form eta_A eta_B / 2 within 5 binomial SE."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+                if "DataCollector" in b]
+    exec(compile(block, "README.md[collector]", "exec"), {"__name__": "__readme__"})
+    printed = capsys.readouterr().out.strip()
+    assert f"# {printed}" in block
+    pairs, attempts, p_hat, p = re.search(
+        r"(\d+) pairs in (\d+) attempts: p = ([0-9.]+) \(closed form eta_A eta_B / 2 = ([0-9.]+)\)",
+        printed).groups()
+    assert abs(int(pairs) / int(attempts) - float(p_hat)) < 5e-4
+    se = math.sqrt(float(p) * (1 - float(p)) / int(attempts))
+    assert abs(int(pairs) / int(attempts) - float(p)) < 5 * se
