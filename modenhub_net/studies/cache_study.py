@@ -411,7 +411,7 @@ def compute(scenario: CacheStudyScenario, progress: Progress) -> StudyOutput:
 
 
 def _headline(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per skew: the paper's cache, the best hit rate, and the best pre-generation with a cutoff."""
+    """Per skew: the paper's cache, the best pre-generation point without and with a cutoff."""
     out = []
     for skew in table["skew"].unique():
         t = table[table["skew"] == skew]
@@ -419,9 +419,12 @@ def _headline(table: pd.DataFrame) -> list[dict[str, Any]]:
         pre = t[(t["label"] == "grid") & t["pregenerate"]]
         if paper.empty or pre.empty:
             continue
-        best = pre.sort_values(["hit_rate", "pair_fidelity"], ascending=False).iloc[0]
+        free = pre[~np.isfinite(pre["cutoff_ns"])]
         cut = pre[np.isfinite(pre["cutoff_ns"])]
-        best_cut = cut.sort_values("hit_rate", ascending=False).iloc[0] if not cut.empty else best
+        if free.empty or cut.empty:
+            continue
+        best = free.sort_values(["hit_rate", "pair_fidelity"], ascending=False).iloc[0]
+        best_cut = cut.sort_values(["hit_rate", "pair_fidelity"], ascending=False).iloc[0]
         out.append({"skew": skew, "paper": paper.iloc[0].to_dict(), "best": best.to_dict(),
                     "best_cut": best_cut.to_dict(),
                     "nocache": t[t["label"] == "no cache"].iloc[0].to_dict()})
