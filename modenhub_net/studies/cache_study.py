@@ -421,12 +421,11 @@ def _headline(table: pd.DataFrame) -> list[dict[str, Any]]:
             continue
         free = pre[~np.isfinite(pre["cutoff_ns"])]
         cut = pre[np.isfinite(pre["cutoff_ns"])]
-        if free.empty or cut.empty:
-            continue
-        best = free.sort_values(["hit_rate", "pair_fidelity"], ascending=False).iloc[0]
-        best_cut = cut.sort_values(["hit_rate", "pair_fidelity"], ascending=False).iloc[0]
-        out.append({"skew": skew, "paper": paper.iloc[0].to_dict(), "best": best.to_dict(),
-                    "best_cut": best_cut.to_dict(),
+        order = ["hit_rate", "pair_fidelity"]
+        best = None if free.empty else free.sort_values(order, ascending=False).iloc[0].to_dict()
+        best_cut = None if cut.empty else cut.sort_values(order, ascending=False).iloc[0].to_dict()
+        out.append({"skew": skew, "paper": paper.iloc[0].to_dict(), "best": best,
+                    "best_cut": best_cut,
                     "nocache": t[t["label"] == "no cache"].iloc[0].to_dict()})
     return out
 
