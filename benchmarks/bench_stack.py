@@ -19,7 +19,8 @@ paper's one-request-at-a-time orchestrator, ``mode="serial"``): its wall time an
 concurrent / serial wall time, and the ratio of the simulated throughputs (how much faster the
 *hub* serves the same requests when they are served concurrently).
 
-Exit status 1 if the concurrent run takes 60 s or more.
+Exit status 1 if the concurrent run takes 60 s or more of wall time. On a shared machine the
+CPU time (printed next to it) is the better measure of "one core".
 
 Run: ``.venv/bin/python benchmarks/bench_stack.py`` (``--requests N`` for a shorter run,
 ``--profile`` to print the 25 most expensive functions of the concurrent run, ``--no-serial``
@@ -102,17 +103,20 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.requests / wall:,.0f} requests/s; peak RSS {rss_after:.0f} MiB "
           f"(+{rss_after - rss_before:.0f} MiB over the run)")
     print(f"  simulated: {_describe(concurrent)}")
-    print(f"target < {TARGET_S:.0f} s on one core: {'met' if met else 'NOT met'}")
+    print(f"target < {TARGET_S:.0f} s on one core: {'met' if met else 'NOT met'} (wall; the CPU time is "
+          f"the one-core time when the machine is shared: {'under' if cpu < TARGET_S else 'over'} "
+          f"{TARGET_S:.0f} s)")
     del run
     if not args.no_serial:
-        wall0 = time.perf_counter()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
         serial = _run(scenario, requests, "serial").metrics()
-        serial_wall = time.perf_counter() - wall0
-        print(f"serial (paper, one at a time), same workload: wall {serial_wall:.2f} s, "
-              f"{args.requests / serial_wall:,.0f} requests/s")
+        serial_wall, serial_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        print(f"serial (paper, one at a time), same workload: wall {serial_wall:.2f} s, cpu "
+              f"{serial_cpu:.2f} s, {args.requests / serial_wall:,.0f} requests/s")
         print(f"  simulated: {_describe(serial)}")
-        print(f"concurrent / serial wall-time ratio: {wall / serial_wall:.2f}; simulated throughput "
-              f"ratio concurrent / serial: {concurrent['operations_hz'] / serial['operations_hz']:.2f}")
+        print(f"concurrent / serial ratio: wall {wall / serial_wall:.2f}, cpu {cpu / serial_cpu:.2f}; "
+              f"simulated throughput ratio concurrent / serial: "
+              f"{concurrent['operations_hz'] / serial['operations_hz']:.2f}")
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return 0 if met else 1
