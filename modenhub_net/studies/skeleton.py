@@ -285,7 +285,6 @@ class Study:
             self._write(scenario, output, progress, staging, source=source)
         if not quiet and output.summary is not None:
             print(output.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-        progress.note(f"{scenario.name}: {progress.elapsed_s['total']:.1f} s -> {out}")
         return out
 
     def _write(self, scenario: Any, output: StudyOutput, progress: Progress, staging: Path,

@@ -74,7 +74,7 @@ def test_writes_everything_atomically(tmp_path, capsys):
     report = (out / "REPORT.md").read_text()
     assert f"mean rate {table['rate'].mean():.3f}" in report and "demo.pdf, demo.png" in report
     captured = capsys.readouterr()
-    # stdout carries only the summary table; the note and the timing line are on stderr
+    # stdout carries only the summary table; the study's note is on stderr
     assert captured.out.splitlines()[0].split() == ["i", "rate"]
     assert len(captured.out.splitlines()) == 1 + 3
     assert "computing the demo" in captured.err and "computing" not in captured.out
