@@ -1,0 +1,267 @@
+"""Detailed link mode: every attempt simulated through the device components.
+
+See :mod:`protocols.generation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+
+from modenhub_net.components import Message
+from protocols import qops
+from protocols.generation_base import (
+    _Base,
+    _bell_index,
+    _count_memory,
+    _Leg,
+    _Round,
+    _store_first_free,
+)
+from protocols.pair import PairHandle
+
+__all__ = ["DetailedGeneration"]
+
+
+class DetailedGeneration(_Base):
+    """Detailed link mode: every attempt simulated through the components.
+
+    ``detection_in_hub`` with noise-free upward fibres: a round of ``k`` attempts is one
+    array step through the same devices (:meth:`_detection`); otherwise (and for the other
+    schemes) every attempt travels as messages (:meth:`_detection_events`).
+    """
+
+    mode = "detailed"
+
+    def __init__(self, net: Any) -> None:
+        super().__init__(net)
+        self._instruments: dict[tuple[int, int], Any] = {}
+
+    def _batchable(self, a: int, b: int) -> bool:
+        """Whether a detection round of ``a, b`` can be one array step (no fibre noise: a
+        depolarised photon's state would differ from the template's)."""
+        return all(self.net.links[x].channel_ab.noise_model is None for x in (a, b))
+
+    def _instrument(self, a: int, b: int, alpha: float | None) -> Any:
+        """The BSM stations' per-attempt law for photons of ``a`` and ``b`` (cached per pair).
+
+        The input states come from the devices themselves: each QPU's memory emits one
+        photon in a template memory with its parameters (:meth:`QuantumMemory.emit`; double
+        click: emission efficiency 1, i.e. the state given that the photon was collected,
+        its loss being an erasure drawn per attempt), single click's photon-number qubit is
+        damped by the QPU's fibre and the switch (:meth:`Fibre.damp_presence`,
+        :meth:`OpticalSwitch.damp_presence`), and the station turns the four qubits into its
+        instrument (:meth:`BsmStation.instrument`).
+        """
+        inst = self._instruments.get((a, b))
+        if inst is None:
+            from hardware_models.memory import QuantumMemory
+
+            net = self.net
+            qubits = []
+            for x in (a, b):
+                params = net.qpus[x].comm.params
+                if alpha is None:
+                    params = params.model_copy(update={"emission_efficiency": 1.0})
+                template = QuantumMemory(f"template{x}", sim=self.sim, params=params, n_slots=1)
+                mem_q, photon = template.emit(0, bright_state_alpha=alpha)
+                template.release(0)
+                if alpha is not None:
+                    net.links[x].channel_ab.damp_presence(photon)
+                    net.switch.damp_presence(photon)
+                qubits += [mem_q, photon]
+            inst = self._instruments[(a, b)] = net.stations[0].instrument(*qubits)
+        return inst
+
+    def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        """One round of ``k`` attempts as one array step through the devices.
+
+        Every attempt is simulated: each memory's emission (collection efficiency), each
+        photon's loss in its fibre and in the switch (:meth:`Fibre.transmit_batch`,
+        :meth:`OpticalSwitch.transmit_batch`, the switch's circuits must be ready), and each
+        station's detectors (registration, dark counts, dead time) and heralding rule
+        (:meth:`BsmStation.process_batch`); the devices' counters are updated. The
+        randomness is drawn when the photons leave (it does not depend on what happens
+        later), the detection windows are at the photons' arrival. Quantum states are built
+        only for heralds: the heralded memory qubits are created in the post-herald state
+        at their emission time (the memories' noise acts on the memory qubits and commutes
+        with the stations' measurement of the photons, so the state at any later access is
+        the same as if the photonic state had been kept until the herald). Failed attempts
+        hold no memory qubit, so the herald message frees nothing; the round still lasts
+        until the heralds have reached both QPUs (the same timing as the message path).
+        """
+        from hardware_models.bsm import BsmStation
+
+        net, sim = self.net, self.sim
+        if not self._batchable(a, b):
+            return (yield from self._detection_events(a, b, k, lane))
+        bsm = net.hub.bsm
+        alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
+        t0 = sim.now_ns
+        state = self._begin(_Round(a, b, k, lane, {}, None), "bsm")
+        arrive, emit_at = self._arrival_plan(a, b)
+        instrument = self._instrument(a, b, alpha)
+        order = sorted((a, b), key=lambda y: emit_at[y])
+        yield from self._until(t0 + emit_at[order[0]])
+        present = {}
+        for x in (a, b):
+            memory = net.qpus[x].comm
+            fibre = net.links[x].channel_ab
+            eff = memory.params.emission_efficiency
+            if alpha is None and eff < 1.0:
+                photons = memory.rng.random(k) < eff
+                collected = int(photons.sum())
+            else:  # every photon collected, or a photon-number mode (always sent)
+                photons = np.ones(k, dtype=bool)
+                collected = k
+            _count_memory(memory, emitted=k, collected=collected)
+            if alpha is None:
+                photons = fibre.transmit_batch(photons)
+            else:
+                fibre.count(sent=k, presence_modes=k)
+            present[x] = net.switch.transmit_batch(x, photons, presence=alpha is not None)
+        stations = [net.stations[j] for j in state.devices]
+        heralds = BsmStation.process_batch(
+            stations, present[a], present[b], instrument=instrument, rng=stations[0].rng,
+            now_ns=t0 + arrive,
+        )
+        built = [qops.make_pair(rho, trusted=True) for rho in heralds.states]
+        slots: dict[int, list[int]] = {}
+        for x in order:
+            yield from self._until(t0 + emit_at[x])
+            slots[x] = self._store(net.qpus[x].comm, [pair[0 if x == a else 1] for pair in built])
+        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
+        yield from self._until(t0 + arrive + window + net.hub.processing_ns)
+        pairs = []
+        fidelity = net.budget(a, b).fidelity
+        for i, j in enumerate(heralds.heralded):
+            pair = self._new_pair(a, b, slots[a][i], slots[b][i], int(heralds.labels[j]), fidelity)
+            net.corrections.send(pair)
+            pairs.append(pair)
+        yield from self._until(sim.now_ns + max(net.herald_ns(x) for x in (a, b)))
+        self._end(state)
+        yield from self._finish(t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
+        return pairs
+
+    @staticmethod
+    def _store(memory: Any, qubits: list[Any]) -> list[int]:
+        return _store_first_free(memory, qubits)
+
+    def _detection_events(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        """One round with every photon as a message through the components."""
+        net, sim = self.net, self.sim
+        bsm = net.hub.bsm
+        alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
+        t0 = sim.now_ns
+        slots = {x: net.free_slots(x)[:k] for x in (a, b)}
+        state = self._begin(_Round(a, b, k, lane, slots, sim.event()), "bsm")
+        arrive, emit_at = self._arrival_plan(a, b)
+
+        def emit(x: int, side: int) -> None:
+            memory = net.qpus[x].comm
+            photons, qubits = [], []
+            for slot in slots[x]:
+                mem_q, photon = memory.emit(slot, bright_state_alpha=alpha)
+                photons.append(photon)
+                qubits.append(mem_q)
+            meta: dict[str, Any] = {"header": "photons", "memory_qubits": tuple(qubits)}
+            if alpha is not None:
+                meta["encoding"] = "presence"
+            net.qpus[x].ports["optical"].tx_output(Message(tuple(photons), meta))
+
+        for side, x in enumerate((a, b)):
+            timer = sim.timeout(emit_at[x])
+            timer.callbacks.append(lambda _e, x=x, side=side: emit(x, side))
+        yield state.done
+        # the stations' detectors report at the end of their detection window
+        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
+        yield from self._until(t0 + arrive + window + net.hub.processing_ns)
+        pairs = []
+        free: dict[int, list[int]] = {a: [], b: []}
+        for j in range(k):
+            index = state.heralds[j].meta["bell_index"]
+            if index is None:
+                free[a].append(slots[a][j])
+                free[b].append(slots[b][j])
+                continue
+            pair = self._new_pair(a, b, slots[a][j], slots[b][j], index,
+                                  net.budget(a, b).fidelity)
+            net.corrections.send(pair)
+            pairs.append(pair)
+        yield from self._send_results(state, free, "herald")
+        self._end(state)
+        yield from self._finish(t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
+        return pairs
+
+    def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        net, sim = self.net, self.sim
+        t0 = sim.now_ns
+        slots = {x: net.free_slots(x)[:k] for x in (a, b)}
+        state = self._begin(_Round(a, b, k, lane, slots, sim.event()), "source")
+        prepare = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
+        if prepare > 0.0:  # the storing memories are initialised before the pulse
+            yield sim.timeout(prepare)
+        for j in state.devices:
+            net.sources[j].emit()
+        for side, arm in enumerate(("source_a", "source_b")):
+            per_mode = [state.photons[arm][j] for j in range(k)]
+            items = tuple(q for mode in per_mode for q in mode)
+            meta = {"header": "photons", "modes": tuple(len(mode) for mode in per_mode)}
+            net.fabric.ports[f"l{lane}{'ab'[side]}"].tx_output(Message(items, meta))
+        yield state.done  # both storage reports at the hub
+        if net.hub.processing_ns > 0.0:
+            yield sim.timeout(net.hub.processing_ns)
+        pairs = []
+        free: dict[int, list[int]] = {a: [], b: []}
+        index = _bell_index(net.hub.source.bell_state)
+        for j in range(k):
+            ha, hb = state.reports[a][j], state.reports[b][j]
+            if ha and hb:
+                pair = self._new_pair(a, b, slots[a][j], slots[b][j], index, net.budget(a, b).fidelity)
+                net.corrections.send(pair)
+                pairs.append(pair)
+            else:
+                if ha:
+                    free[a].append(slots[a][j])
+                if hb:
+                    free[b].append(slots[b][j])
+        yield from self._send_results(state, free, "result")
+        self._end(state)
+        yield from self._finish(
+            t0, tuple(self._preparation_ns(x) - prepare for x in (a, b)),
+            max(net.specs[x].detector.dead_time_ns for x in (a, b)), net.sources[0].period_ns,
+        )
+        return pairs
+
+    def _swap(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
+        net, sim = self.net, self.sim
+        hub = net.hub_memory
+        t0 = sim.now_ns
+        legs = self._expire_legs((a, b))
+        self._check_room(a, b, k)
+        slots = {x: net.free_slots(x)[:k] for x in (a, b)}
+        state = self._begin(_Round(a, b, k, lane, slots, sim.event()))
+        yield sim.timeout(self._swap_lead(a, b))
+        free_hub = hub.comm.free_slots()
+        for side, x in enumerate((a, b)):
+            state.hub_slots[x] = free_hub[side * k:(side + 1) * k]
+            photons = tuple(hub.comm.emit(s)[1] for s in state.hub_slots[x])
+            meta = {"header": "photons", "modes": (1,) * k}
+            net.fabric.ports[f"l{lane}{'ab'[side]}"].tx_output(Message(photons, meta))
+        emitted = sim.now_ns
+        yield state.done  # both QPUs' storage reports at the hub
+        if net.hub.processing_ns > 0.0:
+            yield sim.timeout(net.hub.processing_ns)
+        self._end(state)
+        for x in (a, b):
+            for j in range(k):
+                if state.reports[x][j]:
+                    legs[x].append(_Leg(state.hub_slots[x][j], slots[x][j], emitted))
+                    self.legs_heralded[x] = self.legs_heralded.get(x, 0) + 1
+                else:  # the QPU freed its slot when its herald detector stayed dark
+                    hub.comm.discard(state.hub_slots[x][j])
+        pairs = yield from self._swap_matched(a, b, legs)
+        yield from self._finish(t0, self._swap_resets(a, b), self._swap_dead_time(a, b))
+        return pairs
