@@ -16,8 +16,9 @@ Templates see these filters besides Jinja2's own:
     A pandas DataFrame as a Markdown table (:func:`markdown_table`).
 
 Undefined names raise (``StrictUndefined``), so a template cannot silently print an empty
-value. Jinja2 is a dependency of ``distributed`` (``dask[distributed]`` is a runtime
-dependency), so it is always installed; it is imported only when a report is rendered.
+value. Jinja2 is a declared runtime dependency (``pyproject.toml``; ``distributed`` needs it
+too); it is imported only when a report is rendered. The templates ship inside the package
+(``[tool.setuptools.package-data]``), so a study renders its report from an installed wheel.
 """
 
 from __future__ import annotations

@@ -31,13 +31,11 @@ interval for latency.
 from __future__ import annotations
 
 import copy
-import functools
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import jinja2
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
@@ -48,6 +46,7 @@ from modenhub_net.aggregate import AggregateModel
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.network.builder import build_hub_network
 from modenhub_net.network.spec import HubSpec, QpuSpec
+from modenhub_net.reporting.report import markdown_table
 from modenhub_net.simulation import Simulation, stream_seed_sequence
 from modenhub_net.stats import bounded_mean_interval, mean_interval, wilson_interval
 from modenhub_net.studies.calibrated_hub_study import calibrated_hardware, check_calibration_reachable
@@ -378,6 +377,14 @@ def _measures(scenario: CacheStudyScenario, point: dict[str, Any], orchestrator:
     return row
 
 
+#: the columns of REPORT.md's table of all points
+REPORT_COLUMNS: tuple[str, ...] = (
+    "skew", "label", "capacity", "cutoff_ns", "pregenerate", "eviction", "hit_rate", "success_rate",
+    "pair_fidelity", "operation_fidelity", "attempts", "pregeneration_attempts", "latency_us",
+    "attempts_saved", "latency_saved", "reclaimed", "expired", "evicted",
+)
+
+
 # -- compute ----------------------------------------------------------------------------------------
 def compute(scenario: CacheStudyScenario, progress: Progress) -> StudyOutput:
     """All points, savings against the no-cache reference of the same workload."""
@@ -407,6 +414,7 @@ def compute(scenario: CacheStudyScenario, progress: Progress) -> StudyOutput:
         * scenario.hub.n_qpus * (scenario.hub.n_qpus - 1) / 2,
     }
     context["eviction_rows"] = table[table["label"].str.startswith("budget/")].to_dict("records")
+    context["points_markdown"] = markdown_table(table[list(REPORT_COLUMNS)])
     return StudyOutput(tables={"points": table}, context=context, summary=summary)
 
 
@@ -472,40 +480,7 @@ def plot(scenario: CacheStudyScenario, output: StudyOutput, folder: Path) -> lis
     return style.save_figure(fig, folder, "cache_study")
 
 
-# -- report ------------------------------------------------------------------------------------------
-#: the REPORT.md template, next to this module (rendered from the computed tables)
-REPORT_TEMPLATE = Path(__file__).with_name("cache_study_report.md.j2")
-
-
-def _render(scenario: CacheStudyScenario, output: StudyOutput, *, elapsed_s: dict[str, float],
-            source: str) -> str:
-    import modenhub_net
-    from modenhub_net.reporting.report import markdown_table
-
-    table = output.tables["points"]
-    cols = ["skew", "label", "capacity", "cutoff_ns", "pregenerate", "eviction", "hit_rate",
-            "success_rate", "pair_fidelity", "operation_fidelity", "attempts",
-            "pregeneration_attempts", "latency_us", "attempts_saved", "latency_saved",
-            "reclaimed", "expired", "evicted"]
-    template = jinja2.Template(REPORT_TEMPLATE.read_text(encoding="utf-8"))
-    return template.render(scenario=scenario, source=source, version=modenhub_net.__version__,
-                          elapsed_s=elapsed_s, inf=math.inf,
-                          points_markdown=markdown_table(table[cols]), **dict(output.context))
-
-
-def _compute_with_report(scenario: CacheStudyScenario, progress: Progress, *,
-                         source: str) -> StudyOutput:
-    """:func:`compute`, then the REPORT.md text as an output file (rendered from the data)."""
-    output = compute(scenario, progress)
-    text = _render(scenario, output, elapsed_s=dict(progress.elapsed_s), source=source)
-    return StudyOutput(tables=output.tables, context=output.context, summary=output.summary,
-                       files={"REPORT.md": text.rstrip("\n") + "\n"})
-
-
-def run_scenario(document: Mapping[str, Any], *, source: str, **options: Any) -> Path:
-    """The :class:`~modenhub_net.studies.skeleton.Study` contract (``out_dir``, ``seed``,
-    ``trials``, ``quiet``, ``scheduler``, ``workers``); REPORT.md names ``source``."""
-    study = Study(kind="cache_study", load=load_scenario,
-                  compute=functools.partial(_compute_with_report, source=source), plot=plot,
-                  template=None)
-    return study.run_scenario(document, source=source, **options)
+#: the scenario kind: REPORT.md from ``reporting/templates/cache_study.md.j2``
+STUDY = Study(kind="cache_study", load=load_scenario, compute=compute, plot=plot,
+              template="cache_study")
+run_scenario = STUDY.run_scenario
