@@ -48,9 +48,9 @@ What :meth:`Study.run_scenario` does, in this order:
    else ever goes to stdout.
 
 The template receives ``scenario``, ``tables`` (the dict of DataFrames), ``figures`` (file
-names written), ``elapsed_s`` (seconds per stage, from :meth:`Progress.stage`), ``version``
-(``modenhub_net.__version__``), ``source`` (the scenario file) and every entry of
-``output.context``.
+names written), ``other_files`` (the names of ``output.files``), ``elapsed_s`` (seconds
+per stage, from :meth:`Progress.stage`), ``version`` (``modenhub_net.__version__``),
+``source`` (the scenario file) and every entry of ``output.context``.
 """
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ class Study:
 
             text = render_report(
                 self.template, scenario=scenario, tables=output.tables, figures=figures,
-                elapsed_s=dict(progress.elapsed_s), version=modenhub_net.__version__,
-                source=source, **dict(output.context),
+                other_files=sorted(output.files), elapsed_s=dict(progress.elapsed_s),
+                version=modenhub_net.__version__, source=source, **dict(output.context),
             )
             atomic_write_text(staging / "REPORT.md", text)
