@@ -104,10 +104,17 @@ class _Leg:
 
 class _Base:
     mode = ""
+    #: Whether this mode's rounds hand their pairs over at the herald (the QPUs' emitter /
+    #: memory reset and the detectors' dead time then run before the QPUs' *next* round,
+    #: :meth:`_wait_ready`). False: the round itself waits them out before it returns.
+    hands_over_at_herald = False
 
     def __init__(self, net: Any) -> None:
         self.net = net
         self.sim = net.sim
+        #: per QPU: when its emitters / storing memories and the round's detectors are ready
+        #: for the QPU's next round (ns); absent: the QPU has not had a round yet
+        self._ready_ns: dict[int, float] = {}
         self.attempts_total = 0
         self.heralds_total = 0
         #: ``hub_memory_swap``: heralded legs per QPU (one leg attempt per attempt and side)
@@ -148,6 +155,8 @@ class _Base:
         """One round of ``k`` multiplexed attempts between QPUs ``a`` and ``b``."""
         key = (a, b) if a < b else (b, a)
         lane = yield from self.net.lane(*key)
+        if self.hands_over_at_herald:
+            yield from self._wait_ready(*key)
         self.attempts_total += k
         self.rounds_total += 1
         scheme = self.net.scheme
@@ -174,11 +183,62 @@ class _Base:
     def _finish(self, t0: float, resets: tuple[float, ...], dead_time_ns: float,
                 source_period_ns: float = 0.0) -> Generator[Any, Any, None]:
         """Emitters / memories reset; the next round cannot start before the detectors' dead
-        time or the source's period have passed since the round start."""
+        time or the source's period have passed since the round start (a round that returns
+        only when its QPUs are ready again: ``hands_over_at_herald = False``)."""
         reset = max(0.0, *resets)
         if reset > 0.0:
             yield self.sim.timeout(reset)
         yield from self._until(t0 + max(dead_time_ns, source_period_ns))
+
+    def _rest(self, a: int, b: int, t0: float, resets: tuple[float, ...], dead_time_ns: float,
+              source_period_ns: float = 0.0) -> None:
+        """The round hands its pairs over now; QPUs ``a`` and ``b`` stay busy after it.
+
+        Their emitters / storing memories reset for ``max(resets)`` from now (the reset
+        follows the herald: an emitter is re-prepared once the attempt is known to have
+        failed, :func:`hardware_models.memory.emitter_attempt_period_ns`), and their next
+        round cannot start before the detectors' dead time or the source's period have
+        passed since this round's start ``t0``. :meth:`_wait_ready` makes the next round on
+        either QPU wait for that, so rounds still start one attempt period apart
+        (:class:`hardware_models.link_budget.AttemptTiming`), while a heralded pair does not
+        wait (and decohere) for its emitter's reset.
+        """
+        until = max(self.sim.now_ns + max(0.0, *resets), t0 + max(dead_time_ns, source_period_ns))
+        ready = self._ready_ns
+        for x in (a, b):
+            if ready.get(x, -1.0) < until:
+                ready[x] = until
+
+    def _wait_ready(self, a: int, b: int) -> Generator[Any, Any, None]:
+        """Wait until QPUs ``a`` and ``b`` are ready for a new round (:meth:`_rest`).
+
+        A QPU's first round starts as if its previous attempt had just failed (a stationary
+        start): it waits its reset, :meth:`_resets`, so that every round, the first one
+        included, lasts one attempt period from the call to the next call when rounds
+        follow each other.
+        """
+        ready = self._ready_ns
+        now = self.sim.env.now
+        until = now
+        fresh = [x for x in (a, b) if x not in ready]
+        if fresh:
+            until = now + max(0.0, *self._resets(a, b))
+            for x in fresh:
+                ready[x] = until
+        until = max(until, ready[a], ready[b])
+        if until > now:
+            yield self.sim.env.timeout(until - now)
+
+    def _resets(self, a: int, b: int) -> tuple[float, ...]:
+        """What is left of each device's cycle after the herald, per scheme (see
+        :meth:`_emitter_rest`, :meth:`_swap_resets`, :meth:`_preparation_ns`)."""
+        scheme = self.net.scheme
+        if scheme == "detection_in_hub":
+            return self._emitter_rest(a, b)
+        if scheme == "source_in_hub":
+            prepare = max(self.net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
+            return tuple(self._preparation_ns(x) - prepare for x in (a, b))
+        return self._swap_resets(a, b)
 
     def _until(self, t_ns: float) -> Generator[Any, Any, None]:
         """Wait until time ``t_ns`` (no event if it is now or past)."""

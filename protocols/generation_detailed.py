@@ -34,6 +34,7 @@ class DetailedGeneration(_Base):
     """
 
     mode = "detailed"
+    hands_over_at_herald = True
 
     def __init__(self, net: Any) -> None:
         super().__init__(net)
@@ -142,7 +143,7 @@ class DetailedGeneration(_Base):
             pairs.append(pair)
         yield from self._until(sim.now_ns + max(net.herald_ns(x) for x in (a, b)))
         self._end(state)
-        yield from self._finish(t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
+        self._rest(a, b, t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
         return pairs
 
     @staticmethod
@@ -192,7 +193,7 @@ class DetailedGeneration(_Base):
             pairs.append(pair)
         yield from self._send_results(state, free, "herald")
         self._end(state)
-        yield from self._finish(t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
+        self._rest(a, b, t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
         return pairs
 
     def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
@@ -229,8 +230,8 @@ class DetailedGeneration(_Base):
                     free[b].append(slots[b][j])
         yield from self._send_results(state, free, "result")
         self._end(state)
-        yield from self._finish(
-            t0, tuple(self._preparation_ns(x) - prepare for x in (a, b)),
+        self._rest(
+            a, b, t0, tuple(self._preparation_ns(x) - prepare for x in (a, b)),
             max(net.specs[x].detector.dead_time_ns for x in (a, b)), net.sources[0].period_ns,
         )
         return pairs
@@ -263,5 +264,5 @@ class DetailedGeneration(_Base):
                 else:  # the QPU freed its slot when its herald detector stayed dark
                     hub.comm.discard(state.hub_slots[x][j])
         pairs = yield from self._swap_matched(a, b, legs)
-        yield from self._finish(t0, self._swap_resets(a, b), self._swap_dead_time(a, b))
+        self._rest(a, b, t0, self._swap_resets(a, b), self._swap_dead_time(a, b))
         return pairs
