@@ -170,7 +170,8 @@ class ContinuousLink(Protocol):
             tally.rounds += 1
             tally.attempts += outcome.attempts
             for pair in outcome.pairs:
-                yield net.corrections.wait_ready(pair)
+                if pair.status == "pending":  # its correction is still on its way
+                    yield net.corrections.wait_ready(pair)
                 qa = net.access(pair.node_a, pair.slot_a)
                 qb = net.access(pair.node_b, pair.slot_b)
                 tally.fidelities.append(qops.pair_fidelity(qa, qb))

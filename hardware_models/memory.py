@@ -47,6 +47,7 @@ from pydantic import Field, model_validator
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.config.base import check_number
+from modenhub_net.qubits.state import BellDiagonalState, _bell_pauli, _remove
 from modenhub_net.simulation import Simulation
 
 __all__ = [
@@ -360,6 +361,11 @@ class QuantumMemory(Component):
         self._stored_ns: list[float] = [0.0] * n_slots
         self._t1t2 = not (math.isinf(params.t1_ns) and math.isinf(params.t2_ns))
         self._depol = not math.isinf(params.depolar_time_ns)
+        # T1 = inf: dephasing and depolarising are Pauli channels (O(1) on Bell-diagonal pairs)
+        self._pauli = math.isinf(params.t1_ns) and (self._t1t2 or self._depol)
+        self._rate_t2 = 1.0 / params.t2_ns
+        self._rate_dep = 1.0 / params.depolar_time_ns
+        self._n_free = n_slots
         # T1 with depolarising: the two do not commute, use the exact joint channel
         self._joint = self._depol and not math.isinf(params.t1_ns)
         self._write_eff = params.write_efficiency
@@ -436,6 +442,31 @@ class QuantumMemory(Component):
         """Indices of empty slots, ascending."""
         return [i for i, q in enumerate(self._qubits) if q is None]
 
+    def lowest_free_slots(self, n: int) -> list[int]:
+        """The ``n`` lowest empty slots, ascending (fewer if there are fewer); scans only as
+        far as needed."""
+        out: list[int] = []
+        if n <= 0:
+            return out
+        for i, q in enumerate(self._qubits):
+            if q is None:
+                out.append(i)
+                if len(out) == n:
+                    break
+        return out
+
+    @property
+    def n_free_slots(self) -> int:
+        """Number of empty slots (kept up to date by every write and release: O(1))."""
+        return self._n_free
+
+    def count(self, *, emitted: int = 0, photons_collected: int = 0) -> None:
+        """Bulk counters of emission attempts whose photons were drawn elsewhere (the link
+        modes' array steps and sampled rounds): ``emitted`` attempts, ``photons_collected``
+        of them collected (:attr:`n_emitted`, :attr:`n_photons_collected`)."""
+        self._n_emitted += emitted
+        self._n_photons_collected += photons_collected
+
     def occupied_slots(self) -> list[int]:
         """Indices of slots holding a qubit, ascending."""
         return [i for i, q in enumerate(self._qubits) if q is not None]
@@ -494,6 +525,7 @@ class QuantumMemory(Component):
         self._stored_ns[slot] = now
         self._last_ns[slot] = now
         self._n_stored += 1
+        self._n_free -= 1
         return True
 
     def emit(
@@ -573,6 +605,7 @@ class QuantumMemory(Component):
             meta["encoding"] = "presence"
         now = self.sim.env.now
         self._qubits[slot] = mem_q
+        self._n_free -= 1
         self._stored_ns[slot] = now
         self._last_ns[slot] = now
         self._n_emitted += 1
@@ -604,6 +637,7 @@ class QuantumMemory(Component):
         """Access ``slot`` (noise up to now), free it and return its qubit."""
         qubit = self.access(slot)
         self._qubits[slot] = None
+        self._n_free += 1
         return qubit
 
     def read(self, slot: int) -> Any:
@@ -626,22 +660,25 @@ class QuantumMemory(Component):
 
     def discard(self, slot: int) -> None:
         """Free ``slot``; its qubit is discarded (partners traced out, no noise applied)."""
-        from modenhub_net.qubits import discard
-
         qubit = self._qubits[self._check(slot)]
         if qubit is None:
             raise SlotEmptyError(f"{self.full_name}: slot {slot} is empty")
         self._qubits[slot] = None
+        self._n_free += 1
         self._n_discarded += 1
-        discard(qubit)
+        _remove(qubit)  # modenhub_net.qubits.discard
 
     def release(self, slot: int) -> None:
         """Free ``slot`` without touching its qubit (it was handed elsewhere, e.g. measured)."""
-        self._check(slot)
+        if self._qubits[self._check(slot)] is not None:
+            self._n_free += 1
         self._qubits[slot] = None
 
     # -- internals --------------------------------------------------------------------
     def _apply_noise(self, qubit: Any, elapsed_ns: float) -> None:
+        if self._pauli and qubit.state.__class__ is BellDiagonalState:
+            self._pauli_noise(qubit.state, elapsed_ns)
+            return
         p = self.params
         if self._joint:
             from modenhub_net.qubits import apply_kraus
@@ -656,6 +693,25 @@ class QuantumMemory(Component):
             from modenhub_net.qubits import depolarise_for_time
 
             depolarise_for_time(qubit, elapsed_ns, depolar_time_ns=p.depolar_time_ns)
+
+    def _pauli_noise(self, state: Any, elapsed_ns: float) -> None:
+        """T1 = inf: dephasing (T2) and depolarising (T_dep) for ``elapsed_ns`` as one Pauli
+        channel on a Bell-diagonal pair, O(1) (:class:`modenhub_net.qubits.BellDiagonalState`).
+
+        Both are Pauli channels, diagonal in the Pauli transfer matrix with eigenvalues
+        ``(lam_x, lam_y, lam_z) = (c, c, 1)`` (dephasing, ``c = exp(-t/T2)``) and
+        ``(d, d, d)`` (depolarising, ``d = exp(-t/T_dep)``); they commute and compose by
+        multiplying eigenvalues, ``(c d, c d, d)``, i.e. the Pauli probabilities
+        ``p_x = p_y = (1 - d)/4``, ``p_z = (1 - 2 c d + d)/4`` (Nielsen & Chuang §8.3.4-8.3.6;
+        the same channel as :func:`modenhub_net.qubits.t1t2_noise` with T1 = inf followed by
+        :func:`modenhub_net.qubits.depolarise_for_time`, checked to 1e-12 in
+        ``tests/perf_physics``).
+        """
+        one_minus_d = -math.expm1(-elapsed_ns * self._rate_dep)
+        one_minus_cd = -math.expm1(-elapsed_ns * (self._rate_t2 + self._rate_dep))
+        p_xy = one_minus_d / 4.0
+        p_z = (2.0 * one_minus_cd - one_minus_d) / 4.0
+        _bell_pauli(state, 1.0 - 2.0 * p_xy - p_z, p_z, p_xy, p_xy)
 
     def _check(self, slot: int) -> int:
         if not 0 <= slot < self.n_slots:

@@ -37,6 +37,7 @@ from hardware_models.memory import MemoryParams, QuantumMemory
 from modenhub_net.components import Node
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import UserInputError, check_range
+from modenhub_net.qubits import apply_kraus, depolarise, operate
 from modenhub_net.simulation import Simulation
 
 __all__ = [
@@ -245,11 +246,10 @@ class QPU(Node):
         float
             The gate duration in ns (``single_qubit_gate_ns`` or ``two_qubit_gate_ns``).
         """
-        from modenhub_net.qubits import apply_kraus, depolarise, operate
-
         qubits = [self.qubit(loc) for loc in locations]
         dim = 2 ** len(qubits)
-        if np.shape(gate) != (dim, dim) or len(qubits) not in (1, 2):
+        if getattr(gate, "shape", None) != (dim, dim) and np.shape(gate) != (dim, dim) \
+                or len(qubits) not in (1, 2):
             raise UserInputError(
                 f"{self.full_name}: gate of shape {np.shape(gate)} does not act on {len(qubits)} qubit(s);"
                 " one- and two-qubit gates are supported"

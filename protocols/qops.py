@@ -8,12 +8,13 @@ memory noise are *not* here: they belong to the devices (:class:`hardware_models
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from modenhub_net import qubits as qb
+from modenhub_net.qubits.bell_diagonal import _trusted_pair  # trusted (checked coefficients)
 from modenhub_net.qubits.state import _new_state  # trusted constructor (checked states only)
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "make_mixed",
     "make_pair",
     "pair_fidelity",
+    "pair_maker",
     "pauli_frame_gates",
     "prepare",
     "qb_module",
@@ -50,6 +52,23 @@ def make_pair(dm: np.ndarray, *, trusted: bool = False) -> tuple[Any, Any]:
     else:
         qb.assign_state(q, dm)
     return q[0], q[1]
+
+
+def pair_maker(dm: np.ndarray) -> Callable[[], tuple[Any, Any]]:
+    """A function that makes fresh pairs in the checked 4x4 state ``dm`` (from
+    :func:`checked_state`), each call a new pair.
+
+    A Bell-diagonal ``dm`` (:func:`modenhub_net.qubits.bell_coefficients`, within 1e-12) gives
+    pairs kept as their four Bell coefficients until a general operation needs the matrix
+    (:class:`modenhub_net.qubits.BellDiagonalState`): Pauli corrections, memory dephasing and
+    depolarising, fidelity and discarding then cost O(1). Any other state gives
+    density-matrix pairs (:func:`make_pair` with ``trusted=True``).
+    """
+    coefficients = qb.bell_coefficients(dm)
+    if coefficients is not None:
+        c = list(coefficients)
+        return lambda: _trusted_pair(c)
+    return lambda: make_pair(dm, trusted=True)
 
 
 def checked_state(dm: np.ndarray) -> np.ndarray:
@@ -83,8 +102,9 @@ def pauli_frame_gates(bell_index: int) -> tuple[np.ndarray, ...]:
 
 
 def pair_fidelity(q1: Any, q2: Any) -> float:
-    """Fidelity of the actual state of ``(q1, q2)`` with Phi+."""
-    return float(qb.fidelity([q1, q2], PHI_PLUS_KET))
+    """Fidelity of the actual state of ``(q1, q2)`` with Phi+ (O(1) for a Bell-diagonal pair,
+    :func:`modenhub_net.qubits.bell_fidelity`)."""
+    return qb.bell_fidelity(q1, q2, 0)
 
 
 def state_fidelity(qubits: Sequence[Any], ket: np.ndarray) -> float:

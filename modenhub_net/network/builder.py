@@ -62,7 +62,8 @@ from protocols.teleportation import teleport_state, teleported_cnot
 from protocols.workload import Request
 
 __all__ = [
-    "HubNetwork", "LaneBusyError", "build_hub_network", "run_policy", "OperationOutcome", "RoundOutcome",
+    "HubNetwork", "LaneBusyError", "OperationOutcome", "RoundCorrections", "RoundOutcome",
+    "build_hub_network", "run_policy",
 ]
 
 
@@ -103,6 +104,45 @@ class HubFabric(Component):
     def _device(self, kind: str, j: int, message: Message) -> None:
         if self.on_device_output is not None:
             self.on_device_output(kind, j, message)
+
+
+class RoundCorrections(CorrectionService):
+    """:class:`~protocols.swapping.CorrectionService` with two economies that change neither
+    the physics nor any time.
+
+    - :meth:`send_round`: the corrections of one round's pairs (all corrected by the same
+      QPU) travel in one classical message, sent when the hub knows the heralds, so each
+      arrives exactly when its own message would; each is applied on arrival as
+      :meth:`~protocols.swapping.CorrectionService.on_message` does, in the round's order.
+    - The ready event of a pair sent this way is made only when someone waits for it
+      (:meth:`wait_ready`); a pair nobody waits for costs no event.
+    """
+
+    def send_round(self, pairs: Sequence[PairHandle], *, kind: str = "bell") -> None:
+        """Send the corrections of ``pairs`` (same ``node_b``) in one message."""
+        node = pairs[0].node_b
+        for pair in pairs:
+            if pair.node_b != node:
+                raise ValueError(f"send_round: pairs corrected at QPUs {node} and {pair.node_b}")
+            self.ready[pair.pair_id] = None
+        self._send(node, Message(("corrections",), {"header": "corrections", "pairs": tuple(pairs),
+                                                    "kind": kind}))
+
+    def on_round(self, node: int, message: Message) -> None:
+        """Handle a round's corrections arriving at ``node`` (bound by the builder)."""
+        kind = message.meta["kind"]
+        for pair in message.meta["pairs"]:
+            self.on_message(node, Message(("correction",), {"header": "correction", "pair": pair,
+                                                            "kind": kind}))
+
+    def wait_ready(self, pair: PairHandle) -> Any:
+        """An event that fires when the pair's correction has been applied (now if it has)."""
+        if pair.pair_id in self.ready:
+            event = self.ready[pair.pair_id]
+            if event is None:
+                event = self.ready[pair.pair_id] = self.sim.event()
+            return event
+        return super().wait_ready(pair)
 
 
 class HubNetwork:
@@ -242,12 +282,13 @@ class HubNetwork:
         self.qpu_message_handlers: dict[str, Callable[[int, Message], None]] = {}
         self.hub_message_handlers: dict[str, Callable[[int, Message], None]] = {}
         self.photon_handler: Callable[[int, Message], None] | None = None
-        self.corrections = CorrectionService(
+        self.corrections = RoundCorrections(
             sim,
             send_to_node=lambda node, message: self.hub_node.ports[f"c{node}"].tx_output(message),
             qpu_of=lambda node: self.qpus[node],
         )
         self.qpu_message_handlers["correction"] = self.corrections.on_message
+        self.qpu_message_handlers["corrections"] = self.corrections.on_round
         self.generation = make_generation(self, link_mode)
 
     # -- wiring helpers -------------------------------------------------------------------
@@ -478,15 +519,18 @@ class HubNetwork:
     # -- HubServices -------------------------------------------------------------------------
     def attempt_cap(self, a: int, b: int) -> tuple[int, str]:
         """Parallel attempts the free resources allow, and the first binding resource."""
-        best_value = min(len(self.free_slots(a)), len(self.free_slots(b)))
+        best_value = min(self.qpus[a].comm.n_free_slots, self.qpus[b].comm.n_free_slots)
         best_name = "comm_qubits"
         joined = ((a, b) if a < b else (b, a)) in self._lane_of  # its own (held) lane counts
         lanes_ok = joined or self.free_lanes() > 0
         others: list[tuple[str, int]] = [("switch_circuits", 10**9 if lanes_ok else 0)]
+        n_free = getattr(self.generation, "n_free_devices", None)
         if self.scheme == "detection_in_hub":
-            others.append(("bsm_stations", len(self.generation.free_devices("bsm"))))
+            others.append(("bsm_stations", n_free("bsm") if n_free is not None
+                           else len(self.generation.free_devices("bsm"))))
         elif self.scheme == "source_in_hub":
-            others.append(("sources", len(self.generation.free_devices("source"))))
+            others.append(("sources", n_free("source") if n_free is not None
+                           else len(self.generation.free_devices("source"))))
         else:
             self.generation.expire_legs(a, b)  # legs past the cutoff free their memories first
             free_hub = len(self.hub_memory.comm.free_slots()) if self.hub_memory is not None else 0

@@ -26,6 +26,13 @@ from modenhub_net.qubits.bell import (
     create_werner_pair,
     werner_dm,
 )
+from modenhub_net.qubits.bell_diagonal import (
+    bell_coefficients,
+    bell_diagonal_matrix,
+    bell_fidelity,
+    create_bell_diagonal_pair,
+    is_bell_diagonal,
+)
 from modenhub_net.qubits.channels import (
     amplitude_damp,
     dephase,
@@ -41,6 +48,7 @@ from modenhub_net.qubits.fidelity import fidelity
 from modenhub_net.qubits.measurement import bell_measure, bell_outcome_probabilities, measure
 from modenhub_net.qubits.operators import CNOT, CZ, SWAP, H, I, S, T, X, Y, Z, superoperator
 from modenhub_net.qubits.state import (
+    BellDiagonalState,
     QState,
     Qubit,
     apply_kraus,
@@ -54,9 +62,11 @@ from modenhub_net.qubits.state import (
 _operators._register_trusted()
 
 __all__ = [
-    "BELL_LABELS", "CNOT", "CZ", "H", "I", "QState", "Qubit", "S", "SWAP", "T", "X", "Y", "Z",
-    "amplitude_damp", "apply_kraus", "apply_superoperator", "assign_state", "bell_correction",
-    "bell_dm", "bell_measure", "bell_outcome_probabilities", "bell_state", "create_bell_pair",
+    "BELL_LABELS", "CNOT", "CZ", "BellDiagonalState", "H", "I", "QState", "Qubit", "S", "SWAP",
+    "T", "X", "Y", "Z", "amplitude_damp", "apply_kraus", "apply_superoperator", "assign_state",
+    "bell_coefficients", "bell_correction", "bell_diagonal_matrix", "bell_dm", "bell_fidelity",
+    "create_bell_diagonal_pair", "is_bell_diagonal", "bell_measure", "bell_outcome_probabilities",
+    "bell_state", "create_bell_pair",
     "create_qubits", "create_werner_pair", "dephase", "depolarise", "depolarise_for_time",
     "discard", "fidelity", "lose", "measure", "operate", "pauli_channel", "reduced_dm",
     "superoperator", "t1t2_liouville", "t1t2_noise", "werner_dm",

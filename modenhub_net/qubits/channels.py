@@ -14,7 +14,7 @@ import numpy as np
 
 from modenhub_net.config.base import check_number
 from modenhub_net.errors import UserInputError
-from modenhub_net.qubits.state import Qubit, _remove, apply_superoperator
+from modenhub_net.qubits.state import Qubit, _remove, apply_pauli_channel, apply_superoperator
 
 __all__ = [
     "depolarise",
@@ -59,7 +59,8 @@ def pauli_channel(qubit: Qubit, p_x: float, p_y: float, p_z: float) -> None:
         check_number(name, value, low=0.0, high=1.0)
     if p_x + p_y + p_z > 1.0 + 1e-12:
         raise UserInputError(f"p_x + p_y + p_z = {p_x + p_y + p_z!r} must be <= 1")
-    apply_superoperator(qubit, _liouville_pauli(p_x, p_y, p_z))
+    if not apply_pauli_channel(qubit, p_x, p_y, p_z):  # O(1) on a Bell-diagonal state
+        apply_superoperator(qubit, _liouville_pauli(p_x, p_y, p_z))
 
 
 def depolarise(qubit: Qubit, p: float) -> None:
@@ -75,14 +76,14 @@ def depolarise(qubit: Qubit, p: float) -> None:
         Probability in [0, 1] that the qubit is replaced by the maximally mixed state.
     """
     check_number("p", p, low=0.0, high=1.0)
-    if p:
+    if p and not apply_pauli_channel(qubit, p / 4, p / 4, p / 4):
         apply_superoperator(qubit, _liouville_pauli(p / 4, p / 4, p / 4))
 
 
 def dephase(qubit: Qubit, p: float) -> None:
     """Dephasing channel ``rho -> (1-p) rho + p Z rho Z`` (N&C §8.3.6); ``p`` in [0, 1]."""
     check_number("p", p, low=0.0, high=1.0)
-    if p:
+    if p and not apply_pauli_channel(qubit, 0.0, 0.0, p):
         apply_superoperator(qubit, _liouville_pauli(0.0, 0.0, p))
 
 
@@ -156,8 +157,13 @@ def t1t2_noise(qubit: Qubit, elapsed_ns: float, *, t1_ns: float, t2_ns: float) -
         Relaxation and coherence times in ns, > 0 (``math.inf``: none), ``T2 <= 2 T1``.
     """
     liouville = t1t2_liouville(elapsed_ns, t1_ns=t1_ns, t2_ns=t2_ns)
-    if liouville is not None:
-        apply_superoperator(qubit, liouville)
+    if liouville is None:
+        return
+    # T1 = inf: pure dephasing, the Pauli channel with p_z = (1 - exp(-t/T2))/2 (its
+    # coherence factor 1 - 2 p_z is exp(-t/T2)); O(1) on a Bell-diagonal state
+    if math.isinf(t1_ns) and apply_pauli_channel(qubit, 0.0, 0.0, -math.expm1(-elapsed_ns / t2_ns) / 2):
+        return
+    apply_superoperator(qubit, liouville)
 
 
 def depolarise_for_time(qubit: Qubit, elapsed_ns: float, *, depolar_time_ns: float) -> None:

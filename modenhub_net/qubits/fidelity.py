@@ -9,6 +9,7 @@ import numpy as np
 from modenhub_net.errors import UserInputError
 from modenhub_net.qubits.state import (
     STATE_TOLERANCE,
+    BellDiagonalState,
     Qubit,
     _numeric_array,
     check_density_matrix,
@@ -68,8 +69,12 @@ def fidelity(qubits: Sequence[Qubit] | np.ndarray, reference: np.ndarray) -> flo
         if not qubits:
             raise UserInputError("qubits: need at least one qubit")
         state = qubits[0].state
-        # fast path: the qubits are exactly one state's qubits, in order (no copy needed)
-        rho = state.dm if state is not None and state.qubits == qubits else reduced_dm(qubits)
+        # fast path: the qubits are exactly one state's qubits, in order (no copy needed);
+        # a Bell-diagonal state is read without being materialised
+        if state is not None and state.qubits == qubits:
+            rho = state.dense() if state.__class__ is BellDiagonalState else state.dm
+        else:
+            rho = reduced_dm(qubits)
     ref = _numeric_array(reference, name="reference")
     if ref.ndim not in (1, 2):
         raise UserInputError(f"reference: shape {ref.shape} is neither a ket nor a density matrix")

@@ -18,7 +18,10 @@ import numpy as np
 
 from modenhub_net.errors import UserInputError
 
-__all__ = ["Qubit", "QState", "create_qubits", "assign_state", "reduced_dm", "operate", "apply_kraus"]
+__all__ = [
+    "BellDiagonalState", "Qubit", "QState", "apply_kraus", "apply_pauli_channel", "assign_state",
+    "bell_diagonal_matrix", "create_qubits", "operate", "reduced_dm",
+]
 
 _TOL = 1e-9
 
@@ -46,6 +49,107 @@ class QState:
 
     def __repr__(self) -> str:
         return f"QState({[q.name for q in self.qubits]})"
+
+
+#: the storage of :attr:`QState.dm` (a slot); :class:`BellDiagonalState` keeps its Bell
+#: coefficients there until it is materialised
+_DM_SLOT = QState.__dict__["dm"]
+
+
+def bell_diagonal_matrix(coefficients: Sequence[float]) -> np.ndarray:
+    """The 4x4 density matrix ``sum_i c_i |B_i><B_i|`` of Bell coefficients ``c``.
+
+    Bell basis in the order of :data:`modenhub_net.qubits.BELL_LABELS` (Phi+, Phi-, Psi+,
+    Psi-; ``|Phi+-> = (|00> +- |11>)/sqrt2``, ``|Psi+-> = (|01> +- |10>)/sqrt2``), so
+    ``rho_00,00 = rho_11,11 = (c0 + c1)/2``, ``rho_00,11 = (c0 - c1)/2``,
+    ``rho_01,01 = rho_10,10 = (c2 + c3)/2``, ``rho_01,10 = (c2 - c3)/2``.
+    """
+    c0, c1, c2, c3 = coefficients
+    s01, d01, s23, d23 = (c0 + c1) / 2, (c0 - c1) / 2, (c2 + c3) / 2, (c2 - c3) / 2
+    return np.array(
+        [[s01, 0, 0, d01], [0, s23, d23, 0], [0, d23, s23, 0], [d01, 0, 0, s01]],
+        dtype=np.complex128,
+    )
+
+
+class BellDiagonalState(QState):
+    """A two-qubit state diagonal in the Bell basis, kept as its four Bell coefficients.
+
+    ``rho = sum_i c_i |B_i><B_i|`` (:func:`bell_diagonal_matrix`). Pauli gates and Pauli
+    channels on either qubit map such a state to another one: a Pauli ``P`` on either qubit
+    permutes the coefficients, ``c'_i = c_(i xor p)`` with ``p`` = 0, 1, 2, 3 for I, Z, X,
+    Y (Bell index ``i = 2 x + z``: ``x`` the bit flip, ``z`` the phase flip), and the Pauli
+    channel ``sum_P q_P P rho P`` gives ``c'_i = sum_p q_p c_(i xor p)`` (Bennett,
+    DiVincenzo, Smolin & Wootters, PRA 54, 3824 (1996), §III; the Bell-diagonal formalism of
+    SeQUeNCe, Wu et al., Quantum Sci. Technol. 6, 045027 (2021)). These are applied to the
+    coefficients in O(1) (:func:`apply_pauli_channel`, :func:`operate` with the ``I``, ``X``,
+    ``Y``, ``Z`` constants); both qubits' marginals are ``I/2``, so discarding one leaves
+    its partner in ``(c0 + c1 + c2 + c3) I/2``.
+
+    Any other use of the state -- reading :attr:`dm`, a gate other than a Pauli constant, a
+    non-Pauli channel (e.g. amplitude damping, T1 < inf), a measurement, a merge with
+    another state -- first *materialises* it: the 4x4 matrix is built exactly and the object
+    becomes a plain :class:`QState` (its class is switched in place; the two classes share
+    one layout), so every later operation is the density-matrix one. The Bell basis is
+    symmetric under exchange of the two qubits, so the order of :attr:`qubits` does not
+    enter the coefficients.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, coefficients: list[float], qubits: list[Qubit]) -> None:
+        _DM_SLOT.__set__(self, coefficients)
+        self.qubits = qubits
+
+    @property
+    def coefficients(self) -> list[float]:
+        """The Bell coefficients ``[c_Phi+, c_Phi-, c_Psi+, c_Psi-]`` (the live list)."""
+        return _DM_SLOT.__get__(self)
+
+    def dense(self) -> np.ndarray:
+        """The 4x4 density matrix, without materialising the state (a new array)."""
+        return bell_diagonal_matrix(_DM_SLOT.__get__(self))
+
+    @property
+    def dm(self) -> np.ndarray:  # type: ignore[override]
+        """Materialise: build the density matrix and become a plain :class:`QState`."""
+        dm = bell_diagonal_matrix(_DM_SLOT.__get__(self))
+        _DM_SLOT.__set__(self, dm)
+        self.__class__ = QState
+        return dm
+
+    @dm.setter
+    def dm(self, value: np.ndarray) -> None:
+        _DM_SLOT.__set__(self, value)
+        self.__class__ = QState
+
+    def __repr__(self) -> str:
+        return f"BellDiagonalState({[q.name for q in self.qubits]}, {self.coefficients})"
+
+
+def _bell_pauli(state: BellDiagonalState, q0: float, q1: float, q2: float, q3: float) -> None:
+    """The Pauli channel with weights ``q`` of I, Z, X, Y on one qubit of ``state``."""
+    c0, c1, c2, c3 = _DM_SLOT.__get__(state)
+    _DM_SLOT.__set__(state, [
+        q0 * c0 + q1 * c1 + q2 * c2 + q3 * c3,
+        q0 * c1 + q1 * c0 + q2 * c3 + q3 * c2,
+        q0 * c2 + q1 * c3 + q2 * c0 + q3 * c1,
+        q0 * c3 + q1 * c2 + q2 * c1 + q3 * c0,
+    ])
+
+
+def apply_pauli_channel(qubit: Qubit, p_x: float, p_y: float, p_z: float) -> bool:
+    """On a :class:`BellDiagonalState`, apply ``sum_P p_P P rho P`` to ``qubit``'s state in O(1).
+
+    Returns False (and changes nothing) if ``qubit`` is not in a Bell-diagonal state: the
+    caller then applies the channel's Liouville matrix. The probabilities are not checked
+    here (the callers in :mod:`modenhub_net.qubits.channels` do).
+    """
+    state = _alive(qubit)
+    if state.__class__ is not BellDiagonalState:
+        return False
+    _bell_pauli(state, 1.0 - p_x - p_y - p_z, p_z, p_x, p_y)
+    return True
 
 
 class Qubit:
@@ -220,6 +324,13 @@ def _merge(qubits: Sequence[Qubit]) -> QState:
 def _remove(qubit: Qubit) -> None:
     """Trace ``qubit`` out of its state (its partners keep their reduced state)."""
     state = _alive(qubit)
+    if state.__class__ is BellDiagonalState:  # marginal of a Bell-diagonal state: trace * I/2
+        half = sum(_DM_SLOT.__get__(state)) / 2
+        _DM_SLOT.__set__(state, np.array([[half, 0], [0, half]], dtype=np.complex128))
+        state.__class__ = QState
+        state.qubits = [q for q in state.qubits if q is not qubit]
+        qubit.state = None
+        return
     n = len(state.qubits)
     if n > 1:
         k = state.qubits.index(qubit)
@@ -337,7 +448,7 @@ def reduced_dm(qubits: Sequence[Qubit]) -> np.ndarray:
     result = None
     order: list[Qubit] = []
     for state, members in groups:
-        dm = state.dm
+        dm = state.dense() if state.__class__ is BellDiagonalState else state.dm
         n = len(state.qubits)
         keep = _positions(state, members)
         for k in sorted(set(range(n)) - set(keep), reverse=True):
@@ -372,10 +483,17 @@ _TRUSTED_1Q: dict[int, np.ndarray] = {}
 _TRUSTED_1Q_MATRIX: dict[int, np.ndarray] = {}
 
 
-def _trust_gate(gate: np.ndarray) -> None:
-    """Precompute the Liouville matrix of a read-only module-level gate constant."""
+#: Bell-index flip (xor) of the Pauli constants I, Z, X, Y, keyed by ``id`` (trusted gates)
+_PAULI_XOR: dict[int, int] = {}
+
+
+def _trust_gate(gate: np.ndarray, *, pauli_flip: int | None = None) -> None:
+    """Precompute the Liouville matrix of a read-only module-level gate constant; a Pauli
+    constant also gets its Bell-index flip (:class:`BellDiagonalState`)."""
     _TRUSTED_1Q[id(gate)] = _liouville_of_unitary(gate)
     _TRUSTED_1Q_MATRIX[id(gate)] = gate
+    if pauli_flip is not None:
+        _PAULI_XOR[id(gate)] = pauli_flip
 
 
 def operate(qubits: Sequence[Qubit], unitary: np.ndarray) -> None:
@@ -389,6 +507,13 @@ def operate(qubits: Sequence[Qubit], unitary: np.ndarray) -> None:
         A ``2**k x 2**k`` unitary matrix.
     """
     if len(qubits) == 1:
+        state = qubits[0].state
+        if state.__class__ is BellDiagonalState:
+            flip = _PAULI_XOR.get(id(unitary))
+            if flip is not None and _TRUSTED_1Q_MATRIX[id(unitary)] is unitary:
+                c = _DM_SLOT.__get__(state)
+                _DM_SLOT.__set__(state, [c[flip], c[1 ^ flip], c[2 ^ flip], c[3 ^ flip]])
+                return
         liouville = _TRUSTED_1Q.get(id(unitary))
         if liouville is None or _TRUSTED_1Q_MATRIX[id(unitary)] is not unitary:
             op = _check_square(unitary, 1, name="unitary")
