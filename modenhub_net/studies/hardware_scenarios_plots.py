@@ -39,7 +39,7 @@ def policies_figure(table: pd.DataFrame):
 
     Points with no success (0 on a log axis) are drawn as open triangles on the bottom edge;
     fidelities from fewer than :data:`MIN_FIDELITY_SAMPLES` uses are left out; a panel with
-    nothing to draw says so.
+    nothing to draw says so, and a panel missing some presets names them above it.
     """
     from matplotlib.lines import Line2D
 
@@ -47,8 +47,10 @@ def policies_figure(table: pd.DataFrame):
     fig, axes = style.new_figure(width="double", nrows=2, ncols=3, height_in=4.9, sharex=True)
     for ax, (col, err, label, log, scale) in zip(axes.flat, _PANELS, strict=True):
         drawn = zeros = 0
+        missing: list[str] = []  # presets with no point in this panel
         for i, preset in enumerate(presets):
             look = style.series_style(i)
+            drawn_before, zeros_before = drawn, zeros
             for policy, ls in POLICY_LINES.items():
                 g = table[(table.preset == preset) & (table.policy == policy)].sort_values("n_qpus")
                 if col == "teleport_fidelity":
@@ -74,13 +76,21 @@ def policies_figure(table: pd.DataFrame):
                     drawn += int(np.isfinite(y).sum())
                     style.errorbar_ci(ax, g["n_qpus"], y, lo, hi, series=i, line=True,
                                       linestyle=ls, ms=3)
+            if drawn == drawn_before and zeros == zeros_before:
+                missing.append(preset.replace("_", " "))
         style.log2_axis(ax, table["n_qpus"], label=r"$N$ (QPUs)" if ax in axes[1] else "")
         if drawn == 0:
             style.mark_no_data(ax, f"< {MIN_FIDELITY_SAMPLES} successful uses\nat every point"
                                if "fidelity" in col else "no successes")
-        elif log:
-            ax.set_yscale("log")
-            style.log_ticks(ax)
+        else:
+            if log:
+                ax.set_yscale("log")
+                style.log_ticks(ax)
+            if missing:  # said above the panel, off the data
+                why = (f"< {MIN_FIDELITY_SAMPLES} uses" if col == "teleport_fidelity"
+                       else "no successes" if col != "success_rate" else "not measured")
+                ax.set_title(f"{why}: " + textwrap.fill(", ".join(missing), 44),
+                             fontsize=style.MIN_FONT_PT, style="italic", color="0.35")
         ax.set_ylabel(label)
     axes[0, 0].set_ylim(top=1.5)
     handles = [Line2D([], [], color=style.series_style(i)["color"], marker=style.series_style(i)["marker"],
