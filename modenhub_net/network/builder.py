@@ -198,6 +198,7 @@ class HubNetwork:
         self.n_qpus = n = len(nodes)
         self._pair_ids = 0
         self._budgets: dict[tuple[int, int], LinkBudget] = {}
+        self._budgets_by_spec: dict[tuple[Any, ...], LinkBudget] = {}
         self._legs: dict[int, LegBudget] = {}
 
         # -- hub --------------------------------------------------------------------------
@@ -375,7 +376,15 @@ class HubNetwork:
         key = (a, b) if a < b else (b, a)
         budget = self._budgets.get(key)
         if budget is None:
-            budget = self._pair_budget(*key)
+            # QPU pairs built from equal devices share one budget (a 1,024-QPU hub of one
+            # QPU model computes it once, not once per pair); frozen parameter models hash
+            # by value
+            sa, sb = self.specs[key[0]], self.specs[key[1]]
+            spec_key = (self.qpus[key[0]].comm.params, self.qpus[key[1]].comm.params,
+                        sa.fibre, sb.fibre, sa.detector, sb.detector)
+            budget = self._budgets_by_spec.get(spec_key)
+            if budget is None:
+                budget = self._budgets_by_spec[spec_key] = self._pair_budget(*key)
             self._budgets[key] = budget
         return budget
 
