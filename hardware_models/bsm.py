@@ -82,7 +82,13 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from hardware_models.detector import Detector, DetectorParams, _oz, _resolve_windows
+from hardware_models.detector import (
+    DEAD_TIME_TOLERANCE_NS,
+    Detector,
+    DetectorParams,
+    _dark_counts,
+    _oz,
+)
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import check_range
@@ -875,15 +881,18 @@ class BsmStation(Component):
         params = st0.params
         det = params.detector
         pnr = det.number_resolving
-        photons: list[int] = []
+        double = params.scheme == "double_click"
+        rows_of: list[tuple[int, ...]] = []  # photons at each detector of the attempt's station
         false: list[bool] = []
-        if params.scheme == "double_click":
+        if double:
             eff = det.efficiency
             u = rng.random(3 * n).tolist()
-            pa, pb = present_a.tolist(), present_b.tolist()
+            pa = present_a if isinstance(present_a, list) else present_a.tolist()
+            pb = present_b if isinstance(present_b, list) else present_b.tolist()
             cum, rows, row_false = instrument.cum_list, instrument.rows, instrument.row_false
             last = len(cum) - 1
             ph_a, ph_b = instrument.p_h
+            none = (0, 0, 0, 0)
             k = []
             for j in range(n):
                 ra = pa[j] and u[j] < eff
@@ -891,17 +900,17 @@ class BsmStation(Component):
                 x = u[2 * n + j]
                 if ra and rb:  # both registered: one of the configurations
                     i = min(bisect.bisect_right(cum, x), last)
-                    photons.extend(rows[i])
+                    rows_of.append(rows[i])
                     false.append(row_false[i])
                     k.append(2)
                 elif ra or rb:  # one: its mode (H with its H population), either output
                     p_h = ph_a if ra else ph_b
                     col = (0 if x < p_h / 2 else 2) if x < p_h else (1 if x < (1 + p_h) / 2 else 3)
-                    photons.extend((int(col == 0), int(col == 1), int(col == 2), int(col == 3)))
+                    rows_of.append((int(col == 0), int(col == 1), int(col == 2), int(col == 3)))
                     false.append(True)
                     k.append(1)
                 else:
-                    photons.extend((0, 0, 0, 0))
+                    rows_of.append(none)
                     false.append(True)
                     k.append(0)
             n_det = 4
@@ -928,23 +937,51 @@ class BsmStation(Component):
                 i = 0
                 while i < 5 and cums[i] < target:
                     i += 1
-                photons.extend(rows[i])
+                rows_of.append(rows[i])
                 false.append(row_false[i])
             n_det = 2
-        dets = [d for st in stations for d in st._dets]
-        counts = _resolve_windows(dets, photons, photons, rng=rng, now_ns=now_ns,
-                                  apply_dead_time=st0._dead_time)
+        # each detector's window (the law of detector.detect_batch with the photons already
+        # registered): dark counts in one draw for all windows, counts, dead time, counters
+        dark = _dark_counts(st0._dets[0], n_det * n, rng)
+        dead_ns = det.dead_time_ns - DEAD_TIME_TOLERANCE_NS
+        use_dead = st0._dead_time and dead_ns > 0
         labels: list[int] = []
         heralded: list[int] = []
         states = []
         for j, st in enumerate(stations):
             st.attempts += 1
-            c = counts[n_det * j:n_det * (j + 1)]
+            row = rows_of[j]
+            dj = None if dark is None else dark[n_det * j:n_det * (j + 1)]
+            if dj is None and not any(row):  # nothing reaches the detectors: no click
+                for d in st._dets:
+                    d.windows += 1
+                labels.append(-1)
+                continue
+            c = []
+            for i, d in enumerate(st._dets):
+                d.windows += 1
+                p = row[i]
+                if p:
+                    d._n_photons_in += p
+                    d._n_photons_registered += p
+                extra = 0 if dj is None else dj[i]
+                count = (p + extra) if pnr else (1 if p or extra else 0)
+                if count:
+                    if use_dead:
+                        if now_ns - d._last_click_ns < dead_ns:
+                            d._n_dead += 1
+                            c.append(-1)
+                            continue
+                        d._last_click_ns = now_ns
+                    d.clicks += 1
+                    if p == 0:
+                        d._n_dark += 1
+                c.append(count)
             if pnr and max(c) > 1:  # "many"
                 labels.append(-1)
                 continue
             if n_det == 4:
-                o0, o1, o2, o3 = (x > 0 for x in c)
+                o0, o1, o2, o3 = c[0] > 0, c[1] > 0, c[2] > 0, c[3] > 0
                 ok = o0 + o1 + o2 + o3 == 2 and (o0 or o2) and (o1 or o3)
                 plus = (o0 and o1) or (o2 and o3)
             else:
@@ -958,7 +995,7 @@ class BsmStation(Component):
             st.successes += 1
             st._n_by_label["Psi+" if plus else "Psi-"] += 1
             st._n_false += int(false[j])
-            if params.scheme == "double_click":
+            if double:
                 # both photons registered: the outcome's w; fewer: the memories' state
                 states.append(instrument.states[0 if plus else 1] if k[j] == 2
                               else instrument.mem_state)
@@ -969,6 +1006,14 @@ class BsmStation(Component):
 
     def _single_click_state(self, instrument: BsmInstrument, phase: float, plus: bool) -> np.ndarray:
         """Post-herald memory state of one single-click herald with optical phase ``phase``."""
+        if phase == 0.0:  # no optical phase noise: one state per label, kept by the instrument
+            cached = instrument._zero_phase.get(plus)
+            if cached is None:
+                cached = instrument._zero_phase[plus] = self._single_click_state_at(instrument, 0.0, plus)
+            return cached
+        return self._single_click_state_at(instrument, phase, plus)
+
+    def _single_click_state_at(self, instrument: BsmInstrument, phase: float, plus: bool) -> np.ndarray:
         base, one, t12, t21 = instrument.states
         e = complex(math.cos(phase), math.sin(phase))
         cross = math.sqrt(self.params.visibility) * (e * t12 + e.conjugate() * t21) / 2
@@ -1049,6 +1094,8 @@ class BsmInstrument:
         lists = (self.cum.tolist(), [tuple(r) for r in self.photons.tolist()],
                  [bool(f) for f in self.false.tolist()])
         object.__setattr__(self, "_lists", lists)
+        # single click without phase noise: the post-herald state per label (computed once)
+        object.__setattr__(self, "_zero_phase", {})
 
 
 @dataclass(frozen=True)

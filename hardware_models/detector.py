@@ -477,6 +477,18 @@ def detect_batch(
     return np.asarray(counts, dtype=np.int64)
 
 
+def _dark_counts(det0: Detector, n: int, rng: np.random.Generator) -> list[int] | None:
+    """Dark counts of ``n`` windows of detectors with ``det0``'s parameters, one array draw
+    (None, and nothing drawn, when the rate is 0): Poisson with mean ``lambda = R tau``, or
+    at most one with ``p_dc = 1 - exp(-R tau)`` (number resolving, ``at_most_one``; a
+    threshold detector only sees whether there was one). Module docstring."""
+    if det0.params.number_resolving and not det0._at_most_one:
+        return rng.poisson(det0._lam, n).tolist() if det0._lam > 0 else None
+    if det0._p_dc > 0:
+        return (rng.random(n) < det0._p_dc).astype(np.int64).tolist()
+    return None
+
+
 def _resolve_windows(
     detectors: Sequence[Detector],
     photons: list[int],
@@ -492,17 +504,11 @@ def _resolve_windows(
     det0 = detectors[0]
     params = det0.params
     n = len(detectors)
-    dark: list[int] | None = None
+    dark = _dark_counts(det0, n, rng)
     if params.number_resolving:
-        if det0._at_most_one:
-            if det0._p_dc > 0:
-                dark = (rng.random(n) < det0._p_dc).astype(np.int64).tolist()
-        elif det0._lam > 0:
-            dark = rng.poisson(det0._lam, n).tolist()
         counts = registered if dark is None else [r + d for r, d in zip(registered, dark, strict=True)]
     else:
-        if det0._p_dc > 0:
-            dark = (rng.random(n) < det0._p_dc).astype(np.int64).tolist()
+        if dark is not None:
             counts = [1 if r or d else 0 for r, d in zip(registered, dark, strict=True)]
         else:
             counts = [1 if r else 0 for r in registered]
@@ -511,19 +517,21 @@ def _resolve_windows(
     use_dead = apply_dead_time and dead_ns > 0
     for i, d in enumerate(detectors):
         d.windows += 1
-        p = photons[i]
+        if not counts[i]:
+            if photons[i]:  # photons arrived, none registered
+                d._n_photons_in += photons[i]
+            continue
         r = registered[i]
-        if p:
-            d._n_photons_in += p
+        if photons[i]:
+            d._n_photons_in += photons[i]
             d._n_photons_registered += r
-        if counts[i]:
-            if use_dead:
-                if now_ns - d._last_click_ns < dead_ns:
-                    d._n_dead += 1
-                    counts[i] = -1
-                    continue
-                d._last_click_ns = now_ns
-            d.clicks += 1
-            if r == 0:
-                d._n_dark += 1
+        if use_dead:
+            if now_ns - d._last_click_ns < dead_ns:
+                d._n_dead += 1
+                counts[i] = -1
+                continue
+            d._last_click_ns = now_ns
+        d.clicks += 1
+        if r == 0:
+            d._n_dark += 1
     return counts

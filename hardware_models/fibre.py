@@ -289,6 +289,25 @@ class Fibre(QuantumChannel):
         self.qubits_lost += n_in - int(out.sum())
         return out
 
+    def transmit_list(self, present: list[bool], *, rng: np.random.Generator | None = None) -> list[bool]:
+        """:meth:`transmit_batch` on plain lists (the same law, draws and counters).
+
+        For a round of a few attempts, where numpy's per-call cost would dominate: the loss
+        draws are one ``rng.random(len(present))`` call, as in :meth:`transmit_batch`, so
+        both consume the stream identically.
+        """
+        if self.noise_model is not None:
+            raise ValueError(f"{self.full_name}: transmit_list needs a noise-free fibre")
+        n_in = sum(present)
+        self._n_sent += n_in
+        eta = self.transmission
+        if n_in == 0 or eta >= 1.0:
+            return list(present)
+        u = (self.rng if rng is None else rng).random(len(present)).tolist()
+        out = [p and x < eta for p, x in zip(present, u, strict=True)]
+        self.qubits_lost += n_in - sum(out)
+        return out
+
     def damp_presence(self, qubit: Any, *, count: bool = False) -> None:
         """The fibre's effect on one photon-number ("presence") qubit: amplitude damping with
         ``gamma = 1 - eta`` (a beam splitter to the environment, Nielsen & Chuang §8.3.5);

@@ -452,6 +452,35 @@ class OpticalSwitch(Component):
         self.photons_passed += n_out
         return out
 
+    def transmit_list(self, port: int, present: list[bool], *, presence: bool = False,
+                      rng: np.random.Generator | None = None) -> list[bool]:
+        """:meth:`transmit_batch` on plain lists (the same rules, draws and counters), for a
+        round of a few attempts where numpy's per-call cost would dominate."""
+        n_in = sum(present)
+        self.photons_in += n_in
+        circuit = self._port_circuit[self._check_port(port)]
+        reason = None
+        if circuit is None:
+            reason = "no circuit"
+        elif circuit.state != "ready":
+            if circuit.ready_at_ns is not None and self.sim.env.now >= circuit.ready_at_ns:
+                self._mark_ready(circuit)
+            else:
+                reason = "circuit reconfiguring"
+        if reason is not None:
+            self.drop_reasons[reason] += n_in
+            return [False] * len(present)
+        eta = self.transmission
+        if n_in and eta < 1.0 and not presence:
+            u = (self.rng if rng is None else rng).random(len(present)).tolist()
+            out = [p and x < eta for p, x in zip(present, u, strict=True)]
+            n_out = sum(out)
+            self.photons_lost_insertion += n_in - n_out
+        else:
+            out, n_out = list(present), n_in
+        self.photons_passed += n_out
+        return out
+
     def damp_presence(self, qubit: Any) -> None:
         """One insertion pass of a photon-number ("presence") qubit: amplitude damping with
         ``gamma = 1 - transmission`` (as in :class:`hardware_models.Fibre`; Nielsen & Chuang

@@ -203,11 +203,15 @@ class _Base:
         (:class:`hardware_models.link_budget.AttemptTiming`), while a heralded pair does not
         wait (and decohere) for its emitter's reset.
         """
-        until = max(self.sim.now_ns + max(0.0, *resets), t0 + max(dead_time_ns, source_period_ns))
+        self._busy(a, b, max(self.sim.now_ns + max(0.0, *resets),
+                             t0 + max(dead_time_ns, source_period_ns)))
+
+    def _busy(self, a: int, b: int, until_ns: float) -> None:
+        """QPUs ``a`` and ``b`` cannot start a new round before ``until_ns``."""
         ready = self._ready_ns
         for x in (a, b):
-            if ready.get(x, -1.0) < until:
-                ready[x] = until
+            if ready.get(x, -1.0) < until_ns:
+                ready[x] = until_ns
 
     def _wait_ready(self, a: int, b: int) -> Generator[Any, Any, None]:
         """Wait until QPUs ``a`` and ``b`` are ready for a new round (:meth:`_rest`).

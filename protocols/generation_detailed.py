@@ -6,6 +6,7 @@ See :mod:`protocols.generation`.
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,35 @@ from protocols.pair import PairHandle
 __all__ = ["DetailedGeneration"]
 
 
+@dataclass(frozen=True)
+class _DetectionPlan:
+    """Per QPU pair ``(a, b)``, what an array-step ``detection_in_hub`` round reuses.
+
+    ``alpha``: bright-state population (single click) or None (double click);
+    ``instrument``: the stations' per-attempt law (:meth:`DetailedGeneration._instrument`);
+    ``makers``: per canonical post-herald state (by ``id``), the state and a maker of fresh
+    pairs in it; ``sides``: per QPU (a, then b) its index, communication memory, upward fibre
+    and emission efficiency; ``emit``: each QPU's emission time after the round start,
+    earliest first; ``arrive_ns``: photons at the hub; ``herald_ns``: the hub knows the
+    heralds; ``handover_ns``: the heralds have reached both QPUs (all after the round start,
+    ns); ``resets``, ``dead_time_ns``: what keeps the QPUs busy after the hand-over
+    (:meth:`DetailedGeneration._rest`); ``fidelity``: the budget's heralded fidelity (the
+    pairs' classical estimate).
+    """
+
+    alpha: float | None
+    instrument: Any
+    makers: dict[int, tuple[np.ndarray, Any]]
+    sides: tuple[tuple[int, Any, Any, float], ...]
+    emit: tuple[tuple[int, float], ...]
+    arrive_ns: float
+    herald_ns: float
+    handover_ns: float
+    resets: tuple[float, ...]
+    dead_time_ns: float
+    fidelity: float
+
+
 class DetailedGeneration(_Base):
     """Detailed link mode: every attempt simulated through the components.
 
@@ -39,6 +69,8 @@ class DetailedGeneration(_Base):
     def __init__(self, net: Any) -> None:
         super().__init__(net)
         self._instruments: dict[tuple[int, int], Any] = {}
+        #: per QPU pair: the array-step constants (None: the pair needs the message path)
+        self._plans: dict[tuple[int, int], _DetectionPlan | None] = {}
 
     def _batchable(self, a: int, b: int) -> bool:
         """Whether a detection round of ``a, b`` can be one array step (no fibre noise: a
@@ -76,12 +108,54 @@ class DetailedGeneration(_Base):
             inst = self._instruments[(a, b)] = net.stations[0].instrument(*qubits)
         return inst
 
+    def _detection_plan(self, a: int, b: int) -> _DetectionPlan | None:
+        """What every array-step round of ``a, b`` reuses (computed once per pair; None if
+        the pair's rounds need the message path, :meth:`_batchable`)."""
+        plan = self._plans.get((a, b), False)
+        if plan is not False:
+            return plan
+        net = self.net
+        if not self._batchable(a, b):
+            self._plans[(a, b)] = None
+            return None
+        bsm = net.hub.bsm
+        alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
+        arrive, emit_at = self._arrival_plan(a, b)
+        instrument = self._instrument(a, b, alpha)
+        # canonical post-herald states of the instrument: one pair maker each (a Bell-diagonal
+        # state gives pairs kept as Bell coefficients, protocols.qops.pair_maker)
+        canonical = [instrument.mem_state]
+        if alpha is None:
+            canonical += list(instrument.states)
+        makers = {id(rho): (rho, qops.pair_maker(qops.checked_state(rho))) for rho in canonical}
+        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
+        herald_ns = arrive + window + net.hub.processing_ns
+        sides = tuple(
+            (x, net.qpus[x].comm, net.links[x].channel_ab, net.qpus[x].comm.params.emission_efficiency)
+            for x in (a, b)
+        )
+        order = tuple(sorted((a, b), key=lambda y: emit_at[y]))
+        plan = self._plans[(a, b)] = _DetectionPlan(
+            alpha=alpha,
+            instrument=instrument,
+            makers=makers,
+            sides=sides,
+            emit=tuple((x, emit_at[x]) for x in order),
+            arrive_ns=arrive,
+            herald_ns=herald_ns,
+            handover_ns=herald_ns + max(net.herald_ns(x) for x in (a, b)),
+            resets=self._emitter_rest(a, b),
+            dead_time_ns=bsm.detector.dead_time_ns,
+            fidelity=net.budget(a, b).fidelity,
+        )
+        return plan
+
     def _detection(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         """One round of ``k`` attempts as one array step through the devices.
 
         Every attempt is simulated: each memory's emission (collection efficiency), each
-        photon's loss in its fibre and in the switch (:meth:`Fibre.transmit_batch`,
-        :meth:`OpticalSwitch.transmit_batch`, the switch's circuits must be ready), and each
+        photon's loss in its fibre and in the switch (:meth:`Fibre.transmit_list`,
+        :meth:`OpticalSwitch.transmit_list`, the switch's circuits must be ready), and each
         station's detectors (registration, dark counts, dead time) and heralding rule
         (:meth:`BsmStation.process_batch`); the devices' counters are updated. The
         randomness is drawn when the photons leave (it does not depend on what happens
@@ -90,65 +164,96 @@ class DetailedGeneration(_Base):
         at their emission time (the memories' noise acts on the memory qubits and commutes
         with the stations' measurement of the photons, so the state at any later access is
         the same as if the photonic state had been kept until the herald). Failed attempts
-        hold no memory qubit, so the herald message frees nothing; the round still lasts
-        until the heralds have reached both QPUs (the same timing as the message path).
+        hold no memory qubit, so the herald message frees nothing; the round hands its pairs
+        over when the heralds have reached both QPUs (the same timing as the message path).
+
+        A round is a few attempts: the per-pair constants are computed once
+        (:meth:`_detection_plan`), the devices' draws are plain lists (one ``random`` call
+        per device and round, as the array methods draw), and the heralded pairs come from
+        one maker per post-herald state.
         """
         from hardware_models.bsm import BsmStation
 
-        net, sim = self.net, self.sim
-        if not self._batchable(a, b):
+        plan = self._plans.get((a, b), False)
+        if plan is False:
+            plan = self._detection_plan(a, b)
+        if plan is None:
             return (yield from self._detection_events(a, b, k, lane))
-        bsm = net.hub.bsm
-        alpha = bsm.bright_state_alpha if bsm.scheme == "single_click" else None
-        t0 = sim.now_ns
+        net = self.net
+        env = self.sim.env
+        t0 = env.now
         state = self._begin(_Round(a, b, k, lane, {}, None), "bsm")
-        arrive, emit_at = self._arrival_plan(a, b)
-        instrument = self._instrument(a, b, alpha)
-        order = sorted((a, b), key=lambda y: emit_at[y])
-        yield from self._until(t0 + emit_at[order[0]])
-        present = {}
-        for x in (a, b):
-            memory = net.qpus[x].comm
-            fibre = net.links[x].channel_ab
-            eff = memory.params.emission_efficiency
+        alpha = plan.alpha
+        first_emit = plan.emit[0][1]
+        if first_emit > 0.0:
+            yield env.timeout(first_emit)
+        switch = net.switch
+        present = []
+        for x, memory, fibre, eff in plan.sides:
             if alpha is None and eff < 1.0:
-                photons = memory.rng.random(k) < eff
-                collected = int(photons.sum())
+                photons = [u < eff for u in memory.rng.random(k).tolist()]
+                collected = sum(photons)
             else:  # every photon collected, or a photon-number mode (always sent)
-                photons = np.ones(k, dtype=bool)
+                photons = [True] * k
                 collected = k
             _count_memory(memory, emitted=k, collected=collected)
             if alpha is None:
-                photons = fibre.transmit_batch(photons)
+                photons = fibre.transmit_list(photons)
             else:
                 fibre.count(sent=k, presence_modes=k)
-            present[x] = net.switch.transmit_batch(x, photons, presence=alpha is not None)
+            present.append(switch.transmit_list(x, photons, presence=alpha is not None))
         stations = [net.stations[j] for j in state.devices]
         heralds = BsmStation.process_batch(
-            stations, present[a], present[b], instrument=instrument, rng=stations[0].rng,
-            now_ns=t0 + arrive,
+            stations, present[0], present[1], instrument=plan.instrument, rng=stations[0].rng,
+            now_ns=t0 + plan.arrive_ns,
         )
-        built = [qops.make_pair(rho, trusted=True) for rho in heralds.states]
+        makers = plan.makers
+        built = []
+        for rho in heralds.states:
+            entry = makers.get(id(rho))
+            built.append(entry[1]() if entry is not None and entry[0] is rho
+                         else qops.make_pair(rho, trusted=True))
         slots: dict[int, list[int]] = {}
-        for x in order:
-            yield from self._until(t0 + emit_at[x])
+        for x, emit_ns in plan.emit:
+            if t0 + emit_ns > env.now:
+                yield env.timeout(t0 + emit_ns - env.now)
             slots[x] = self._store(net.qpus[x].comm, [pair[0 if x == a else 1] for pair in built])
-        window = max(bsm.detector.window_ns, bsm.coincidence_window_ns)
-        yield from self._until(t0 + arrive + window + net.hub.processing_ns)
+        yield env.timeout(t0 + plan.herald_ns - env.now)
         pairs = []
-        fidelity = net.budget(a, b).fidelity
-        for i, j in enumerate(heralds.heralded):
-            pair = self._new_pair(a, b, slots[a][i], slots[b][i], int(heralds.labels[j]), fidelity)
-            net.corrections.send(pair)
-            pairs.append(pair)
-        yield from self._until(sim.now_ns + max(net.herald_ns(x) for x in (a, b)))
+        if built:
+            fidelity = plan.fidelity
+            labels = heralds.labels
+            for i, j in enumerate(heralds.heralded):
+                pairs.append(self._new_pair(a, b, slots[a][i], slots[b][i], labels[j], fidelity))
+            self._send_corrections(pairs)
+        yield env.timeout(t0 + plan.handover_ns - env.now)
         self._end(state)
-        self._rest(a, b, t0, self._emitter_rest(a, b), bsm.detector.dead_time_ns)
+        self._rest(a, b, t0, plan.resets, plan.dead_time_ns)
         return pairs
+
+    def _send_corrections(self, pairs: list[PairHandle]) -> None:
+        """The Pauli corrections of a round's pairs: one message for the round where the
+        network's correction service offers it (``send_round``), else one per pair."""
+        corrections = self.net.corrections
+        send_round = getattr(corrections, "send_round", None)
+        if send_round is not None:
+            send_round(pairs)
+        else:
+            for pair in pairs:
+                corrections.send(pair)
 
     @staticmethod
     def _store(memory: Any, qubits: list[Any]) -> list[int]:
-        return _store_first_free(memory, qubits)
+        """Store ``qubits`` (heralded: the write always succeeds) in the lowest free slots."""
+        lowest = getattr(memory, "lowest_free_slots", None)
+        if lowest is None:
+            return _store_first_free(memory, qubits)
+        slots = lowest(len(qubits))
+        if len(slots) < len(qubits):
+            raise RuntimeError(f"{memory.full_name}: {len(qubits)} qubits but {len(slots)} free slots")
+        for slot, qubit in zip(slots, qubits, strict=True):
+            memory.store(slot, qubit, apply_efficiency=False)
+        return slots
 
     def _detection_events(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         """One round with every photon as a message through the components."""
