@@ -30,7 +30,6 @@ interval for latency.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,7 +49,7 @@ from modenhub_net.reporting.report import markdown_table
 from modenhub_net.simulation import Simulation, stream_seed_sequence
 from modenhub_net.stats import bounded_mean_interval, mean_interval, wilson_interval
 from modenhub_net.studies.calibrated_hub_study import calibrated_hardware, check_calibration_reachable
-from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.cache import EVICTION_POLICIES, EbitCache
 from protocols.orchestrator import Orchestrator, make_policy
 from protocols.workload import Request, hotspot_requests, uniform_requests
@@ -222,13 +221,7 @@ def load_scenario(
     document: Mapping[str, Any], *, source: str, seed: int | None = None, trials: int | None = None
 ) -> CacheStudyScenario:
     """Apply the CLI overrides (``trials`` = ``workload.requests``) and validate."""
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        doc.setdefault("workload", {})
-        if isinstance(doc["workload"], dict):
-            doc["workload"]["requests"] = trials
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("workload.requests",))
     scenario = validate_document(CacheStudyScenario, doc, source=source)
     from modenhub_net.errors import UserInputError
 

@@ -23,7 +23,6 @@ Not for ``hub_memory_swap`` (legs carry over between rounds).
 
 from __future__ import annotations
 
-import copy
 import io
 from collections.abc import Mapping
 from typing import Any
@@ -38,7 +37,7 @@ from modenhub_net.network.config import HubScenario
 from modenhub_net.network.records import records_frame, summarise_records
 from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.studies import hub_study_plots
-from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import hotspot_requests, list_requests, uniform_requests
 
 __all__ = ["load_scenario", "make_requests", "simulate", "evaluate_point", "link_table",
@@ -48,13 +47,7 @@ __all__ = ["load_scenario", "make_requests", "simulate", "evaluate_point", "link
 def load_scenario(document: Mapping[str, Any], *, source: str, seed: int | None = None,
                   trials: int | None = None) -> HubScenario:
     """Apply CLI overrides and validate (``UserInputError`` naming field and value)."""
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        workload = doc.setdefault("workload", {})
-        if isinstance(workload, dict):
-            workload["requests"] = trials
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("workload.requests",))
     return validate_document(HubScenario, doc, source=source)
 
 
