@@ -952,31 +952,19 @@ class BsmStation(Component):
             st.attempts += 1
             row = rows_of[j]
             dj = None if dark is None else dark[n_det * j:n_det * (j + 1)]
-            if dj is None and not any(row):  # nothing reaches the detectors: no click
-                for d in st._dets:
+            if dj is None and not use_dead:  # no dark counts, no dead time: counts = photons
+                for d, p in zip(st._dets, row, strict=True):
                     d.windows += 1
+                    if p:
+                        d._n_photons_in += p
+                        d._n_photons_registered += p
+                        d.clicks += 1
+                c = row
+            else:
+                c = _station_windows(st._dets, row, dj, pnr, use_dead, dead_ns, now_ns)
+            if not any(c):
                 labels.append(-1)
                 continue
-            c = []
-            for i, d in enumerate(st._dets):
-                d.windows += 1
-                p = row[i]
-                if p:
-                    d._n_photons_in += p
-                    d._n_photons_registered += p
-                extra = 0 if dj is None else dj[i]
-                count = (p + extra) if pnr else (1 if p or extra else 0)
-                if count:
-                    if use_dead:
-                        if now_ns - d._last_click_ns < dead_ns:
-                            d._n_dead += 1
-                            c.append(-1)
-                            continue
-                        d._last_click_ns = now_ns
-                    d.clicks += 1
-                    if p == 0:
-                        d._n_dark += 1
-                c.append(count)
             if pnr and max(c) > 1:  # "many"
                 labels.append(-1)
                 continue
@@ -1039,6 +1027,34 @@ class BsmStation(Component):
         if k == 0:
             return [(1.0, (0, 0, 0, 0), True)]
         return self._one_photon_configs(0.5)
+
+
+def _station_windows(dets: Sequence[Detector], row: tuple[int, ...], dark: list[int] | None, pnr: bool,
+                 use_dead: bool, dead_ns: float, now_ns: float) -> list[int]:
+    """One station's detection windows with ``row`` registered photons per detector and
+    ``dark`` dark counts (or None): counts (threshold: 0/1; -1 blind within the dead time,
+    as :func:`hardware_models.detector.detect_batch`) and the detectors' counters."""
+    c = []
+    for i, d in enumerate(dets):
+        d.windows += 1
+        p = row[i]
+        if p:
+            d._n_photons_in += p
+            d._n_photons_registered += p
+        extra = 0 if dark is None else dark[i]
+        count = (p + extra) if pnr else (1 if p or extra else 0)
+        if count:
+            if use_dead:
+                if now_ns - d._last_click_ns < dead_ns:
+                    d._n_dead += 1
+                    c.append(-1)
+                    continue
+                d._last_click_ns = now_ns
+            d.clicks += 1
+            if p == 0:
+                d._n_dark += 1
+        c.append(count)
+    return c
 
 
 def _normalised(w: np.ndarray, fallback: np.ndarray | None) -> np.ndarray:
