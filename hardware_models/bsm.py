@@ -89,6 +89,7 @@ from hardware_models.detector import (
     _dark_counts,
     _oz,
 )
+from hardware_models.draws import UniformBlocks
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import check_range
@@ -520,8 +521,17 @@ class BsmStation(Component):
         self.successes = 0
         self._n_by_label: dict[str, int] = dict.fromkeys(HERALD_LABELS, 0)
         self._n_false = 0
+        self._blocks: UniformBlocks | None = None  # :attr:`uniforms` (made on first use)
         self.ports["a"].bind_input_handler(lambda m: self._arrive("a", m))
         self.ports["b"].bind_input_handler(lambda m: self._arrive("b", m))
+
+    @property
+    def uniforms(self) -> UniformBlocks:
+        """The station's own stream as uniforms in blocks (for :meth:`process_batch`)."""
+        blocks = self._blocks
+        if blocks is None:
+            blocks = self._blocks = UniformBlocks(self.rng)
+        return blocks
 
     @property
     def detectors(self) -> dict[str, Detector]:
@@ -843,6 +853,7 @@ class BsmStation(Component):
         instrument: BsmInstrument,
         rng: np.random.Generator,
         now_ns: float,
+        uniforms: UniformBlocks | None = None,
     ) -> BatchHeralds:
         """Resolve one attempt at each of ``stations`` (attempt ``j`` at station ``j``) as one
         array step; the same law as :meth:`process_attempt` for every attempt.
@@ -871,6 +882,10 @@ class BsmStation(Component):
             Stream of the draws.
         now_ns : float
             Time of the detection windows, ns.
+        uniforms : UniformBlocks, optional
+            Where the per-attempt uniforms come from (in blocks, e.g. a station's
+            :attr:`uniforms`); default one ``rng.random`` call. Dark counts and phases are
+            drawn from ``rng``.
 
         Returns
         -------
@@ -886,7 +901,7 @@ class BsmStation(Component):
         false: list[bool] = []
         if double:
             eff = det.efficiency
-            u = rng.random(3 * n).tolist()
+            u = uniforms.take(3 * n) if uniforms is not None else rng.random(3 * n).tolist()
             pa = present_a if isinstance(present_a, list) else present_a.tolist()
             pb = present_b if isinstance(present_b, list) else present_b.tolist()
             cum, rows, row_false = instrument.cum_list, instrument.rows, instrument.row_false
@@ -917,7 +932,7 @@ class BsmStation(Component):
         else:
             sigma = params.phase_noise_std_rad
             phase = rng.normal(0.0, sigma, n).tolist() if sigma > 0.0 else [0.0] * n
-            u = rng.random(n).tolist()
+            u = uniforms.take(n) if uniforms is not None else rng.random(n).tolist()
             p00, one_tr, p11 = (float(x) for x in instrument.probs)
             v = params.visibility
             t12 = instrument.p_h[0]

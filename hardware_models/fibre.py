@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from hardware_models.draws import UniformBlocks
 from modenhub_net.components import ClassicalChannel, Message, QuantumChannel
 from modenhub_net.components.models import LengthDelayModel
 from modenhub_net.config import ParamsModel
@@ -211,6 +212,7 @@ class Fibre(QuantumChannel):
         )
         self.params = params
         self.transmission = eta
+        self._blocks: UniformBlocks | None = None  # transmit_list's draws (made on first use)
         self.delay_ns = delay
         self._n_sent = 0
         self._n_modes = 0
@@ -290,11 +292,11 @@ class Fibre(QuantumChannel):
         return out
 
     def transmit_list(self, present: list[bool], *, rng: np.random.Generator | None = None) -> list[bool]:
-        """:meth:`transmit_batch` on plain lists (the same law, draws and counters).
+        """:meth:`transmit_batch` on plain lists (the same law and counters).
 
         For a round of a few attempts, where numpy's per-call cost would dominate: the loss
-        draws are one ``rng.random(len(present))`` call, as in :meth:`transmit_batch`, so
-        both consume the stream identically.
+        draws come from the fibre's own stream in blocks (:class:`hardware_models.draws.UniformBlocks`),
+        or, with ``rng``, from one ``rng.random(len(present))`` call.
         """
         if self.noise_model is not None:
             raise ValueError(f"{self.full_name}: transmit_list needs a noise-free fibre")
@@ -303,7 +305,13 @@ class Fibre(QuantumChannel):
         eta = self.transmission
         if n_in == 0 or eta >= 1.0:
             return list(present)
-        u = (self.rng if rng is None else rng).random(len(present)).tolist()
+        if rng is not None:
+            u = rng.random(len(present)).tolist()
+        else:
+            blocks = self._blocks
+            if blocks is None:
+                blocks = self._blocks = UniformBlocks(self.rng)
+            u = blocks.take(len(present))
         out = [p and x < eta for p, x in zip(present, u, strict=True)]
         self.qubits_lost += n_in - sum(out)
         return out

@@ -27,6 +27,7 @@ import numpy as np
 import simpy
 from pydantic import Field
 
+from hardware_models.draws import UniformBlocks
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import UserInputError
@@ -220,6 +221,7 @@ class OpticalSwitch(Component):
         self.n_ports = n
         self.max_circuits = params.max_circuits if params.max_circuits is not None else n // 2
         self.transmission = switch_transmission(params, n)
+        self._blocks: UniformBlocks | None = None  # transmit_list's draws (made on first use)
         self.loss_db = switch_loss_db(params, n)
         self._port_circuit: list[Circuit | None] = [None] * n
         self._active: dict[int, Circuit] = {}
@@ -454,8 +456,10 @@ class OpticalSwitch(Component):
 
     def transmit_list(self, port: int, present: list[bool], *, presence: bool = False,
                       rng: np.random.Generator | None = None) -> list[bool]:
-        """:meth:`transmit_batch` on plain lists (the same rules, draws and counters), for a
-        round of a few attempts where numpy's per-call cost would dominate."""
+        """:meth:`transmit_batch` on plain lists (the same rules and counters), for a round of
+        a few attempts where numpy's per-call cost would dominate; the insertion-loss draws
+        come from the switch's own stream in blocks (:class:`hardware_models.draws.UniformBlocks`),
+        or, with ``rng``, from one ``rng.random(len(present))`` call."""
         n_in = sum(present)
         self.photons_in += n_in
         circuit = self._port_circuit[self._check_port(port)]
@@ -472,7 +476,13 @@ class OpticalSwitch(Component):
             return [False] * len(present)
         eta = self.transmission
         if n_in and eta < 1.0 and not presence:
-            u = (self.rng if rng is None else rng).random(len(present)).tolist()
+            if rng is not None:
+                u = rng.random(len(present)).tolist()
+            else:
+                blocks = self._blocks
+                if blocks is None:
+                    blocks = self._blocks = UniformBlocks(self.rng)
+                u = blocks.take(len(present))
             out = [p and x < eta for p, x in zip(present, u, strict=True)]
             n_out = sum(out)
             self.photons_lost_insertion += n_in - n_out

@@ -6,6 +6,7 @@ mode is :mod:`protocols.generation_detailed`, the sampled mode :mod:`protocols.g
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,6 +127,8 @@ class _Base:
         self._by_lane: dict[int, _Round] = {}
         self._by_node: dict[int, _Round] = {}
         self._by_device: dict[tuple[str, int], _Round] = {}
+        #: free devices per group ("bsm", "source") as heaps (:meth:`_take`, :meth:`_give`)
+        self._free_heaps: dict[str, list[int]] = {}
         net.qpu_message_handlers["herald"] = self._on_qpu_herald
         net.qpu_message_handlers["result"] = self._on_qpu_herald
         net.hub_message_handlers["storage"] = self._on_storage_report
@@ -336,18 +339,40 @@ class _Base:
         return out
 
     # -- rounds in progress ----------------------------------------------------------------
+    def _free_heap(self, group: str) -> list[int]:
+        """The free BSM stations (``"bsm"``) or sources (``"source"``) as a heap (lowest first)."""
+        heap = self._free_heaps.get(group)
+        if heap is None:
+            n = len(self.net.stations) if group == "bsm" else len(self.net.sources)
+            heap = self._free_heaps[group] = list(range(n))
+        return heap
+
     def free_devices(self, group: str) -> list[int]:
         """Indices of the BSM stations (``"bsm"``) or sources (``"source"``) not in a round."""
-        n = len(self.net.stations) if group == "bsm" else len(self.net.sources)
-        return [j for j in range(n) if (group, j) not in self._by_device]
+        return sorted(self._free_heap(group))
+
+    def n_free_devices(self, group: str) -> int:
+        """How many :meth:`free_devices` there are (O(1))."""
+        return len(self._free_heap(group))
+
+    def _take(self, group: str, k: int) -> list[int]:
+        """The ``k`` lowest free devices of ``group``, now in a round (O(k log n))."""
+        heap = self._free_heap(group)
+        if len(heap) < k:
+            raise RuntimeError(f"{k} attempts but {len(heap)} free {group} devices")
+        return [heapq.heappop(heap) for _ in range(k)]
+
+    def _give(self, group: str, devices: list[int]) -> None:
+        """``devices`` of ``group`` are free again."""
+        heap = self._free_heap(group)
+        for j in devices:
+            heapq.heappush(heap, j)
 
     def _begin(self, state: _Round, group: str = "") -> _Round:
         """Register a round; with ``group``, it takes ``k`` free devices of that group."""
         if group:
             state.group = group
-            state.devices = self.free_devices(group)[: state.k]
-            if len(state.devices) < state.k:
-                raise RuntimeError(f"{state.k} attempts but {len(state.devices)} free {group} devices")
+            state.devices = self._take(group, state.k)
             for j in state.devices:
                 self._by_device[(group, j)] = state
         self._by_lane[state.lane] = state
@@ -357,6 +382,8 @@ class _Base:
     def _end(self, state: _Round) -> None:
         for j in state.devices:
             self._by_device.pop((state.group, j), None)
+        if state.devices:
+            self._give(state.group, state.devices)
         self._by_lane.pop(state.lane, None)
         for x in (state.a, state.b):
             if self._by_node.get(x) is state:

@@ -182,7 +182,7 @@ class DetailedGeneration(_Base):
         net = self.net
         env = self.sim.env
         t0 = env.now
-        state = self._begin(_Round(a, b, k, lane, {}, None), "bsm")
+        devices = self._take("bsm", k)
         alpha = plan.alpha
         first_emit = plan.emit[0][1]
         if first_emit > 0.0:
@@ -202,10 +202,11 @@ class DetailedGeneration(_Base):
             else:
                 fibre.count(sent=k, presence_modes=k)
             present.append(switch.transmit_list(x, photons, presence=alpha is not None))
-        stations = [net.stations[j] for j in state.devices]
+        all_stations = net.stations
+        stations = [all_stations[j] for j in devices]
         heralds = BsmStation.process_batch(
             stations, present[0], present[1], instrument=plan.instrument, rng=stations[0].rng,
-            now_ns=t0 + plan.arrive_ns,
+            now_ns=t0 + plan.arrive_ns, uniforms=stations[0].uniforms,
         )
         makers = plan.makers
         built = []
@@ -218,16 +219,16 @@ class DetailedGeneration(_Base):
             if t0 + emit_ns > env.now:
                 yield env.timeout(t0 + emit_ns - env.now)
             slots[x] = self._store(net.qpus[x].comm, [pair[0 if x == a else 1] for pair in built])
-        yield env.timeout(t0 + plan.herald_ns - env.now)
         pairs = []
-        if built:
+        if built:  # at the herald: the pairs exist, their corrections leave the hub
+            yield env.timeout(t0 + plan.herald_ns - env.now)
             fidelity = plan.fidelity
             labels = heralds.labels
             for i, j in enumerate(heralds.heralded):
                 pairs.append(self._new_pair(a, b, slots[a][i], slots[b][i], labels[j], fidelity))
             self._send_corrections(pairs)
         yield env.timeout(t0 + plan.handover_ns - env.now)
-        self._end(state)
+        self._give("bsm", devices)
         self._rest(a, b, t0, plan.resets, plan.dead_time_ns)
         return pairs
 
