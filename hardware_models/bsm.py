@@ -897,6 +897,13 @@ class BsmStation(Component):
         det = params.detector
         pnr = det.number_resolving
         double = params.scheme == "double_click"
+        det0 = st0._dets[0]
+        if double and not _dark_possible(det0) and not (
+            st0._dead_time and det.dead_time_ns - DEAD_TIME_TOLERANCE_NS > 0
+        ):
+            return _double_click_without_dark_counts(stations, present_a, present_b, instrument,
+                                                     uniforms.take(3 * n) if uniforms is not None
+                                                     else rng.random(3 * n).tolist())
         rows_of: list[tuple[int, ...]] = []  # photons at each detector of the attempt's station
         false: list[bool] = []
         if double:
@@ -1044,6 +1051,76 @@ class BsmStation(Component):
         return self._one_photon_configs(0.5)
 
 
+def _dark_possible(det0: Detector) -> bool:
+    """Whether a window of detectors with ``det0``'s parameters can hold a dark count (the
+    condition under which :func:`hardware_models.detector._dark_counts` draws)."""
+    if det0.params.number_resolving and not det0._at_most_one:
+        return det0._lam > 0
+    return det0._p_dc > 0
+
+
+def _double_click_without_dark_counts(
+    stations: Sequence[BsmStation], present_a: Any, present_b: Any, instrument: BsmInstrument,
+    u: list[float],
+) -> BatchHeralds:
+    """:meth:`BsmStation.process_batch` for double click when no window can hold a dark count
+    and no dead time applies: the same law, draws (``u``: the ``3 n`` uniforms) and counters
+    in one pass. Every window counts its registered photons, so an attempt heralds only when
+    both photons are registered, with the label that the heralding rule gives the
+    configuration's photon row (computed once per instrument, :meth:`BsmInstrument.row_labels`);
+    one registered photon makes one click, never a herald."""
+    n = len(stations)
+    eff = stations[0].params.detector.efficiency
+    pa = present_a if isinstance(present_a, list) else present_a.tolist()
+    pb = present_b if isinstance(present_b, list) else present_b.tolist()
+    cum, rows, row_false = instrument.cum_list, instrument.rows, instrument.row_false
+    row_labels = instrument.row_labels(stations[0].params.detector.number_resolving)
+    last = len(cum) - 1
+    ph_a, ph_b = instrument.p_h
+    plus_state, minus_state = instrument.states[0], instrument.states[1]
+    labels: list[int] = []
+    heralded: list[int] = []
+    states = []
+    false = []
+    bisect_right = bisect.bisect_right
+    for j in range(n):
+        st = stations[j]
+        st.attempts += 1
+        dets = st._dets
+        for d in dets:
+            d.windows += 1
+        ra = pa[j] and u[j] < eff
+        rb = pb[j] and u[n + j] < eff
+        if ra and rb:  # both registered: one of the configurations
+            i = min(bisect_right(cum, u[2 * n + j]), last)
+            for d, p in zip(dets, rows[i], strict=True):
+                if p:
+                    d._n_photons_in += p
+                    d._n_photons_registered += p
+                    d.clicks += 1
+            label = row_labels[i]
+            labels.append(label)
+            if label >= 0:
+                heralded.append(j)
+                st.successes += 1
+                st._n_by_label["Psi+" if label == 2 else "Psi-"] += 1
+                st._n_false += int(row_false[i])
+                false.append(row_false[i])
+                states.append(plus_state if label == 2 else minus_state)
+        elif ra or rb:  # one: its mode (H with its H population), either output; one click
+            x = u[2 * n + j]
+            p_h = ph_a if ra else ph_b
+            col = (0 if x < p_h / 2 else 2) if x < p_h else (1 if x < (1 + p_h) / 2 else 3)
+            d = dets[col]
+            d._n_photons_in += 1
+            d._n_photons_registered += 1
+            d.clicks += 1
+            labels.append(-1)
+        else:
+            labels.append(-1)
+    return BatchHeralds(labels=labels, heralded=heralded, states=states, false=false)
+
+
 def _station_windows(dets: Sequence[Detector], row: tuple[int, ...], dark: list[int] | None, pnr: bool,
                  use_dead: bool, dead_ns: float, now_ns: float) -> list[int]:
     """One station's detection windows with ``row`` registered photons per detector and
@@ -1121,12 +1198,32 @@ class BsmInstrument:
         """``false`` as a list."""
         return self._lists[2]
 
+    def row_labels(self, number_resolving: bool) -> list[int]:
+        """Double click, per configuration row with its photons as the counts (no dark
+        count, no dead time): the herald label by the heralding rule of
+        :meth:`BsmStation.process_batch` (2 Psi+, 3 Psi-, -1 none, also "many" photons at a
+        ``number_resolving`` detector). Computed once per value of ``number_resolving``."""
+        labels = self._row_labels.get(number_resolving)
+        if labels is None:
+            labels = []
+            for row in self._lists[1]:
+                o0, o1, o2, o3 = (c > 0 for c in row)
+                if number_resolving and max(row) > 1:
+                    labels.append(-1)
+                elif o0 + o1 + o2 + o3 == 2 and (o0 or o2) and (o1 or o3):
+                    labels.append(2 if (o0 and o1) or (o2 and o3) else 3)
+                else:
+                    labels.append(-1)
+            self._row_labels[number_resolving] = labels
+        return labels
+
     def __post_init__(self) -> None:
         lists = (self.cum.tolist(), [tuple(r) for r in self.photons.tolist()],
                  [bool(f) for f in self.false.tolist()])
         object.__setattr__(self, "_lists", lists)
         # single click without phase noise: the post-herald state per label (computed once)
         object.__setattr__(self, "_zero_phase", {})
+        object.__setattr__(self, "_row_labels", {})
 
 
 @dataclass(frozen=True)

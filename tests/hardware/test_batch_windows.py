@@ -1,8 +1,9 @@
 """The detection windows of :meth:`hardware_models.BsmStation.process_batch`.
 
 ``process_batch`` resolves each station's windows in one of two ways: a single pass when no
-dark count can occur and no dead time applies (the counts are the registered photons), and
-the general per-detector path otherwise (dark counts, number resolution, dead time). Checked
+dark count can occur and no dead time applies (the counts are the registered photons; for
+double click the whole batch is one pass, ``_double_click_without_dark_counts``), and the
+general per-detector path otherwise (dark counts, number resolution, dead time). Checked
 here: both paths give identical outcomes and counters when the dead time cannot bite, and
 with a dead time a detector never clicks twice within it (the blind windows are counted).
 """
@@ -10,6 +11,7 @@ with a dead time a detector never clicks twice within it (the blind windows are 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hardware_models import BsmParams, BsmStation, DetectorParams, MemoryParams, QuantumMemory
 from modenhub_net.simulation import Simulation
@@ -18,9 +20,9 @@ N_STATIONS = 40
 
 
 def _run(*, dead_time_ns: float, apply_dead_time: bool, times_ns: list[float], dark_hz: float = 0.0,
-         seed: int = 11):
+         seed: int = 11, number_resolving: bool = False):
     det = DetectorParams(efficiency=0.8, dark_count_rate_hz=dark_hz, window_ns=20.0,
-                         dead_time_ns=dead_time_ns)
+                         dead_time_ns=dead_time_ns, number_resolving=number_resolving)
     bsm = BsmParams(scheme="double_click", visibility=0.9, detector=det)
     sim = Simulation(seed=seed)
     stations = [BsmStation(f"bsm{j}", sim=sim, params=bsm, detector_dead_time=apply_dead_time)
@@ -42,12 +44,15 @@ def _run(*, dead_time_ns: float, apply_dead_time: bool, times_ns: list[float], d
     return labels, counters
 
 
-def test_general_path_equals_the_single_pass_when_the_dead_time_cannot_bite() -> None:
+@pytest.mark.parametrize("number_resolving", [False, True])
+def test_general_path_equals_the_single_pass_when_the_dead_time_cannot_bite(number_resolving) -> None:
     # windows 1 us apart, dead time 1 ns: the general path runs (dead time applied) but no
     # window is blind; no dark counts, so both paths draw the same numbers
     times = [0.0, 1_000.0, 2_000.0, 3_000.0]
-    fast = _run(dead_time_ns=1.0, apply_dead_time=False, times_ns=times)
-    general = _run(dead_time_ns=1.0, apply_dead_time=True, times_ns=times)
+    fast = _run(dead_time_ns=1.0, apply_dead_time=False, times_ns=times,
+                number_resolving=number_resolving)
+    general = _run(dead_time_ns=1.0, apply_dead_time=True, times_ns=times,
+                   number_resolving=number_resolving)
     assert fast == general
     labels, counters = fast
     assert any(label != -1 for row in labels for label in row)  # some heralds
