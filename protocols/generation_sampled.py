@@ -93,6 +93,7 @@ class SampledGeneration(_Base):
     """Sampled ("skip failed attempts") link mode (see the module docstring for its economies)."""
 
     mode = "sampled"
+    hands_over_at_herald = True
 
     def __init__(self, net: Any) -> None:
         super().__init__(net)
@@ -187,6 +188,7 @@ class SampledGeneration(_Base):
         net = self.net
         key = (a, b) if a < b else (b, a)
         yield from net.lane(*key)  # circuits set up (reconfiguration paid) before the jump
+        yield from self._wait_ready(*key)  # the QPUs' previous round has reset
         budget = net.budget(*key)
         p = budget.p_success
         if p <= 0.0 or k <= 0:
@@ -311,8 +313,7 @@ class SampledGeneration(_Base):
             else:
                 for pair in pairs:
                     net.corrections.send(pair)
-        if t0 + plan.period_ns > env.now:
-            yield env.timeout(t0 + plan.period_ns - env.now)
+        yield from self._hold(a, b, t0 + plan.period_ns)
         return pairs
 
     def _source(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
@@ -340,7 +341,7 @@ class SampledGeneration(_Base):
             pair = self._new_pair(a, b, slots[a][i], slots[b][i], index, budget.fidelity)
             net.corrections.send(pair)
             pairs.append(pair)
-        yield from self._until(t0 + budget.attempt_period_ns)
+        yield from self._hold(a, b, t0 + budget.attempt_period_ns)
         return pairs
 
     def _swap(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
@@ -373,5 +374,21 @@ class SampledGeneration(_Base):
             legs[x].extend(_Leg(h, q, emitted) for h, q in zip(hub_slots[x], slots[x], strict=True))
             self.legs_heralded[x] = self.legs_heralded.get(x, 0) + len(slots[x])
         pairs = yield from self._swap_matched(a, b, legs)
-        yield from self._until(t0 + net.budget(a, b).attempt_period_ns)
+        yield from self._hold(a, b, t0 + net.budget(a, b).attempt_period_ns)
         return pairs
+
+    def _hold(self, a: int, b: int, next_ns: float) -> Generator[Any, Any, None]:
+        """Hand the round's pairs over when the herald has reached the QPUs; QPUs ``a`` and
+        ``b`` start their next round no earlier than ``next_ns`` (this round's start plus the
+        budget's attempt period, :class:`hardware_models.link_budget.AttemptTiming`).
+
+        The emitters' / memories' reset (:meth:`_resets`) is the last part of the attempt
+        period: it runs after the herald, so the hand-over is at ``next_ns - max(resets)``,
+        the same instant as in the detailed mode, and :meth:`_wait_ready` makes the next
+        round wait for the rest.
+        """
+        ready = self._ready_ns
+        for x in (a, b):
+            if ready.get(x, -1.0) < next_ns:
+                ready[x] = next_ns
+        yield from self._until(next_ns - max(0.0, *self._resets(a, b)))

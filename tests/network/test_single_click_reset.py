@@ -24,12 +24,7 @@ from modenhub_net.simulation import Simulation
 PRESET = "superconducting_transduced"
 
 
-@pytest.mark.parametrize("mode", [
-    pytest.param("sampled", marks=pytest.mark.xfail(
-        strict=True, reason="protocols/generation_sampled.py still waits for the attempt period "
-        "before returning a round's pairs (it sets hands_over_at_herald = False)")),
-    "detailed",
-])
+@pytest.mark.parametrize("mode", ["sampled", "detailed"])
 def test_pairs_are_handed_over_at_the_herald_not_after_the_reset(mode: str) -> None:
     node = QpuSpec.from_preset(PRESET, fibre_length_km=1.0, comm_qubits=16)
     hub = HubSpec.from_preset(PRESET)
