@@ -6,7 +6,7 @@ under the orchestrated policy, the same request list and seed in both modes. Pri
 mode's wall time, success rate, mean attempts and mean delivered fidelity with standard
 errors, the z-score of each difference (agreement: |z| < 4) and the speed ratio
 detailed / sampled (for information: since the detailed mode resolves a round of K attempts
-as one array step through the devices, issue 16, it is a small factor, no longer the >= 20x
+as one array step through the devices, it is a small factor, no longer the >= 20x
 of the per-photon message path): three interleaved (sampled best of 3, detailed) pairs, the
 median ratio reported, since single timings on a shared machine drift by tens of percent.
 

@@ -12,7 +12,7 @@ its slots reused). The peer side runs in the peer's own virtual environment
 project's environment, and the peers are not run in CI):
 
 =============================  ===========================================  ==================
-configuration                  peer side (script in ``benchmarks/peers``)   target (issue 16)
+configuration                  peer side (script in ``benchmarks/peers``)   target
 =============================  ===========================================  ==================
 detailed vs SeQUeNCe ket BK    ``sequence_two_node.py --formalism ket``     >= 100x
 sampled vs SeQUeNCe BDS        ``sequence_two_node.py --formalism bds``     >= 300x
@@ -30,7 +30,7 @@ configuration the median ratio; a physics check per simulator (pooled over its r
 measured per-attempt success ``p_hat`` against ``p = 0.1612`` as ``z = (p_hat - p) / SE`` with
 the binomial ``SE = sqrt(p (1 - p) / attempts)``, and the mean fidelity of the delivered
 states with Phi+, pairs per network second and events per pair; then one PASS/FAIL line per
-target of issue 16.
+speed target.
 
 Exit status: 0 when every peer is skipped (no interpreter given or the package is missing: a
 ``SKIP`` line says which and how to install it, so ``make bench`` passes on a machine without
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     print("  (fidelity models differ: SeQUeNCe's ket memories do not decohere while stored; "
           "SimQN's Werner storage model depolarises; the others dephase with T2 = 1 s)")
 
-    print("\ntargets (issue 16):")
+    print("\ntargets:")
     for config in configs:
         if config.target is None or config.key not in medians:
             continue

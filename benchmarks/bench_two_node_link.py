@@ -130,7 +130,7 @@ def bare_simpy_events_per_s(n_events: int = 200_000) -> float:
 def closed_form_fidelity(storage_a_ns: float, storage_b_ns: float) -> float:
     """``(1 + V exp(-t_A/T2 - t_B/T2)) / 2``: the heralded Bell-diagonal state, both halves dephased.
 
-    The heralded state is ``(1+V)/2 Phi+ + (1-V)/2 Phi-`` (DESIGN.md §3); pure dephasing
+    The heralded state is ``(1+V)/2 Phi+ + (1-V)/2 Phi-`` (ARCHITECTURE.md §3); pure dephasing
     (T1 = inf) of each stored half multiplies its coherence ``V/2`` by ``exp(-t/T2)``.
     """
     return 0.5 * (1.0 + HOM_VISIBILITY * math.exp(-storage_a_ns / T2_NS - storage_b_ns / T2_NS))

@@ -7,7 +7,7 @@ used form semigroups in time (amplitude damping, dephasing and depolarising with
 exponential laws), several accesses at t1 < t2 < ... give exactly the same state as one
 access at the last time -- a property the tests check.
 
-Noise for an elapsed time t (DESIGN.md §3):
+Noise for an elapsed time t (ARCHITECTURE.md §3):
 
 1. T1/T2 (:func:`modenhub_net.qubits.t1t2_noise`): amplitude damping with
    ``gamma = 1 - exp(-t/T1)``, then dephasing such that the off-diagonal elements decay as
@@ -245,7 +245,7 @@ def stored_pair_fidelity(elapsed_ns: float, params: MemoryParams, *, both_qubits
     - both stored: ``rho_{00,00} = ((1-u)^2 + (1-a)^2)/2``, ``rho_{11,11} = (u^2 + a^2)/2``,
       ``rho_{00,11} = c^2/2``, hence ``F = ((1-u)^2 + (1-a)^2 + u^2 + a^2 + 2c^2) / 4``.
 
-    Special cases (Nielsen & Chuang §8.3; DESIGN.md §3): T1/T2 only (u = 0,
+    Special cases (Nielsen & Chuang §8.3; ARCHITECTURE.md §3): T1/T2 only (u = 0,
     a = e^{-t/T1}, c = e^{-t/T2}): ``F = (1 + a + 2c)/4`` and
     ``(1 + (1-a)^2 + a^2 + 2c^2)/4``; dephasing only: ``(1 + e^{-t/T2})/2`` and
     ``(1 + e^{-2t/T2})/2``; depolarising only (p = 1 - e^{-t/T_dep}): ``1 - 3p/4`` and
@@ -534,7 +534,7 @@ class QuantumMemory(Component):
         """Create a memory qubit in ``slot`` entangled with an emitted photon.
 
         Two spin-photon states, one per heralding scheme of :mod:`hardware_models.bsm`
-        (DESIGN.md §4 "detection in the hub"; Humphreys et al., Nature 558, 268 (2018);
+        (ARCHITECTURE.md §4 "detection in the hub"; Humphreys et al., Nature 558, 268 (2018);
         Krutyanskiy et al., PRL 130, 050803 (2023)):
 
         * ``bright_state_alpha`` None (double click, Barrett & Kok, PRA 71, 060310 (2005)):

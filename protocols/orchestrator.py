@@ -7,7 +7,7 @@ half), decides how many parallel attempts to launch each round, keeps spare pair
 changes a quantum state: everything quantum happens inside the generation, correction and
 teleportation protocols that run at the nodes, behind the :class:`HubServices` interface.
 
-Round semantics (DESIGN.md §5, the paper's model): requests are served in arrival order,
+Round semantics (ARCHITECTURE.md §5, the paper's model): requests are served in arrival order,
 one at a time. A request ``(s, d)`` first looks in the cache (expired pairs are discarded
 first); a hit uses the cached pair with 0 attempts and 0 rounds. Otherwise it plays up to R
 rounds; round ``r`` launches ``k_r`` parallel attempts (capped by the free resources, the cap

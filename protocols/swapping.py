@@ -6,7 +6,7 @@ Two things a heralded pair may need before use:
    and Bell-measures the two hub qubits (:meth:`hardware_models.QPU.bell_measure` of the hub
    memory, with its gate and readout errors; :mod:`protocols.generation`); the outcome turns
    the A–B pair into a known Bell state. Werner check: two Werner legs F1, F2 give
-   ``F1 F2 + (1 - F1)(1 - F2)/3`` (DESIGN.md §3).
+   ``F1 F2 + (1 - F1)(1 - F2)/3`` (ARCHITECTURE.md §3).
 2. *Correction*: the Bell index of the heralded pair (from the swap, or from the optical BSM
    of ``detection_in_hub``) is sent as a classical message from the hub to B. B applies the
    Pauli that maps it back to Phi+ **when the message arrives**: the memory noise for the

@@ -12,7 +12,7 @@ Teleportation (Bennett et al., PRL 70, 1895 (1993)): A prepares a Haar-random in
 (:meth:`hardware_models.QPU.bell_measure`), sends the two bits; B applies ``X^x Z^z``
 (:func:`modenhub_net.qubits.bell_correction`) and the fidelity ``<psi|rho_B|psi>`` is
 computed. Its mean over requests estimates the average fidelity; for a Werner pair of
-fidelity F it is ``(2F + 1)/3`` (DESIGN.md §3).
+fidelity F it is ``(2F + 1)/3`` (ARCHITECTURE.md §3).
 
 Teleported CNOT (Eisert et al., PRA 62, 052317 (2000); Gottesman & Chuang 1999): with
 Phi+ shared between A (``e_A``) and B (``e_B``), control ``c`` on A and target ``t`` on B:

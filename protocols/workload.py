@@ -3,7 +3,7 @@
 Three generators, all pure functions of their parameters and one random stream:
 
 ``uniform``
-    the paper's workload (DESIGN.md §5): ordered pairs ``(s, d)`` drawn uniformly with
+    the paper's workload (ARCHITECTURE.md §5): ordered pairs ``(s, d)`` drawn uniformly with
     ``s != d``;
 ``hotspot``
     a fraction ``hot_fraction`` of the requests involve one hot QPU (``hot_qpu``) as source

@@ -66,7 +66,7 @@ class NetworkConfig(StrictModel):
         Override the preset fibre's attenuation (dB/km, [0, 10]) and insertion loss (dB,
         [0, 100]).
     scheme, link_mode : str
-        Link scheme (DESIGN.md §4) and link mode (detailed / sampled).
+        Link scheme (ARCHITECTURE.md §4) and link mode (detailed / sampled).
     """
 
     n_qpus: int | None = Field(None, ge=2, le=4096, strict=True)

@@ -45,7 +45,7 @@ from modenhub_net.errors import UserInputError
 
 __all__ = ["IDEAL_DETECTOR", "HubSpec", "QpuSpec", "SCHEMES", "LINK_MODES"]
 
-#: Link schemes of the hub (DESIGN.md §4).
+#: Link schemes of the hub (ARCHITECTURE.md §4).
 SCHEMES: tuple[str, ...] = ("source_in_hub", "detection_in_hub", "hub_memory_swap")
 #: Link modes: every attempt through the components, or failures skipped by their closed form.
 LINK_MODES: tuple[str, ...] = ("sampled", "detailed")

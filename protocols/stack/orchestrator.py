@@ -7,7 +7,7 @@ resources are free, hands it to the link layer with a plan of attempts per round
 the outcome from the link layer's herald and the QPUs' ``stack.done`` message. It never reads a
 memory or a quantum state (this module imports nothing from :mod:`hardware_models`).
 
-Resources a request competes for (DESIGN.md §4): the two QPUs' optical ports (a port joins one
+Resources a request competes for (ARCHITECTURE.md §4): the two QPUs' optical ports (a port joins one
 lane at a time), a switch lane (two circuits of the bounded-degree blocking fabric), ``k``
 parallel-attempt devices (BSM stations, sources or hub-memory slots) for its whole generation,
 and ``k`` communication qubits at each QPU (pairs in use or cached keep theirs until consumed

@@ -26,7 +26,7 @@ Policies (:func:`make_scheduler`):
 ``edf``
     earliest deadline first (``arrival + deadline_ns``; ties by arrival), shares as ``fifo``;
 ``orchestrated``
-    the paper's orchestrator (ModEn-Hub paper, the orchestrated strategy; DESIGN.md
+    the paper's orchestrator (ModEn-Hub paper, the orchestrated strategy; ARCHITECTURE.md
     §5): arrival order, exactly ``K(N) = max(k_min, ceil(kappa log2 N))`` attempts every
     round; a request waits until K(N) attempts are free (no capped rounds);
 ``adaptive``
@@ -175,7 +175,7 @@ class AdaptiveScheduler(Scheduler):
         Round budget R (>= 1).
     target_success : float, optional
         Success to reach within R rounds, in (0, 1); default 0.9 (the paper's orchestrated
-        success at N = 128 is ~0.89, DESIGN.md §5).
+        success at N = 128 is ~0.89, ARCHITECTURE.md §5).
     prior_weight : float, optional
         Weight of the prior in pseudo-attempts (> 0); default 20, the prior weight of the
         ``adaptive_online`` round policy (:func:`protocols.orchestrator.make_policy`; a

@@ -79,7 +79,7 @@ def test_fixed_k_matches_the_p_round_form(p, k, rounds):
 def test_headline_closed_forms_at_128_match_the_paper():
     model = AggregateModel()
     p, k = model.p_eff(128), model.k_parallel(128)
-    # paper (DESIGN.md §5): naive ~ 0.27 and ~ 2.7; orchestrated ~ 0.89 and ~ 11.9
+    # paper (ARCHITECTURE.md §5): naive ~ 0.27 and ~ 2.7; orchestrated ~ 0.89 and ~ 11.9
     assert analytic_success(p, k=1, rounds=3) == pytest.approx(0.27, abs=0.005)
     assert analytic_mean_attempts(p, k=1, rounds=3) == pytest.approx(2.7, abs=0.05)
     assert analytic_success(p, k=k, rounds=3) == pytest.approx(0.89, abs=0.005)

@@ -550,7 +550,7 @@ def test_swap_of_werner_legs_against_reference_and_closed_form(fa, fb, p1, p2, e
     assert np.allclose(rho, reference, atol=1e-12)
     f = float(np.real(bell_state(0).conj() @ rho @ bell_state(0)))
     assert f == pytest.approx(swap_bell_diagonal_fidelity(fa, fb, hub_qpu), abs=1e-12)
-    if p1 == p2 == e == 0.0:  # DESIGN.md §3: F1 F2 + (1-F1)(1-F2)/3
+    if p1 == p2 == e == 0.0:  # ARCHITECTURE.md §3: F1 F2 + (1-F1)(1-F2)/3
         assert f == pytest.approx(fa * fb + (1 - fa) * (1 - fb) / 3, abs=1e-12)
 
 

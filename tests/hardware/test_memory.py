@@ -234,7 +234,7 @@ def test_t1_t2_decay_of_one_and_both_qubits_against_formulas(t: float) -> None:
 def test_dephasing_and_depolarising_decay_of_one_and_both_qubits_against_formulas(t: float) -> None:
     t2, t_dep = 900.0, 1_500.0
     _, f = _stored_pair_state(MemoryParams(t2_ns=t2), t, both=False)
-    assert f == pytest.approx((1 + math.exp(-t / t2)) / 2, abs=1e-12)  # DESIGN.md §3
+    assert f == pytest.approx((1 + math.exp(-t / t2)) / 2, abs=1e-12)  # ARCHITECTURE.md §3
     _, f = _stored_pair_state(MemoryParams(t2_ns=t2), t, both=True)
     assert f == pytest.approx((1 + math.exp(-2 * t / t2)) / 2, abs=1e-12)
     # depolarising rho -> q rho + (1-q) I/2, q = e^{-t/T}: one qubit F = q + (1-q)/4,

@@ -1,4 +1,4 @@
-"""Faults of the machine and of the store (issue 17, part 5): one line naming the path and what
+"""Faults of the machine and of the store: one line naming the path and what
 to do, exit status 1, earlier results intact; damaged points reported and recomputed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``--out`` may only create a new folder or replace one this program wrote (issue 17, part 1).
+"""``--out`` may only create a new folder or replace one this program wrote.
 
 Each refused case: exit status 2, one line on stderr naming the path, and every file of the
 working folder byte-identical afterwards.
