@@ -38,13 +38,22 @@ a change of circuits waits for the switch's reconfiguration). Then, per scheme:
     errors and durations, :meth:`hardware_models.QPU.bell_measure`).
 
 ``detailed``
-    every attempt as messages through the components above; each loss happens in the
-    component that causes it and each component counts what passed.
+    every attempt through the components above; each loss happens in the component that
+    causes it and each component counts what passed. A ``detection_in_hub`` round with
+    noise-free upward fibres is one pass over the round's attempts through the same devices
+    (their list / batch methods, uniforms from each device's own stream in blocks), states
+    built only for heralds; otherwise every photon travels as a message.
 ``sampled`` ("skip failed attempts")
     the number of heralds is ``Binomial(k, p)`` with ``p`` the budget's closed-form
     per-attempt probability, time jumps to the same instants as in the detailed mode, and
     only the heralded pairs are built, in the budget's heralded state; the components'
     counters of attempts, emitted photons and heralds are updated in bulk.
+
+Hand-over: a mode with ``hands_over_at_herald`` returns a round's pairs when the heralds reach
+both QPUs; the emitters' / storing memories' reset, the detectors' dead time and the source's
+period then delay the QPUs' *next* round (:meth:`generation_base._Base._wait_ready`), so rounds
+still start one attempt period apart (the first one included: a QPU starts as after a failed
+attempt) while a heralded pair does not decohere during the reset.
 """
 
 from __future__ import annotations

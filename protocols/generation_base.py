@@ -183,16 +183,6 @@ class _Base:
         arrive = max(net.emitter_lead_ns(x) for x in (a, b)) + max(net.flight_ns(x) for x in (a, b))
         return arrive, {x: arrive - net.flight_ns(x) for x in (a, b)}
 
-    def _finish(self, t0: float, resets: tuple[float, ...], dead_time_ns: float,
-                source_period_ns: float = 0.0) -> Generator[Any, Any, None]:
-        """Emitters / memories reset; the next round cannot start before the detectors' dead
-        time or the source's period have passed since the round start (a round that returns
-        only when its QPUs are ready again: ``hands_over_at_herald = False``)."""
-        reset = max(0.0, *resets)
-        if reset > 0.0:
-            yield self.sim.timeout(reset)
-        yield from self._until(t0 + max(dead_time_ns, source_period_ns))
-
     def _rest(self, a: int, b: int, t0: float, resets: tuple[float, ...], dead_time_ns: float,
               source_period_ns: float = 0.0) -> None:
         """The round hands its pairs over now; QPUs ``a`` and ``b`` stay busy after it.
