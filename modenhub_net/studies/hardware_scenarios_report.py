@@ -37,9 +37,9 @@ SENSITIVITY_COLUMNS = [
 #: version 0.4.0 at N = 128, orchestrated (results/hardware_scenarios/table.csv of 0.4.0):
 #: preset -> (p_attempt, success rate, mean pair fidelity at use, teleportation fidelity at use)
 PREVIOUS = {
-    "version": "0.4.0",
+    "version": "0.5.0",
     "rows": {
-        "ideal": (0.5, 0.891, 1.0, 1.0),
+        "ideal": (0.5, 0.9995, 1.0, 1.0),
         "near_term_trapped_ion": (1.299e-05, 0.00025, 0.889, 0.9254),
         "near_term_nv": (1.061e-05, 0.0, math.nan, math.nan),
         "superconducting_transduced": (0.002199, 0.0125, 0.4175, 0.5932),
@@ -63,7 +63,7 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _comparison(table: pd.DataFrame) -> pd.DataFrame:
-    """0.4.0 vs now at the largest N, orchestrated."""
+    """The previous version (``PREVIOUS``) vs now at the largest N, orchestrated."""
     big = table[(table.n_qpus == table.n_qpus.max()) & (table.policy == "orchestrated")]
     rows = []
     for preset, (p, s, f_pair, f_tel) in PREVIOUS["rows"].items():
