@@ -9,9 +9,11 @@ in order, so the same seed gives the same sequence of draws and therefore the sa
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["UniformBlocks"]
+__all__ = ["UniformBlocks", "device_uniforms"]
 
 
 class UniformBlocks:
@@ -52,3 +54,15 @@ class UniformBlocks:
             i = 0
         self._next = i + n
         return buffer[i:i + n]
+
+
+def device_uniforms(device: Any, n: int, rng: np.random.Generator | None = None) -> list[float]:
+    """``n`` uniforms for a device's loss draws: from ``rng`` in one call if one is given, else
+    from the device's own stream (``device.rng``) in blocks, kept on the device as
+    ``device._blocks`` (made on first use)."""
+    if rng is not None:
+        return rng.random(n).tolist()
+    blocks = device._blocks
+    if blocks is None:
+        blocks = device._blocks = UniformBlocks(device.rng)
+    return blocks.take(n)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from hardware_models.draws import UniformBlocks
+from hardware_models.draws import UniformBlocks, device_uniforms
 from modenhub_net.components import ClassicalChannel, Message, QuantumChannel
 from modenhub_net.components.models import LengthDelayModel
 from modenhub_net.config import ParamsModel
@@ -305,13 +305,7 @@ class Fibre(QuantumChannel):
         eta = self.transmission
         if n_in == 0 or eta >= 1.0:
             return list(present)
-        if rng is not None:
-            u = rng.random(len(present)).tolist()
-        else:
-            blocks = self._blocks
-            if blocks is None:
-                blocks = self._blocks = UniformBlocks(self.rng)
-            u = blocks.take(len(present))
+        u = device_uniforms(self, len(present), rng)
         out = [p and x < eta for p, x in zip(present, u, strict=True)]
         self.qubits_lost += n_in - sum(out)
         return out

@@ -27,7 +27,7 @@ import numpy as np
 import simpy
 from pydantic import Field
 
-from hardware_models.draws import UniformBlocks
+from hardware_models.draws import UniformBlocks, device_uniforms
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.errors import UserInputError
@@ -432,15 +432,7 @@ class OpticalSwitch(Component):
         present = np.asarray(present, dtype=bool)
         n_in = int(present.sum())
         self.photons_in += n_in
-        circuit = self._port_circuit[self._check_port(port)]
-        reason = None
-        if circuit is None:
-            reason = "no circuit"
-        elif circuit.state != "ready":
-            if circuit.ready_at_ns is not None and self.sim.env.now >= circuit.ready_at_ns:
-                self._mark_ready(circuit)
-            else:
-                reason = "circuit reconfiguring"
+        reason = self._port_drop_reason(port)
         if reason is not None:
             self.drop_reasons[reason] += n_in
             return np.zeros_like(present)
@@ -454,6 +446,19 @@ class OpticalSwitch(Component):
         self.photons_passed += n_out
         return out
 
+    def _port_drop_reason(self, port: int) -> str | None:
+        """Why a photon entering ``port`` cannot pass now (``"no circuit"``, ``"circuit
+        reconfiguring"``), or None; a circuit whose reconfiguration time is over becomes ready."""
+        circuit = self._port_circuit[self._check_port(port)]
+        if circuit is None:
+            return "no circuit"
+        if circuit.state != "ready":
+            if circuit.ready_at_ns is not None and self.sim.env.now >= circuit.ready_at_ns:
+                self._mark_ready(circuit)
+            else:
+                return "circuit reconfiguring"
+        return None
+
     def transmit_list(self, port: int, present: list[bool], *, presence: bool = False,
                       rng: np.random.Generator | None = None) -> list[bool]:
         """:meth:`transmit_batch` on plain lists (the same rules and counters), for a round of
@@ -462,27 +467,13 @@ class OpticalSwitch(Component):
         or, with ``rng``, from one ``rng.random(len(present))`` call."""
         n_in = sum(present)
         self.photons_in += n_in
-        circuit = self._port_circuit[self._check_port(port)]
-        reason = None
-        if circuit is None:
-            reason = "no circuit"
-        elif circuit.state != "ready":
-            if circuit.ready_at_ns is not None and self.sim.env.now >= circuit.ready_at_ns:
-                self._mark_ready(circuit)
-            else:
-                reason = "circuit reconfiguring"
+        reason = self._port_drop_reason(port)
         if reason is not None:
             self.drop_reasons[reason] += n_in
             return [False] * len(present)
         eta = self.transmission
         if n_in and eta < 1.0 and not presence:
-            if rng is not None:
-                u = rng.random(len(present)).tolist()
-            else:
-                blocks = self._blocks
-                if blocks is None:
-                    blocks = self._blocks = UniformBlocks(self.rng)
-                u = blocks.take(len(present))
+            u = device_uniforms(self, len(present), rng)
             out = [p and x < eta for p, x in zip(present, u, strict=True)]
             n_out = sum(out)
             self.photons_lost_insertion += n_in - n_out

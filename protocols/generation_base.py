@@ -61,6 +61,19 @@ def _store_first_free(memory: Any, qubits: list[Any]) -> list[int]:
     return slots
 
 
+def _store_lowest_free(memory: Any, qubits: list[Any]) -> list[int]:
+    """Store ``qubits`` (heralded: the write always succeeds) in the lowest free slots."""
+    lowest = getattr(memory, "lowest_free_slots", None)
+    if lowest is None:
+        return _store_first_free(memory, qubits)
+    slots = lowest(len(qubits))
+    if len(slots) < len(qubits):
+        raise RuntimeError(f"{memory.full_name}: {len(qubits)} qubits but {len(slots)} free slots")
+    for slot, qubit in zip(slots, qubits, strict=True):
+        memory.store(slot, qubit, apply_efficiency=False)
+    return slots
+
+
 @dataclass
 class _Round:
     """Book-keeping of one detailed round (classical: which slot/station holds what)."""

@@ -19,7 +19,7 @@ from protocols.generation_base import (
     _count_memory,
     _Leg,
     _Round,
-    _store_first_free,
+    _store_lowest_free,
 )
 from protocols.pair import PairHandle
 
@@ -246,15 +246,7 @@ class DetailedGeneration(_Base):
     @staticmethod
     def _store(memory: Any, qubits: list[Any]) -> list[int]:
         """Store ``qubits`` (heralded: the write always succeeds) in the lowest free slots."""
-        lowest = getattr(memory, "lowest_free_slots", None)
-        if lowest is None:
-            return _store_first_free(memory, qubits)
-        slots = lowest(len(qubits))
-        if len(slots) < len(qubits):
-            raise RuntimeError(f"{memory.full_name}: {len(qubits)} qubits but {len(slots)} free slots")
-        for slot, qubit in zip(slots, qubits, strict=True):
-            memory.store(slot, qubit, apply_efficiency=False)
-        return slots
+        return _store_lowest_free(memory, qubits)
 
     def _detection_events(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         """One round with every photon as a message through the components."""

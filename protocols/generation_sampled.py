@@ -39,7 +39,7 @@ from protocols.generation_base import (
     _bell_index,
     _count_memory,
     _Leg,
-    _store_first_free,
+    _store_lowest_free,
 )
 from protocols.orchestrator import RoundOutcome
 from protocols.pair import PairHandle
@@ -109,15 +109,7 @@ class SampledGeneration(_Base):
 
     def _store(self, memory: Any, qubits: list[Any]) -> list[int]:
         """Store ``qubits`` (heralded: the write always succeeds) in the lowest free slots."""
-        lowest = getattr(memory, "lowest_free_slots", None)
-        if lowest is None:
-            return _store_first_free(memory, qubits)
-        slots = lowest(len(qubits))
-        if len(slots) < len(qubits):
-            raise RuntimeError(f"{memory.full_name}: {len(qubits)} qubits but {len(slots)} free slots")
-        for slot, qubit in zip(slots, qubits, strict=True):
-            memory.store(slot, qubit, apply_efficiency=False)
-        return slots
+        return _store_lowest_free(memory, qubits)
 
     def _uniform(self, key: tuple[int, int]) -> _Uniforms:
         """The uniforms of QPU pair ``key``'s stream ``link[a-b]``."""
