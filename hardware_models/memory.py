@@ -47,7 +47,7 @@ from pydantic import Field, model_validator
 from modenhub_net.components import Component, Message
 from modenhub_net.config import ParamsModel
 from modenhub_net.config.base import check_number
-from modenhub_net.qubits.state import BellDiagonalState, _bell_pauli, _remove
+from modenhub_net.qubits.state import BellDiagonalState, bell_pauli_channel, trace_out
 from modenhub_net.simulation import Simulation
 
 __all__ = [
@@ -666,7 +666,7 @@ class QuantumMemory(Component):
         self._qubits[slot] = None
         self._n_free += 1
         self._n_discarded += 1
-        _remove(qubit)  # modenhub_net.qubits.discard
+        trace_out(qubit)  # modenhub_net.qubits.discard without its checks
 
     def release(self, slot: int) -> None:
         """Free ``slot`` without touching its qubit (it was handed elsewhere, e.g. measured)."""
@@ -711,7 +711,7 @@ class QuantumMemory(Component):
         one_minus_cd = -math.expm1(-elapsed_ns * (self._rate_t2 + self._rate_dep))
         p_xy = one_minus_d / 4.0
         p_z = (2.0 * one_minus_cd - one_minus_d) / 4.0
-        _bell_pauli(state, 1.0 - 2.0 * p_xy - p_z, p_z, p_xy, p_xy)
+        bell_pauli_channel(state, 1.0 - 2.0 * p_xy - p_z, p_z, p_xy, p_xy)
 
     def _check(self, slot: int) -> int:
         if not 0 <= slot < self.n_slots:

@@ -20,7 +20,8 @@ from modenhub_net.errors import UserInputError
 
 __all__ = [
     "BellDiagonalState", "Qubit", "QState", "apply_kraus", "apply_pauli_channel", "assign_state",
-    "bell_diagonal_matrix", "create_qubits", "operate", "reduced_dm",
+    "bell_diagonal_matrix", "bell_pauli_channel", "create_qubits", "operate", "reduced_dm",
+    "trace_out",
 ]
 
 _TOL = 1e-9
@@ -566,3 +567,10 @@ def apply_kraus(qubits: Sequence[Qubit], kraus_ops: Sequence[np.ndarray]) -> Non
     n = len(state.qubits)
     targets = _positions(state, qubits)
     state.dm = sum(_conjugate(state.dm, n, targets, op) for op in ops)
+
+
+#: Public names for the device layer (:mod:`hardware_models.memory`): the Pauli channel on one
+#: qubit of a lazily kept Bell-diagonal pair (weights of I, Z, X, Y), and tracing a qubit out of
+#: its state without the argument checks of :func:`modenhub_net.qubits.discard`.
+bell_pauli_channel = _bell_pauli
+trace_out = _remove
