@@ -219,6 +219,12 @@ class _Base:
             if ready.get(x, -1.0) < until_ns:
                 ready[x] = until_ns
 
+    def wait_ready(self, a: int, b: int) -> Generator[Any, Any, None]:
+        """Public :meth:`_wait_ready`: a caller that checks a deadline before a round waits
+        here first, so the round it then starts is not delayed past the check."""
+        if self.hands_over_at_herald:
+            yield from self._wait_ready(a, b)
+
     def _wait_ready(self, a: int, b: int) -> Generator[Any, Any, None]:
         """Wait until QPUs ``a`` and ``b`` are ready for a new round (:meth:`_rest`).
 

@@ -565,6 +565,12 @@ class HubNetwork:
     def release_request(self, a: int, b: int) -> None:
         self.generation.release_request(a, b)
 
+    def wait_ready(self, a: int, b: int):
+        """Wait until QPUs ``a`` and ``b`` may start a round: their emitters' reset and the
+        detectors' dead time after their previous round (a generator for ``yield from``;
+        :meth:`protocols.generation_base._Base.wait_ready`)."""
+        return self.generation.wait_ready(a, b)
+
     def discard_pair(self, pair: PairHandle, reason: str) -> None:
         self.free(pair.node_a, pair.slot_a)
         self.free(pair.node_b, pair.slot_b)

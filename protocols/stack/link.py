@@ -43,7 +43,8 @@ class LinkLayer(Protocol):
     sim : Simulation
     services : object
         The physical layer (the hub network): ``hold_lane(a, b)`` / ``unhold_lane(lane)``,
-        ``link_round(a, b, k)``, ``link_rounds`` (or None), ``release_request(a, b)`` and
+        ``wait_ready(a, b)``, ``link_round(a, b, k)``, ``link_rounds`` (or None),
+        ``release_request(a, b)`` and
         ``budget(a, b).attempt_period_ns``.
     transport : Transport
     name : str, optional
@@ -86,6 +87,7 @@ class LinkLayer(Protocol):
         dropped = False
         skip = net.link_rounds if job.allow_skip else None
         while r < total:
+            yield from net.wait_ready(a, b)  # the QPUs' previous round has reset
             now = sim.now_ns
             if now >= job.deadline_ns:
                 dropped = True
