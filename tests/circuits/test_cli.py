@@ -9,23 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from modenhub_net.cli import main
 from modenhub_net.errors import UserInputError
 from protocols.circuits import cli as circuit_cli
 from protocols.circuits.closed_forms import ghz_ladder_fidelity
+from tests.cli.helpers import run_cli as run
 
 pytest.importorskip("networkx")
 
 BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0], q[1];\n'
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def error_line(err: str) -> str:

@@ -11,10 +11,11 @@ import pytest
 
 import modenhub_net
 from modenhub_net import cli
-from modenhub_net.cli import EXIT_CODES, MAX_TRIALS_FLAG, main
+from modenhub_net.cli import EXIT_CODES, MAX_TRIALS_FLAG
 from modenhub_net.store import load_summary
 from modenhub_net.sweep import plan_sweep
 from modenhub_net.sweep.overrides import parse_override
+from tests.cli.helpers import run_cli as run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,15 +42,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "sweep.toml").write_text(SWEEP, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def error_line(err: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modenhub_net.cli import main
+from tests.cli.helpers import run_cli as _run
 
 TINY = """\
 kind = "aggregate"
@@ -22,15 +22,6 @@ trials = 20
 strategies = ["naive"]
 write_requests = false
 """
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 @pytest.mark.parametrize(("key", "suggestion"), [("bta", "beta"), ("betaa", "beta")])
