@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 
 from modenhub_net import qubits as qb
-from modenhub_net.qubits.bell_diagonal import _trusted_pair  # trusted (checked coefficients)
-from modenhub_net.qubits.state import _new_state  # trusted constructor (checked states only)
+from modenhub_net.qubits import assign_trusted_state, trusted_bell_diagonal_pair
 
 __all__ = [
     "PHI_PLUS_KET",
@@ -44,11 +43,12 @@ def make_pair(dm: np.ndarray, *, trusted: bool = False) -> tuple[Any, Any]:
     """Two fresh qubits in the 4x4 state ``dm``.
 
     ``trusted=True`` skips the density-matrix checks of :func:`modenhub_net.qubits.assign_state`
-    (for a state already checked by :func:`checked_state`); the qubits get their own copy.
+    (:func:`modenhub_net.qubits.assign_trusted_state`, for a state already checked by
+    :func:`checked_state`); the qubits get their own copy.
     """
     q = qb.create_qubits(2)
     if trusted:
-        _new_state(q, dm.copy())
+        assign_trusted_state(q, dm.copy())
     else:
         qb.assign_state(q, dm)
     return q[0], q[1]
@@ -67,7 +67,7 @@ def pair_maker(dm: np.ndarray) -> Callable[[], tuple[Any, Any]]:
     coefficients = qb.bell_coefficients(dm)
     if coefficients is not None:
         c = list(coefficients)
-        return lambda: _trusted_pair(c)
+        return lambda: trusted_bell_diagonal_pair(c)
     return lambda: make_pair(dm, trusted=True)
 
 

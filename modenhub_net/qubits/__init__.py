@@ -32,6 +32,7 @@ from modenhub_net.qubits.bell_diagonal import (
     bell_fidelity,
     create_bell_diagonal_pair,
     is_bell_diagonal,
+    trusted_bell_diagonal_pair,
 )
 from modenhub_net.qubits.channels import (
     amplitude_damp,
@@ -54,6 +55,7 @@ from modenhub_net.qubits.state import (
     apply_kraus,
     apply_superoperator,
     assign_state,
+    assign_trusted_state,
     create_qubits,
     operate,
     reduced_dm,
@@ -62,12 +64,11 @@ from modenhub_net.qubits.state import (
 _operators._register_trusted()
 
 __all__ = [
-    "BELL_LABELS", "CNOT", "CZ", "BellDiagonalState", "H", "I", "QState", "Qubit", "S", "SWAP",
-    "T", "X", "Y", "Z", "amplitude_damp", "apply_kraus", "apply_superoperator", "assign_state",
+    "BELL_LABELS", "CNOT", "CZ", "BellDiagonalState", "H", "I", "QState", "Qubit", "S", "SWAP", "T", "X", "Y",
+    "Z", "amplitude_damp", "apply_kraus", "apply_superoperator", "assign_state", "assign_trusted_state",
     "bell_coefficients", "bell_correction", "bell_diagonal_matrix", "bell_dm", "bell_fidelity",
     "create_bell_diagonal_pair", "is_bell_diagonal", "bell_measure", "bell_outcome_probabilities",
-    "bell_state", "create_bell_pair",
-    "create_qubits", "create_werner_pair", "dephase", "depolarise", "depolarise_for_time",
-    "discard", "fidelity", "lose", "measure", "operate", "pauli_channel", "reduced_dm",
-    "superoperator", "t1t2_liouville", "t1t2_noise", "werner_dm",
+    "bell_state", "create_bell_pair", "create_qubits", "create_werner_pair", "dephase", "depolarise",
+    "depolarise_for_time", "discard", "fidelity", "lose", "measure", "operate", "pauli_channel", "reduced_dm",
+    "superoperator", "t1t2_liouville", "t1t2_noise", "trusted_bell_diagonal_pair", "werner_dm",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from modenhub_net.config.base import check_number
 from modenhub_net.qubits.operators import X, Z
-from modenhub_net.qubits.state import Qubit, _new_state, assign_state, create_qubits
+from modenhub_net.qubits.state import Qubit, assign_state, assign_trusted_state, create_qubits
 
 __all__ = [
     "BELL_LABELS",
@@ -62,7 +62,7 @@ def werner_dm(fidelity: float, *, bell_index: int | str = 0) -> np.ndarray:
 def create_bell_pair(index: int | str = 0, *, names=None) -> tuple[Qubit, Qubit]:
     """Two new qubits in Bell state ``index``."""
     pair = [Qubit(names[0]), Qubit(names[1])] if names else [Qubit("q0"), Qubit("q1")]
-    _new_state(pair, _BELL_DMS[_index(index)].copy())
+    assign_trusted_state(pair, _BELL_DMS[_index(index)].copy())
     return pair[0], pair[1]
 
 

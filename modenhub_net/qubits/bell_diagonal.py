@@ -46,6 +46,7 @@ __all__ = [
     "bell_fidelity",
     "create_bell_diagonal_pair",
     "is_bell_diagonal",
+    "trusted_bell_diagonal_pair",
 ]
 
 #: largest entry of ``rho - sum_i c_i |B_i><B_i|`` (absolute) for which a 4x4 state counts
@@ -107,9 +108,32 @@ def create_bell_diagonal_pair(
     return a, b
 
 
-def _trusted_pair(coefficients: list[float]) -> tuple[Qubit, Qubit]:
-    """:func:`create_bell_diagonal_pair` without the checks (coefficients already checked;
-    the list is copied)."""
+def trusted_bell_diagonal_pair(coefficients: list[float]) -> tuple[Qubit, Qubit]:
+    """Two new qubits ``q0``, ``q1`` in the Bell-diagonal state with ``coefficients``, unchecked.
+
+    The trusted counterpart of :func:`create_bell_diagonal_pair`, for hot paths that make
+    many pairs from coefficients checked once (e.g. by :func:`bell_coefficients` of a state
+    that :func:`modenhub_net.qubits.assign_state` accepted). *Trusted* means that nothing
+    is validated: the caller guarantees four floats ``(c_Phi+, c_Phi-, c_Psi+, c_Psi-)``,
+    each >= 0, summing to 1. Wrong coefficients are not detected and give an unphysical
+    state (wrong fidelities, probabilities outside [0, 1]) instead of an error.
+
+    Parameters
+    ----------
+    coefficients : list of 4 floats
+        The Bell coefficients; copied, so the caller may reuse the list for further pairs.
+
+    Returns
+    -------
+    tuple of 2 Qubit
+        The pair, kept lazily as a :class:`~modenhub_net.qubits.BellDiagonalState`.
+
+    Examples
+    --------
+    >>> a, b = trusted_bell_diagonal_pair([0.9, 0.0, 0.1, 0.0])
+    >>> bell_fidelity(a, b)
+    0.9
+    """
     a, b = Qubit("q0"), Qubit("q1")
     a.state = b.state = BellDiagonalState(coefficients[:], [a, b])
     return a, b

@@ -20,8 +20,8 @@ from modenhub_net.errors import UserInputError
 
 __all__ = [
     "BellDiagonalState", "Qubit", "QState", "apply_kraus", "apply_pauli_channel", "assign_state",
-    "bell_diagonal_matrix", "bell_pauli_channel", "create_qubits", "operate", "reduced_dm",
-    "trace_out",
+    "assign_trusted_state", "bell_diagonal_matrix", "bell_pauli_channel", "create_qubits", "operate",
+    "reduced_dm", "trace_out",
 ]
 
 _TOL = 1e-9
@@ -418,8 +418,33 @@ def assign_state(qubits: Sequence[Qubit], state: np.ndarray) -> QState:
     return new
 
 
-def _new_state(qubits: list[Qubit], dm: np.ndarray) -> QState:
-    """Trusted constructor: ``dm`` is a valid density matrix owned by the new state."""
+def assign_trusted_state(qubits: list[Qubit], dm: np.ndarray) -> QState:
+    """Give fresh ``qubits`` the joint density matrix ``dm`` without checking either.
+
+    The trusted counterpart of :func:`assign_state`, for hot paths that build many states
+    from one matrix already checked (e.g. by :func:`assign_state` itself or
+    :func:`check_density_matrix`). *Trusted* means that nothing is validated: the caller
+    guarantees that ``dm`` is a complex ``(2**n, 2**n)`` density matrix (Hermitian, trace 1,
+    positive semidefinite) for ``n = len(qubits)`` and that the qubits are distinct, not
+    lost, and each new or alone in its state (as from :func:`create_qubits`): a qubit's old
+    state is dropped without the partial trace :func:`assign_state` does, so a qubit still
+    correlated with others would leave their state inconsistent. A wrong input is not
+    detected and gives wrong physics later instead of an error.
+
+    Parameters
+    ----------
+    qubits : list of Qubit
+        Distinct qubits, each new or alone in its state, in the axis order of ``dm``
+        (big-endian). The list becomes :attr:`QState.qubits` (not copied).
+    dm : numpy.ndarray
+        The state, owned by the new :class:`QState` from now on (not copied: pass a copy if
+        the caller keeps using the array).
+
+    Returns
+    -------
+    QState
+        The new state; each qubit's ``state`` points at it.
+    """
     state = QState(dm, qubits)
     for qubit in qubits:
         qubit.state = state
