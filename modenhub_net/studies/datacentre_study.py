@@ -36,7 +36,6 @@ and ``scenario.json``.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Mapping
@@ -55,7 +54,7 @@ from modenhub_net.output import atomic_write_text
 from modenhub_net.queueing import batch_means, saturation_throughput_hz
 from modenhub_net.simulation import stream_seed_sequence
 from modenhub_net.stats import bounded_mean_interval, wilson_interval, z_value
-from modenhub_net.studies.skeleton import Progress, Study, StudyOutput
+from modenhub_net.studies.skeleton import Progress, Study, StudyOutput, with_overrides
 from protocols.workload import Request, uniform_requests
 
 __all__ = [
@@ -248,14 +247,13 @@ class DatacentreScenario(StrictModel):
 
 def load_scenario(document: Mapping[str, Any], *, source: str, seed: int | None = None,
                   trials: int | None = None) -> DatacentreScenario:
-    """Apply CLI overrides (``--trials`` sets ``workload.requests``) and validate."""
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        workload = doc.setdefault("workload", {})
-        if isinstance(workload, dict):
-            workload["requests"] = trials
+    """Apply the CLI overrides (``--trials`` sets ``workload.requests``) and validate.
+
+    The overrides go through the shared :func:`modenhub_net.studies.skeleton.with_overrides`;
+    a bad document raises :class:`~modenhub_net.errors.UserInputError`, one line naming
+    ``source``, the field and its value.
+    """
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("workload.requests",))
     return validate_document(DatacentreScenario, doc, source=source)
 
 
