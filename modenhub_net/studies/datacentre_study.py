@@ -532,8 +532,12 @@ def compute(scenario: DatacentreScenario, progress: Progress) -> StudyOutput:
 # -- figure and report ----------------------------------------------------------------------------
 def draw(scenario: DatacentreScenario, output: StudyOutput, folder: Path) -> list[Path]:
     """``datacentre.pdf`` / ``.png``: per size (rows) served and successful rates, latency p50/p99 and loss
-    (blocked + dropped) vs the offered load, one series per scheduler; then ``REPORT.md``
-    (:func:`report`), written here because its template is the module's own."""
+    (blocked + dropped) vs the offered load, one series per scheduler (colour and marker, legend
+    below); solid lines with filled markers are the served rate and the p99 latency, dashed
+    lines with open markers the successful rate and the p50 latency (key above); then
+    ``REPORT.md`` (:func:`report`), written here because its template is the module's own."""
+    from matplotlib.lines import Line2D
+
     from modenhub_net.reporting import style
 
     points = output.tables["points"]
@@ -561,13 +565,18 @@ def draw(scenario: DatacentreScenario, output: StudyOutput, folder: Path) -> lis
         top = part["offered_rate_hz"].max() / 1e6
         axes[row, 0].plot([0, top], [0, top], color="0.6", linewidth=0.7, linestyle=":", marker="none",
                           label="offered")
-        axes[row, 0].set_ylabel(f"$N = {size}$\nserved; successful dashed (MHz)")
-        axes[row, 1].set_ylabel(style.axis_label("latency p50 (dashed), p99", "us"))
+        axes[row, 0].set_ylabel(f"$N = {size}$\n" + style.axis_label("rate", "MHz"))
+        axes[row, 1].set_ylabel(style.axis_label("latency", "us"))
         axes[row, 1].set_yscale("log")
         axes[row, 2].set_ylabel("P(blocked or dropped)")
         for ax in axes[row]:
             ax.set_xlabel("offered load (MHz)")
     style.figure_legend(fig, axes[0], where="lower", ncol=5)
+    key = [Line2D([], [], color="0.25", linestyle="-", marker="o",
+                  label="solid, filled: served rate (left), p99 latency (middle)"),
+           Line2D([], [], color="0.25", linestyle="--", marker="o", markerfacecolor="none",
+                  label="dashed, open: successful rate (left), p50 latency (middle)")]
+    fig.legend(handles=key, loc="outside upper center", ncol=2)
     paths = style.save_figure(fig, folder, "datacentre")
     atomic_write_text(folder / "REPORT.md", report(scenario, output))
     return paths
