@@ -439,7 +439,8 @@ def plot(scenario: CacheStudyScenario, output: StudyOutput, folder: Path) -> lis
     table = output.tables["points"]
     grid = table[table["label"].isin(["grid", "paper cache"])]
     skews = list(dict.fromkeys(table["skew"]))
-    panels = [("hit_rate", "hit rate", None), ("pair_fidelity", r"pair fidelity at use with $\Phi^+$", None),
+    panels = [("hit_rate", "hit rate", None),
+              ("pair_fidelity", f"pair fidelity at use\nwith {style.PHI_PLUS}", None),
               ("total_attempts_saved", "attempts saved vs no cache\n(incl. pre-generation)", None),
               ("latency_saved", "mean latency saved vs no cache", None)]
     fig, axes = style.new_figure(width="double", nrows=len(panels), ncols=len(skews), squeeze=False,
