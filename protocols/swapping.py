@@ -76,7 +76,6 @@ class CorrectionService:
     def on_message(self, node: int, message: Message) -> None:
         """Handle a correction arriving at ``node`` (bound by the builder)."""
         pair: PairHandle = message.meta["pair"]
-        event = self.ready.pop(pair.pair_id, None)
         duration = 0.0
         if pair.status != "discarded":
             qpu = self._qpu_of(node)
@@ -88,13 +87,14 @@ class CorrectionService:
             for gate in gates:
                 duration += qpu.apply_gate(gate, [location])
             self.applied += 1
-        if duration > 0.0:
+        if duration > 0.0:  # ready once the gates are done: until then wait_ready waits
             timer = self.sim.timeout(duration)
-            timer.callbacks.append(lambda _e: self._done(pair, event))
+            timer.callbacks.append(lambda _e: self._done(pair))
         else:
-            self._done(pair, event)
+            self._done(pair)
 
-    def _done(self, pair: PairHandle, event: Any) -> None:
+    def _done(self, pair: PairHandle) -> None:
+        event = self.ready.pop(pair.pair_id, None)
         if pair.status == "pending":
             pair.status = "ready"
         pair.ready_ns = self.sim.now_ns
