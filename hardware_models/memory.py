@@ -65,6 +65,18 @@ __all__ = [
 _INF = math.inf
 
 
+class _Reserved:
+    """Marks a slot reserved by :meth:`QuantumMemory.reserve` (no qubit in it)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<reserved>"
+
+
+_RESERVED = _Reserved()
+
+
 class MemoryParams(ParamsModel):
     """Physics of one kind of memory qubit (all slots of a memory share it).
 
@@ -460,12 +472,60 @@ class QuantumMemory(Component):
         """Number of empty slots (kept up to date by every write and release: O(1))."""
         return self._n_free
 
-    def count(self, *, emitted: int = 0, photons_collected: int = 0) -> None:
+    def count(self, *, emitted: int = 0, photons_collected: int = 0, stored: int = 0,
+              discarded: int = 0) -> None:
         """Bulk counters of emission attempts whose photons were drawn elsewhere (the link
         modes' array steps and sampled rounds): ``emitted`` attempts, ``photons_collected``
-        of them collected (:attr:`n_emitted`, :attr:`n_photons_collected`)."""
+        of them collected (:attr:`n_emitted`, :attr:`n_photons_collected`); and of heralded
+        qubits that a block of rounds stored in :meth:`reserve`'d slots and discarded after
+        use (:attr:`n_stored`, :attr:`n_discarded`). Ints >= 0."""
         self._n_emitted += emitted
         self._n_photons_collected += photons_collected
+        self._n_stored += stored
+        self._n_discarded += discarded
+
+    # -- reservations (blocks of rounds) ------------------------------------------------
+    def reserve(self, n: int) -> list[int]:
+        """Reserve the ``n`` lowest empty slots for a block of link rounds.
+
+        A block of rounds (:mod:`protocols.link_block`) stores its heralded qubits in these
+        slots and frees them after use itself, round after round; between its first and
+        last round the slots are not free for anyone else (:meth:`is_occupied` is True,
+        :meth:`free_slots` and :attr:`n_free_slots` leave them out, :meth:`access`,
+        :meth:`discard` and :meth:`store` refuse them). :meth:`unreserve` gives them back.
+
+        Raises
+        ------
+        MemorySlotError
+            If fewer than ``n`` slots are empty.
+        """
+        slots = self.lowest_free_slots(n)
+        if len(slots) < n:
+            raise MemorySlotError(f"{self.full_name}: {n} slots to reserve but {len(slots)} free")
+        for slot in slots:
+            self._qubits[slot] = _RESERVED
+        self._n_free -= len(slots)
+        return slots
+
+    def unreserve(self, slots: list[int]) -> None:
+        """Free ``slots`` reserved by :meth:`reserve` (they hold no qubit)."""
+        for slot in slots:
+            if self._qubits[self._check(slot)] is not _RESERVED:
+                raise MemorySlotError(f"{self.full_name}: slot {slot} is not reserved")
+        for slot in slots:
+            self._qubits[slot] = None
+        self._n_free += len(slots)
+
+    def apply_storage_noise(self, qubit: Any, elapsed_ns: float) -> None:
+        """Apply this memory's storage channel for ``elapsed_ns`` to ``qubit`` (held elsewhere).
+
+        The very channel :meth:`access` applies to a stored qubit (see the module notes and
+        :meth:`_pauli_noise`); for a block of rounds that replays a pair's storage history
+        without a slot. Nothing happens for ``elapsed_ns <= 0`` or a noiseless memory,
+        as in :meth:`access`.
+        """
+        if elapsed_ns > 0.0 and (self._t1t2 or self._depol):
+            self._apply_noise(qubit, elapsed_ns)
 
     def occupied_slots(self) -> list[int]:
         """Indices of slots holding a qubit, ascending."""
@@ -511,7 +571,8 @@ class QuantumMemory(Component):
             If the slot holds a qubit (never overwritten).
         """
         if self._qubits[self._check(slot)] is not None:
-            raise SlotOccupiedError(f"{self.full_name}: slot {slot} is occupied; release it first")
+            raise SlotOccupiedError(f"{self.full_name}: slot {slot} is "
+                                    f"{_describe(self._qubits[slot])}; release it first")
         if qubit is None:
             raise ValueError(f"{self.full_name}: cannot store None in slot {slot}")
         if apply_efficiency and self._write_eff < 1.0 and self.rng.random() >= self._write_eff:
@@ -620,8 +681,8 @@ class QuantumMemory(Component):
     def access(self, slot: int) -> Any:
         """Apply the pending noise to the qubit in ``slot`` and return it (it stays stored)."""
         qubit = self._qubits[self._check(slot)]
-        if qubit is None:
-            raise SlotEmptyError(f"{self.full_name}: slot {slot} is empty")
+        if qubit is None or qubit is _RESERVED:
+            raise SlotEmptyError(f"{self.full_name}: slot {slot} is {_describe(qubit)}")
         now = self.sim.env.now
         elapsed = now - self._last_ns[slot]
         if elapsed > 0.0:
@@ -661,8 +722,8 @@ class QuantumMemory(Component):
     def discard(self, slot: int) -> None:
         """Free ``slot``; its qubit is discarded (partners traced out, no noise applied)."""
         qubit = self._qubits[self._check(slot)]
-        if qubit is None:
-            raise SlotEmptyError(f"{self.full_name}: slot {slot} is empty")
+        if qubit is None or qubit is _RESERVED:
+            raise SlotEmptyError(f"{self.full_name}: slot {slot} is {_describe(qubit)}")
         self._qubits[slot] = None
         self._n_free += 1
         self._n_discarded += 1
@@ -670,7 +731,9 @@ class QuantumMemory(Component):
 
     def release(self, slot: int) -> None:
         """Free ``slot`` without touching its qubit (it was handed elsewhere, e.g. measured)."""
-        if self._qubits[self._check(slot)] is not None:
+        if self._qubits[self._check(slot)] is _RESERVED:
+            raise SlotEmptyError(f"{self.full_name}: slot {slot} is reserved (unreserve it)")
+        if self._qubits[slot] is not None:
             self._n_free += 1
         self._qubits[slot] = None
 
@@ -719,8 +782,9 @@ class QuantumMemory(Component):
         return slot
 
     def _occupied(self, slot: int) -> None:
-        if self._qubits[self._check(slot)] is None:
-            raise SlotEmptyError(f"{self.full_name}: slot {slot} is empty")
+        qubit = self._qubits[self._check(slot)]
+        if qubit is None or qubit is _RESERVED:
+            raise SlotEmptyError(f"{self.full_name}: slot {slot} is {_describe(qubit)}")
 
     def _on_qin(self, message: Message) -> None:
         slots: list[int | None] = []
@@ -740,3 +804,10 @@ class QuantumMemory(Component):
                 slots.append(free if self.store(free, qubit) else None)
         if self.on_input is not None:
             self.on_input(message, slots)
+
+
+def _describe(content: Any) -> str:
+    """How a slot's content reads in an error message."""
+    if content is None:
+        return "empty"
+    return "reserved for a block of rounds" if content is _RESERVED else "occupied"

@@ -246,7 +246,18 @@ class QPU(Node):
         float
             The gate duration in ns (``single_qubit_gate_ns`` or ``two_qubit_gate_ns``).
         """
-        qubits = [self.qubit(loc) for loc in locations]
+        return self.apply_gate_to(gate, [self.qubit(loc) for loc in locations])
+
+    def apply_gate_to(self, gate: np.ndarray, qubits: Sequence[Any]) -> float:
+        """:meth:`apply_gate` on ``qubits`` themselves (noise up to now already applied).
+
+        The same unitary and the same gate error as :meth:`apply_gate` (single-qubit
+        depolarising with ``single_qubit_gate_depolar_prob``, two-qubit depolarising Kraus
+        operators with ``two_qubit_gate_depolar_prob``); used where a pair's history is
+        replayed without memory slots (:mod:`protocols.link_block`). Returns the gate
+        duration in ns.
+        """
+        qubits = list(qubits)
         dim = 2 ** len(qubits)
         if getattr(gate, "shape", None) != (dim, dim) and np.shape(gate) != (dim, dim) \
                 or len(qubits) not in (1, 2):

@@ -225,6 +225,18 @@ class _Base:
         if self.hands_over_at_herald:
             yield from self._wait_ready(a, b)
 
+    def ready_at_ns(self, a: int, b: int) -> float:
+        """When QPUs ``a`` and ``b`` may start a round: what :meth:`wait_ready` waits until
+        (now if they are ready), without waiting."""
+        now = self.sim.env.now
+        if not self.hands_over_at_herald:
+            return now
+        ready = self._ready_ns
+        until = now
+        if a not in ready or b not in ready:
+            until = now + max(0.0, *self._resets(a, b))
+        return max(until, ready.get(a, until), ready.get(b, until))
+
     def _wait_ready(self, a: int, b: int) -> Generator[Any, Any, None]:
         """Wait until QPUs ``a`` and ``b`` are ready for a new round (:meth:`_rest`).
 

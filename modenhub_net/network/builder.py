@@ -48,12 +48,14 @@ from hardware_models import (
 from hardware_models.link_budget import LegBudget, pair_link_budget
 from hardware_models.spdc import BELL_INDEX
 from modenhub_net.components import Component, Connection, Message, Node
+from modenhub_net.config.base import check_count
 from modenhub_net.errors import UserInputError
 from modenhub_net.network.spec import LINK_MODES, SCHEMES, HubSpec, QpuSpec
 from modenhub_net.simulation import Simulation
 from protocols.cache import EbitCache
 from protocols.demand import DEFAULT_HALF_LIFE_NS
 from protocols.generation import make_generation
+from protocols.link_block import check_attempts, check_block_arguments, consume_rounds
 from protocols.orchestrator import OperationOutcome, Orchestrator, RoundOutcome, make_policy
 from protocols.pair import PairHandle
 from protocols.records import RequestRecord
@@ -362,6 +364,12 @@ class HubNetwork:
         self._pair_ids += 1
         return self._pair_ids
 
+    def next_pair_ids(self, n: int) -> range:
+        """The next ``n`` pair ids (as ``n`` calls of :meth:`next_pair_id` would give)."""
+        first = self._pair_ids + 1
+        self._pair_ids += n
+        return range(first, first + n)
+
     # -- closed forms of the same devices ---------------------------------------------------
     def budget(self, a: int, b: int) -> LinkBudget:
         """Closed-form budget of one attempt between QPUs ``a`` and ``b`` (cached).
@@ -561,6 +569,57 @@ class HubNetwork:
         rounds skipped (sampled mode, not ``hub_memory_swap``); None where unavailable."""
         gen = self.generation
         return gen.rounds if getattr(gen, "can_skip", lambda: False)() else None
+
+    def link_block(self, a: int, b: int, *, rounds: int | None = None,
+                   until_ns: float | None = None, k: int | None = None):
+        """Back-to-back rounds between QPUs ``a`` and ``b``, every pair used at delivery
+        (a generator for ``yield from``; returns a :class:`protocols.link_block.PairBlock`).
+
+        Each round has ``k`` parallel attempts; each heralded pair is handed over at the
+        herald, corrected, read (its state and fidelity at that instant, from the
+        simulated state) and its slots freed; the next round starts as soon as the QPUs
+        are ready. The sampled mode plays a ``detection_in_hub`` block in one step, with
+        the same pairs as one round at a time (:mod:`protocols.link_block`).
+
+        Parameters
+        ----------
+        a, b : int
+            Two different QPU indices in ``[0, n_qpus)``.
+        rounds : int, optional
+            Rounds to play (>= 0).
+        until_ns : float, optional
+            Start rounds only while they end by this time (ns, >= now; inf allowed). At
+            least one of ``rounds`` and ``until_ns`` is needed.
+        k : int, optional
+            Attempts per round, in ``[1, attempt_cap]`` (default the cap: the free
+            communication slots, BSM stations / sources, lanes, :meth:`attempt_cap`).
+
+        Raises
+        ------
+        UserInputError
+            Naming the option, its value and the allowed range.
+        """
+        for name, x in (("a", a), ("b", b)):
+            check_count(name, x, high=self.n_qpus - 1)
+        if a == b:
+            raise UserInputError(f"link_block: a = b = {a}; a link needs two different QPUs")
+        n_rounds, until, k = check_block_arguments(rounds, until_ns, k, now_ns=self.sim.now_ns)
+        return self._link_block(*sorted((a, b)), rounds=n_rounds, until_ns=until, k=k)
+
+    def _link_block(self, a: int, b: int, *, rounds: int | None, until_ns: float,
+                    k: int | None):
+        lane = yield from self.hold_lane(a, b)
+        try:
+            attempts = check_attempts(k, cap=self.attempt_cap(a, b)[0])
+            gen = self.generation
+            if getattr(gen, "can_block", lambda: False)():
+                block = yield from gen.block(a, b, k=attempts, rounds=rounds, until_ns=until_ns)
+            else:
+                block = yield from consume_rounds(self, a, b, k=attempts, rounds=rounds,
+                                                  until_ns=until_ns)
+        finally:
+            self.unhold_lane(lane)
+        return block
 
     def release_request(self, a: int, b: int) -> None:
         self.generation.release_request(a, b)
