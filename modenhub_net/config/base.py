@@ -41,7 +41,7 @@ import stat
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -684,9 +684,20 @@ def format_validation_error(
     return _format_items(_with_suggestions(error.errors(include_url=False), model), source=source)
 
 
+def _consequential_too_short(item: Mapping[str, Any]) -> bool:
+    """Whether ``item`` is pydantic's "should have at least n items after validation" that
+    follows only from invalid entries (reported on their own lines): the input had enough."""
+    if item.get("type") != "too_short":
+        return False
+    given, least = item.get("input"), (item.get("ctx") or {}).get("min_length")
+    return isinstance(given, Sized) and isinstance(least, int) and len(given) >= least
+
+
 def _format_items(items: list[dict[str, Any]], *, source: str) -> str:
     lines = []
     for item in _expand_nested(items):
+        if _consequential_too_short(item):
+            continue
         path = _field_path(tuple(item.get("loc", ())))
         kind = item.get("type", "")
         message = _rule_text(item.get("msg", "invalid value"))

@@ -44,9 +44,6 @@ def test_bad_field_is_one_line_naming_file_field_and_value(over: dict, field: st
     assert value in message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pydantic adds 'Tuple should have at least 1 item after validation, not 0' after the bad "
-    "entry of a one-entry list; modenhub_net.config.base.format_validation_error keeps it"))
 @pytest.mark.parametrize(("over", "field"), [
     ({"orchestrator": {"schedulers": ["lifo"]}}, "orchestrator.schedulers[0]"),
     ({"network": {"sizes": ["a"]}}, "network.sizes[0]"),
