@@ -11,16 +11,21 @@ its slots reused). The peer side runs in the peer's own virtual environment
 (``benchmarks/peers/README.md`` gives the install commands; nothing here is installed in the
 project's environment, and the peers are not run in CI):
 
-=============================  ===========================================  ==================
-configuration                  peer side (script in ``benchmarks/peers``)   target
-=============================  ===========================================  ==================
-detailed vs SeQUeNCe ket BK    ``sequence_two_node.py --formalism ket``     >= 100x
-sampled vs SeQUeNCe BDS        ``sequence_two_node.py --formalism bds``     >= 300x
-sampled vs SimQN Werner        ``qns_two_node.py --model werner``           >= 20x
-detailed vs SimQN DM           ``qns_two_node.py --model dm``               -
-=============================  ===========================================  ==================
+=================================  ===========================================  ==================
+configuration                      peer side (script in ``benchmarks/peers``)   target
+=================================  ===========================================  ==================
+detailed vs SeQUeNCe ket BK        ``sequence_two_node.py --formalism ket``     >= 100x
+sampled (block) vs SeQUeNCe BDS    ``sequence_two_node.py --formalism bds``     >= 300x
+sampled (block) vs SimQN Werner    ``qns_two_node.py --model werner``           >= 20x
+sampled (rounds) vs SeQUeNCe BDS   ``sequence_two_node.py --formalism bds``     - (for reference)
+sampled (rounds) vs SimQN Werner   ``qns_two_node.py --model werner``           - (for reference)
+detailed vs SimQN DM               ``qns_two_node.py --model dm``               -
+=================================  ===========================================  ==================
 
-The project side is ``bench_two_node_link.py --mode M --json`` (``M`` = detailed or sampled).
+The project side is ``bench_two_node_link.py --mode M --api A --json`` (``M`` = detailed or
+sampled; ``A`` = ``rounds``, one ``link_round`` at a time with each pair waited for, read and
+freed, or ``block``, one ``HubNetwork.link_block`` whose pairs are used at delivery: the same
+rounds and, in the sampled mode, the same pairs, played in one step).
 Each configuration runs ``--repeats`` (default 3) interleaved pairs peer, project, peer,
 project, ... so that machine drift hits both sides alike; each side's wall time is its own
 simulation loop only (building the network and importing are excluded on both sides).
@@ -89,17 +94,24 @@ class Config:
     script: str
     peer_args: tuple[str, ...]
     target: float | None
+    #: the project's consumer API (``bench_two_node_link.py --api``): one ``link_round`` at a
+    #: time, or one ``link_block`` (every pair used at delivery, as the peers' consumers do)
+    api: str
 
 
 CONFIGS = (
     Config("seq-ket", "detailed vs SeQUeNCe ket Barrett-Kok", "detailed", SEQUENCE,
-           "sequence_two_node.py", ("--formalism", "ket"), 100.0),
-    Config("seq-bds", "sampled vs SeQUeNCe Bell-diagonal", "sampled", SEQUENCE,
-           "sequence_two_node.py", ("--formalism", "bds"), 300.0),
-    Config("qns-werner", "sampled vs SimQN Werner objects", "sampled", QNS,
-           "qns_two_node.py", ("--model", "werner"), 20.0),
+           "sequence_two_node.py", ("--formalism", "ket"), 100.0, "rounds"),
+    Config("seq-bds", "sampled (link block) vs SeQUeNCe Bell-diagonal", "sampled", SEQUENCE,
+           "sequence_two_node.py", ("--formalism", "bds"), 300.0, "block"),
+    Config("qns-werner", "sampled (link block) vs SimQN Werner objects", "sampled", QNS,
+           "qns_two_node.py", ("--model", "werner"), 20.0, "block"),
+    Config("seq-bds-rounds", "sampled (one round at a time) vs SeQUeNCe Bell-diagonal", "sampled",
+           SEQUENCE, "sequence_two_node.py", ("--formalism", "bds"), None, "rounds"),
+    Config("qns-werner-rounds", "sampled (one round at a time) vs SimQN Werner objects", "sampled",
+           QNS, "qns_two_node.py", ("--model", "werner"), None, "rounds"),
     Config("qns-dm", "detailed vs SimQN density matrices", "detailed", QNS,
-           "qns_two_node.py", ("--model", "dm"), None),
+           "qns_two_node.py", ("--model", "dm"), None, "rounds"),
 )
 
 
@@ -233,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     for config in configs:
         peer_side = sides.setdefault(f"{config.peer.label} {config.peer_args[-1]}",
                                      Side(f"{config.peer.label} {config.peer_args[-1]}"))
-        project_side = sides.setdefault(f"modenhub-net {config.mode}",
-                                        Side(f"modenhub-net {config.mode}"))
+        project_label = f"modenhub-net {config.mode} {config.api}"
+        project_side = sides.setdefault(project_label, Side(project_label))
         print(f"\n{config.title}")
         print(f"  {'run':>3}  {'peer pairs':>10} {'peer wall s':>11} {'peer pairs/s':>12}   "
               f"{'ours pairs':>10} {'ours wall s':>11} {'ours pairs/s':>12}   {'ratio':>7}")
@@ -244,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                 peer_run = run_json([interpreters[config.peer.name], str(PEERS / config.script),
                                      *config.peer_args, "--seed", str(SEED + i)])
                 project_run = run_json([sys.executable, str(project_bench), "--mode",
-                                        config.mode, "--json"], env=project_env)
+                                        config.mode, "--api", config.api, "--json"],
+                                       env=project_env)
             except RuntimeError as exc:
                 print(f"  run {i + 1} failed: {exc}")
                 failures.append(f"{config.key}: {exc}")

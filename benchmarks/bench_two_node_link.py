@@ -12,7 +12,10 @@ it launches K = 10 parallel attempts (one per free slot pair, ``HubNetwork.attem
 waits for the heralds, and for every heralded pair waits for its Pauli correction, reads the
 fidelity of the *actual* two-qubit density matrix with Phi+ (storage noise applied at that
 access), frees both slots and loops. A round lasts flight 50 us + window 10 ns + herald 50 us,
-so 9,999 rounds fit in 1 s.
+so 9,999 rounds fit in 1 s. ``--api block`` (the sampled mode's default) runs the same task as
+one :meth:`HubNetwork.link_block` (:class:`BlockLink`): the same rounds, every pair used at
+delivery; in the sampled mode the same pairs as one round at a time, played in one step
+(``tests/link_block`` checks the equality), its states simulated once per distinct history.
 
 Printed per link mode (``detailed``: every attempt simulated through the components, a round
 of K attempts as one array step, states built only for heralds; ``sampled``: heralds drawn
@@ -32,9 +35,10 @@ form (``|z| < 5``, or within 1e-9 when every delivered state has the same fideli
 The detailed mode simulates the full 1 s too (about 2 s of CPU time on one core here; it was
 13 s with every photon as a message), so both modes use the same network time (``SIM_NS``).
 
-Run: ``.venv/bin/python benchmarks/bench_two_node_link.py [--mode detailed|sampled] [--json]``.
+Run: ``.venv/bin/python benchmarks/bench_two_node_link.py [--mode detailed|sampled]
+[--api rounds|block] [--json]``.
 ``--mode`` (repeatable; default both, detailed first) picks the link modes; ``--json`` prints
-exactly one JSON object per mode, one line each and nothing else, with the keys ``mode, pairs,
+exactly one JSON object per mode, one line each and nothing else, with the keys ``mode, api, pairs,
 attempts, rounds, wall_s, events, mean_fidelity, p_closed_form`` plus ``sim_ns, seed, p_hat,
 p_se, p_z, fidelity_closed_form, pairs_per_wall_s, events_per_pair, events_per_wall_s,
 failures`` (``benchmarks/bench_peers.py`` reads these lines).
@@ -184,9 +188,38 @@ class ContinuousLink(Protocol):
         return tally
 
 
+class BlockLink(Protocol):
+    """The same task through the multi-round API: one :meth:`HubNetwork.link_block` until
+    ``until_ns`` (rounds that end by then), every pair used at delivery, its fidelity read
+    from its simulated state at that instant (:class:`protocols.link_block.PairBlock`)."""
+
+    def __init__(self, sim: Simulation, net: HubNetwork, *, until_ns: float) -> None:
+        super().__init__(sim, name="block_link")
+        self.net = net
+        self.until_ns = until_ns
+        self.tally = LinkTally()
+
+    def run(self) -> Generator[Any, Any, LinkTally]:
+        block = yield from self.net.link_block(0, 1, until_ns=self.until_ns)
+        tally = self.tally
+        tally.rounds = block.rounds
+        tally.attempts = block.attempts
+        tally.fidelities = block.fidelity
+        tally.expected = 0.5 * (1.0 + HOM_VISIBILITY * np.exp(
+            -block.storage_a_ns / T2_NS - block.storage_b_ns / T2_NS))
+        tally.storage_ns = block.storage_a_ns
+        return tally
+
+
+#: the API each mode uses by default: the sampled mode's block of rounds runs in one step;
+#: the detailed mode simulates every attempt, so one round at a time costs it nothing more
+DEFAULT_API = {"detailed": "rounds", "sampled": "block"}
+
+
 @dataclass
 class ModeResult:
     mode: str
+    api: str
     sim_ns: float
     end_ns: float
     tally: LinkTally
@@ -199,12 +232,16 @@ class ModeResult:
         return len(self.tally.fidelities)
 
 
-def run_mode(mode: str, *, sim_ns: float, seed: int) -> ModeResult:
-    """Build the two-node network in ``mode`` and generate pairs for ``sim_ns`` of network time."""
+def run_mode(mode: str, *, sim_ns: float, seed: int, api: str | None = None) -> ModeResult:
+    """Build the two-node network in ``mode`` and generate pairs for ``sim_ns`` of network time
+    through ``api`` (``"rounds"``: :class:`ContinuousLink`; ``"block"``: :class:`BlockLink`;
+    default :data:`DEFAULT_API`)."""
+    api = api or DEFAULT_API[mode]
     nodes, hub = hardware()
     sim = Simulation(seed=seed)
     net = build_hub_network(sim, nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode=mode)
-    link = ContinuousLink(sim, net, until_ns=sim_ns).start()
+    protocol = BlockLink if api == "block" else ContinuousLink
+    link = protocol(sim, net, until_ns=sim_ns).start()
     env = sim.env
     # events executed = events scheduled (SimPy's private event-id counter, as in
     # bench_kernel.py) minus those still queued; zero overhead per event
@@ -215,7 +252,8 @@ def run_mode(mode: str, *, sim_ns: float, seed: int) -> ModeResult:
     events = next(env._eid) - first_id - 1 - len(env._queue)
     if net.held_qubits() != 0:
         raise RuntimeError(f"{mode}: {net.held_qubits()} qubits left in memory")
-    return ModeResult(mode, sim_ns, sim.now_ns, link.tally, events, wall, net.budget(0, 1).p_success)
+    return ModeResult(mode, api, sim_ns, sim.now_ns, link.tally, events, wall,
+                      net.budget(0, 1).p_success)
 
 
 def report(result: ModeResult, p: float) -> list[str]:
@@ -236,7 +274,7 @@ def report(result: ModeResult, p: float) -> list[str]:
     else:
         f_ok = abs(f_mean - f_exp) < 1e-9
         f_text = f"all states alike, |diff| = {abs(f_mean - f_exp):.1e}"
-    print(f"[{result.mode}] network time {result.sim_ns / 1e9:g} s (last event at "
+    print(f"[{result.mode}, {result.api} API] network time {result.sim_ns / 1e9:g} s (last event at "
           f"{result.end_ns / 1e9:.9f} s)")
     print(f"  rounds {t.rounds:,}  attempts {t.attempts:,} (K = {t.attempts / t.rounds:g} per round)")
     print(f"  delivered pairs {result.pairs:,}  ({result.pairs / (result.sim_ns / 1e9):,.0f} per "
@@ -272,6 +310,7 @@ def summary(result: ModeResult, p: float) -> dict[str, Any]:
     pairs = result.pairs
     return {
         "mode": result.mode,
+        "api": result.api,
         "pairs": pairs,
         "attempts": t.attempts,
         "rounds": t.rounds,
@@ -296,6 +335,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=("detailed", "sampled"), action="append",
                         help="link mode to run; repeatable (default: detailed, then sampled)")
+    parser.add_argument("--api", choices=("rounds", "block"),
+                        help="consumer API: one link_round at a time, or one link_block "
+                             "(default: rounds for detailed, block for sampled)")
     parser.add_argument("--json", action="store_true",
                         help="print exactly one JSON object per mode, one line each, and nothing "
                              "else (checks still set the exit status)")
@@ -319,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     results: dict[str, ModeResult] = {}
     for mode in args.mode:
-        result = results[mode] = run_mode(mode, sim_ns=SIM_NS[mode], seed=SEED)
+        result = results[mode] = run_mode(mode, sim_ns=SIM_NS[mode], seed=SEED, api=args.api)
         if args.json:
             with contextlib.redirect_stdout(io.StringIO()):
                 mode_failures = report(result, p)
