@@ -187,7 +187,7 @@ def physics_line(label: str, runs: list[dict[str, Any]]) -> tuple[str, bool]:
         ok = True
         p_text = f"attempts not reported ({pairs:,} pairs)"
     events = sum(r.get("events") or 0 for r in runs)
-    return (f"  {label:<22} {p_text}  mean F {mean_f:.6f}  "
+    return (f"  {label:<29} {p_text}  mean F {mean_f:.6f}  "
             f"pairs per network s {per_net_s:,.0f}  events per pair "
             f"{events / pairs if pairs else float('nan'):.1f}"), ok
 

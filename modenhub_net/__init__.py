@@ -9,4 +9,4 @@ from modenhub_net.simulation import Simulation, stream_seed_sequence
 
 __all__ = ["Simulation", "UserInputError", "stream_seed_sequence", "__version__"]
 
-__version__ = "0.6.0"
+__version__ = "0.7.0"

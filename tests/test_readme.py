@@ -38,3 +38,21 @@ def test_readme_physical_hub_example_states_what_it_prints(capsys):
     assert len(printed) == 3
     for line in printed:
         assert f"# {line}" in block
+
+
+def test_readme_link_block_example_states_what_it_prints(capsys):
+    """The link-block example prints the lines the README shows, and they are the closed forms:
+    p within 5 standard errors of eta_A eta_B / 2, F = (1 + V exp(-2 t / T2)) / 2."""
+    (block,) = [b for b in BLOCKS if "link_block(" in b]
+    exec(compile(block, "README.md[link block]", "exec"), {"__name__": "__readme__"})
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(printed) == 2
+    for line in printed:
+        assert f"# {line}" in block
+    pairs, rounds, k, p_hat, p = re.search(
+        r"(\d+) pairs in (\d+) rounds of (\d+): p = ([0-9.]+) \(closed form ([0-9.]+)\)",
+        printed[0]).groups()
+    attempts = int(rounds) * int(k)
+    assert abs(int(pairs) / attempts - float(p)) < 5 * math.sqrt(float(p) * (1 - float(p)) / attempts)
+    fidelity, storage_us = map(float, re.search(r"at use ([0-9.]+) after ([0-9.]+) us", printed[1]).groups())
+    assert fidelity == pytest.approx((1 + 0.95 * math.exp(-2 * storage_us * 1e3 / 1e6)) / 2, abs=5e-4)
