@@ -188,16 +188,10 @@ class ContinuousLink(Protocol):
         return tally
 
 
-class BlockLink(Protocol):
+class BlockLink(ContinuousLink):
     """The same task through the multi-round API: one :meth:`HubNetwork.link_block` until
     ``until_ns`` (rounds that end by then), every pair used at delivery, its fidelity read
     from its simulated state at that instant (:class:`protocols.link_block.PairBlock`)."""
-
-    def __init__(self, sim: Simulation, net: HubNetwork, *, until_ns: float) -> None:
-        super().__init__(sim, name="block_link")
-        self.net = net
-        self.until_ns = until_ns
-        self.tally = LinkTally()
 
     def run(self) -> Generator[Any, Any, LinkTally]:
         block = yield from self.net.link_block(0, 1, until_ns=self.until_ns)

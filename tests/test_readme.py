@@ -32,23 +32,25 @@ def test_readme_teleportation_example_matches_closed_form(capsys):
 
 def test_readme_physical_hub_example_states_what_it_prints(capsys):
     """The physical-hub example's printed lines are the ones the README shows under it."""
-    (block,) = [b for b in BLOCKS if "run_policy(" in b]
-    exec(compile(block, "README.md[physical hub]", "exec"), {"__name__": "__readme__"})
+    _check_printed_lines("run_policy(", 3, capsys)
+
+
+def _check_printed_lines(marker: str, n_lines: int, capsys) -> list[str]:
+    """Run the README block containing ``marker``; its ``n_lines`` printed lines must appear in
+    the block as ``# line`` comments. Returns them."""
+    (block,) = [b for b in BLOCKS if marker in b]
+    exec(compile(block, f"README.md[{marker}]", "exec"), {"__name__": "__readme__"})
     printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
-    assert len(printed) == 3
+    assert len(printed) == n_lines
     for line in printed:
         assert f"# {line}" in block
+    return printed
 
 
 def test_readme_link_block_example_states_what_it_prints(capsys):
     """The link-block example prints the lines the README shows, and they are the closed forms:
     p within 5 standard errors of eta_A eta_B / 2, F = (1 + V exp(-2 t / T2)) / 2."""
-    (block,) = [b for b in BLOCKS if "link_block(" in b]
-    exec(compile(block, "README.md[link block]", "exec"), {"__name__": "__readme__"})
-    printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
-    assert len(printed) == 2
-    for line in printed:
-        assert f"# {line}" in block
+    printed = _check_printed_lines("link_block(", 2, capsys)
     pairs, rounds, k, p_hat, p = re.search(
         r"(\d+) pairs in (\d+) rounds of (\d+): p = ([0-9.]+) \(closed form ([0-9.]+)\)",
         printed[0]).groups()
