@@ -149,9 +149,10 @@ def check_block_arguments(rounds: Any, until_ns: Any, k: Any, *,
                           now_ns: float) -> tuple[int | None, float, int | None]:
     """Validate :meth:`~modenhub_net.network.builder.HubNetwork.link_block`'s options.
 
-    ``rounds``: an int >= 0 or None; ``until_ns``: a number >= now (ns, inf allowed) or
-    None; at least one of the two. ``k``: None or an int >= 1 (its upper bound, the free
-    resources, is checked when the block starts: :func:`check_attempts`). Returns
+    ``rounds``: an int >= 0 or None; ``until_ns``: a number >= now (ns; inf only with
+    ``rounds``, so that a block ends) or None; at least one of the two. ``k``: None or an
+    int >= 1 (its upper bound, the free resources, is checked when the block starts:
+    :func:`check_attempts`). Returns
     ``(rounds, until_ns, k)`` with ``until_ns = inf`` when not given.
 
     Raises
@@ -163,7 +164,7 @@ def check_block_arguments(rounds: Any, until_ns: Any, k: Any, *,
         raise UserInputError("link_block: give rounds (an int >= 0) or until_ns (ns), or both")
     n_rounds = None if rounds is None else check_count("rounds", rounds)
     until = math.inf if until_ns is None else check_number(
-        "until_ns", until_ns, low=now_ns, allow_inf=True)
+        "until_ns", until_ns, low=now_ns, allow_inf=rounds is not None)
     return n_rounds, until, None if k is None else check_count("k", k, low=1)
 
 

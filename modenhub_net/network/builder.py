@@ -588,8 +588,8 @@ class HubNetwork:
         rounds : int, optional
             Rounds to play (>= 0).
         until_ns : float, optional
-            Start rounds only while they end by this time (ns, >= now; inf allowed). At
-            least one of ``rounds`` and ``until_ns`` is needed.
+            Start rounds only while they end by this time (ns, >= now; inf only with
+            ``rounds``). At least one of ``rounds`` and ``until_ns`` is needed.
         k : int, optional
             Attempts per round, in ``[1, attempt_cap]`` (default the cap: the free
             communication slots, BSM stations / sources, lanes, :meth:`attempt_cap`).

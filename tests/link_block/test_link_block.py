@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hardware_models import (
@@ -133,6 +134,15 @@ def test_block_success_and_fidelity_match_the_closed_forms(mode: str) -> None:
     expected = 0.5 * (1 + visibility * np.exp(-(block.storage_a_ns + block.storage_b_ns) / t2_ns))
     np.testing.assert_allclose(block.fidelity, expected, atol=1e-12)
     assert np.all(block.storage_a_ns != block.storage_b_ns)  # the two halves really differ
+    # corrected to Phi+: weight (1 + V c) / 2 on Phi+, the rest on Phi- (dephasing keeps the
+    # state in the Phi+/Phi- plane), nothing on Psi+/-
+    coefficients = block.bell_coefficients()
+    np.testing.assert_allclose(coefficients[:, 0], expected, atol=1e-12)
+    np.testing.assert_allclose(coefficients[:, 1], 1 - expected, atol=1e-12)
+    np.testing.assert_allclose(coefficients[:, 2:], 0.0, atol=1e-12)
+    frame = block.to_frame()
+    assert len(frame) == block.n_pairs and frame["fidelity"].equals(pd.Series(block.fidelity))
+    assert set(block.bell_index.tolist()) == {2, 3}  # double click heralds Psi+ and Psi-
 
 
 def test_block_until_ns_plays_the_rounds_that_end_in_time() -> None:
@@ -205,6 +215,7 @@ def test_sampled_block_costs_o1_events() -> None:
     ({"rounds": 2.5}, "rounds = 2.5"),
     ({"until_ns": -5.0}, "until_ns = -5.0"),
     ({"until_ns": "soon"}, "until_ns = 'soon'"),
+    ({"until_ns": math.inf}, "until_ns = inf: must be finite"),
     ({"rounds": 3, "k": 0}, "k = 0"),
     ({}, "give rounds"),
 ])
@@ -237,3 +248,12 @@ def test_more_attempts_than_free_resources_is_refused_when_the_block_starts() ->
     with pytest.raises(UserInputError, match=f"k = {cap + 1}: outside the allowed range"):
         sim.run()
     assert net.held_lanes() == 0  # the lane hold is released on the way out
+
+
+def test_a_block_of_no_rounds_is_empty_and_takes_no_time() -> None:
+    nodes, hub = _case("ideal")
+    out = _play(nodes, hub, mode="sampled", fast=True, rounds=0)
+    block = out["block"]
+    assert (block.rounds, block.n_pairs, block.attempts) == (0, 0, 0)
+    assert block.states.shape == (0, 4, 4) and block.fidelity.shape == (0,)
+    assert out["end_ns"] == 0.0 and out["net"].held_qubits() == 0
