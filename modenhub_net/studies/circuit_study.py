@@ -22,7 +22,6 @@ probabilities by :func:`modenhub_net.stats.bounded_mean_interval`, times by
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +33,7 @@ from pydantic import Field
 
 from modenhub_net.config import StrictModel, validate_document
 from modenhub_net.errors import UserInputError
+from modenhub_net.studies.skeleton import with_overrides
 
 __all__ = [
     "CircuitScenario",
@@ -148,13 +148,7 @@ def load_scenario(
     or for a ``circuit_study`` the replicates per point)."""
     if isinstance(document, Mapping) and document.get("kind") == "circuit_study":
         return load_study(document, source=source, seed=seed, trials=trials)
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        run = doc.setdefault("run", {})
-        if isinstance(run, dict):
-            run["shots"] = trials
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("run.shots",))
     if "base_dir" not in doc and source and not source.startswith("<"):
         doc["base_dir"] = str(Path(source).resolve().parent)
     return validate_document(CircuitScenario, doc, source=source)
@@ -376,11 +370,7 @@ def load_study(
     document: Mapping[str, Any], *, source: str, seed: int | None = None, trials: int | None = None
 ) -> CircuitStudy:
     """Validate a ``circuit_study`` document (``seed`` and ``trials`` = replicates override)."""
-    doc = copy.deepcopy(dict(document))
-    if seed is not None:
-        doc["seed"] = seed
-    if trials is not None:
-        doc["replicates"] = trials
+    doc = with_overrides(document, seed=seed, trials=trials, trials_at=("replicates",))
     if "base_dir" not in doc and source and not source.startswith("<"):
         doc["base_dir"] = str(Path(source).resolve().parent)
     return validate_document(CircuitStudy, doc, source=source)

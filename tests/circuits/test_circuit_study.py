@@ -133,3 +133,18 @@ def test_shipped_study_scenario_validates():
     with pytest.raises(UserInputError, match="replicates"):
         circuit_study.load_scenario(load_toml(SCENARIOS / "circuit_study.toml"), source="s.toml",
                                     trials=1)
+
+
+def test_seed_and_trials_flags_override_a_circuit_scenario_and_a_study() -> None:
+    """``--seed`` and ``--trials`` reach ``seed`` and ``run.shots`` (one circuit) or
+    ``replicates`` (a study); the document itself is left alone."""
+    study_doc = load_toml(SCENARIOS / "circuit_study.toml")
+    study = circuit_study.load_scenario(study_doc, source="s.toml", seed=5, trials=4)
+    assert (study.seed, study.replicates) == (5, 4)
+    assert study_doc == load_toml(SCENARIOS / "circuit_study.toml")
+    one = load_toml(SCENARIOS / "ghz8_hub.toml")
+    scenario = circuit_study.load_scenario(one, source=str(SCENARIOS / "ghz8_hub.toml"), seed=9,
+                                           trials=321)
+    assert (scenario.seed, scenario.run.shots) == (9, 321)
+    assert one == load_toml(SCENARIOS / "ghz8_hub.toml")
+    assert circuit_study.load_scenario(one, source="<test>").seed == one["seed"]
