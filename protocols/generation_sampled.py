@@ -41,7 +41,7 @@ from protocols.generation_base import (
     _Leg,
     _store_lowest_free,
 )
-from protocols.link_block import PairBlock, correction_duration_ns, replay_history
+from protocols.generation_sampled_block import SampledBlocks
 from protocols.orchestrator import RoundOutcome
 from protocols.pair import PairHandle
 
@@ -109,8 +109,9 @@ class _SampledPlan:
         self.fidelity = budget.fidelity
 
 
-class SampledGeneration(_Base):
-    """Sampled ("skip failed attempts") link mode (see the module docstring for its economies)."""
+class SampledGeneration(SampledBlocks, _Base):
+    """Sampled ("skip failed attempts") link mode (see the module docstring for its economies;
+    blocks of rounds in one step: :class:`protocols.generation_sampled_block.SampledBlocks`)."""
 
     mode = "sampled"
     hands_over_at_herald = True
@@ -219,155 +220,6 @@ class SampledGeneration(_Base):
         self._force_herald = True
         outcome = yield from self.round(a, b, k)
         return RoundOutcome(pairs=outcome.pairs, attempts=k * (failed + 1), rounds=failed + 1)
-
-    def can_block(self) -> bool:
-        """Whether :meth:`block` can play a block of rounds in one step (``detection_in_hub``
-        with one correction message per round; otherwise :func:`protocols.link_block.consume_rounds`)."""
-        return self.net.scheme == "detection_in_hub" and self._send_round is not None
-
-    def block(self, a: int, b: int, *, k: int, rounds: int | None,
-              until_ns: float) -> Generator[Any, Any, PairBlock]:
-        """A block of ``detection_in_hub`` rounds whose pairs are used at delivery, in one step.
-
-        The same rounds as :func:`protocols.link_block.consume_rounds` on this mode (same
-        seed, same pairs): each round's herald count is ``Binomial(k, p)`` by its inverse CDF
-        at one uniform and each herald's Bell label one more uniform, read from the pair's
-        stream in the order :meth:`_detection` reads them; a round starts when the QPUs are
-        ready (one attempt period after the previous start) or, if later, when the previous
-        round's last pair was used; each pair is used at its hand-over (:meth:`_hold`) or,
-        if later, when its correction (sent at the herald, applied by ``node_b`` with its
-        gate durations) is done, in herald order. Failed rounds cost one uniform and no
-        object. The state at use of each distinct history (Bell label, use time in the
-        round) is simulated once (:func:`protocols.link_block.replay_history`). Time
-        advances once; the components' counters are updated in bulk.
-
-        The block holds ``k`` BSM stations and reserves ``k`` slots per QPU
-        (:meth:`hardware_models.QuantumMemory.reserve`) from its start to its end.
-        """
-        net, env = self.net, self.sim.env
-        plan = self._plan(a, b)
-        period = plan.period_ns
-        emit = dict(plan.emit)
-        memory = {x: net.qpus[x].comm for x in (a, b)}
-        qpu_b = net.qpus[b]
-        gates = {label: qops.pauli_frame_gates(label) for label in (_PSI_PLUS, _PSI_MINUS)}
-        d_handover = period - max(0.0, *self._resets(a, b))
-        d_correction = plan.herald_ns + net.herald_ns(b)
-        d_ready = {label: d_correction + correction_duration_ns(
-            plan.makers[label], qpu_b=qpu_b, gates=gates[label]) for label in gates}
-        ready_plus, ready_minus = d_ready[_PSI_PLUS], d_ready[_PSI_MINUS]
-        free = self._free_stations
-        devices = [heapq.heappop(free) for _ in range(k)]
-        slots = {x: memory[x].reserve(k) for x in (a, b)}
-        # -- the rounds: one uniform per round, one per herald (as _detection reads them)
-        cdf = self._cdf(plan.budget.p_success, k)
-        uniform = plan.uniform
-        chunk = 4096 + 1 + k
-        buffer, i = uniform.ahead(chunk)
-        n_buffer = len(buffer)
-        max_rounds = rounds if rounds is not None else -1
-        t0 = start = self.ready_at_ns(a, b)
-        rows_t0: list[float] = []
-        rows_round: list[int] = []
-        rows_position: list[int] = []
-        rows_label: list[int] = []
-        rows_use: list[float] = []
-        played = 0
-        end_offset = 0.0
-        while played != max_rounds and t0 + period <= until_ns:
-            if i + 1 + k > n_buffer:
-                uniform.seek(i)
-                buffer, i = uniform.ahead(chunk)
-                n_buffer = len(buffer)
-            n = bisect_right(cdf, buffer[i])
-            i += 1
-            end_offset = d_use = d_handover
-            if n:
-                for j in range(n):
-                    if buffer[i + j] < 0.5:
-                        label, ready = _PSI_PLUS, ready_plus
-                    else:
-                        label, ready = _PSI_MINUS, ready_minus
-                    if ready > d_use:
-                        d_use = ready
-                    rows_t0.append(t0)
-                    rows_round.append(played)
-                    rows_position.append(j)
-                    rows_label.append(label)
-                    rows_use.append(d_use)
-                i += n
-                end_offset = d_use
-            last_t0 = t0
-            t0 = t0 + (d_use if d_use > period else period)
-            played += 1
-        uniform.seek(i)
-        # -- the states at use, one simulation per distinct history
-        histories: dict[tuple[int, float], int] = {}
-        table: list[tuple[np.ndarray, float]] = []
-        state_index = []
-        for key in zip(rows_label, rows_use, strict=True):
-            row = histories.get(key)
-            if row is None:
-                label, d_use = key
-                row = histories[key] = len(table)
-                table.append(replay_history(
-                    plan.makers[label], memory_a=memory[a], memory_b=memory[b], qpu_b=qpu_b,
-                    gates=gates[label], corrected_after_ns=d_correction - emit[b],
-                    used_after_a_ns=d_use - emit[a], used_after_b_ns=d_use - emit[b]))
-            state_index.append(row)
-        n_pairs = len(rows_label)
-        end = last_t0 + end_offset if played else env.now
-        if end > env.now:
-            yield env.timeout(end - env.now)
-        # -- counters and resources, as the per-round path leaves them
-        self._count_block(a, b, devices, k=k, rounds=played, positions=rows_position,
-                          labels=rows_label)
-        for x in (a, b):
-            memory[x].count(stored=n_pairs, discarded=n_pairs)
-            memory[x].unreserve(slots[x])
-            if played:
-                self._ready_ns[x] = max(self._ready_ns.get(x, -1.0), last_t0 + period)
-        for j in devices:
-            heapq.heappush(free, j)
-        net.corrections.applied += n_pairs
-        t0s = np.asarray(rows_t0, dtype=float)
-        position = np.asarray(rows_position, dtype=np.int64)
-        index = np.asarray(state_index, dtype=np.int64)
-        fidelities = np.array([f for _, f in table], dtype=float)
-        return PairBlock(
-            node_a=a, node_b=b, attempts_per_round=k, rounds=played, start_ns=start,
-            end_ns=env.now, pair_id=np.asarray(net.next_pair_ids(n_pairs), dtype=np.int64),
-            round_index=np.asarray(rows_round, dtype=np.int64),
-            heralded_ns=t0s + plan.herald_ns, delivered_ns=t0s + np.asarray(rows_use, dtype=float),
-            emitted_a_ns=t0s + emit[a], emitted_b_ns=t0s + emit[b],
-            bell_index=np.asarray(rows_label, dtype=np.int8),
-            slot_a=np.asarray(slots[a], dtype=np.int64)[position],
-            slot_b=np.asarray(slots[b], dtype=np.int64)[position],
-            state_index=index,
-            states=np.array([s for s, _ in table], dtype=complex).reshape(-1, 4, 4),
-            fidelity=fidelities[index] if n_pairs else np.zeros(0),
-        )
-
-    def _count_block(self, a: int, b: int, devices: list[int], *, k: int, rounds: int,
-                     positions: list[int], labels: list[int]) -> None:
-        """Bulk counters of a block's ``rounds`` rounds of ``k`` attempts on ``devices``."""
-        net = self.net
-        n = k * rounds
-        self.attempts_total += n
-        self.rounds_total += rounds
-        self.heralds_total += len(labels)
-        for x in (a, b):
-            net.qpus[x].comm.count(emitted=n)
-            net.links[x].channel_ab.count(sent=n)
-            net.switch.count(photons_in=n)
-        plus = np.bincount(np.asarray(positions, dtype=np.int64)[np.asarray(labels) == _PSI_PLUS],
-                           minlength=k) if labels else np.zeros(k, dtype=np.int64)
-        total = np.bincount(np.asarray(positions, dtype=np.int64), minlength=k) if labels \
-            else np.zeros(k, dtype=np.int64)
-        for j, device in enumerate(devices):
-            heralds = {name: int(count) for name, count in
-                       (("Psi+", plus[j]), ("Psi-", total[j] - plus[j])) if count}
-            net.stations[device].count(attempts=rounds, heralds=heralds)
 
     def _count_failed(self, a: int, b: int, k: int, rounds: int) -> None:
         """Bulk counters of ``rounds`` failed rounds of ``k`` attempts."""

@@ -16,8 +16,9 @@ Two ways to run a block, with the same result:
 - :func:`consume_rounds` (any link mode and scheme): one :meth:`round` after the other,
   each pair waited for, accessed, read and freed through the components, as a per-round
   consumer does.
-- The sampled link mode's fast path (:meth:`protocols.generation_sampled.SampledGeneration.block`,
-  ``detection_in_hub``): the block's rounds are drawn in one step with the same uniforms, in
+- The sampled link mode's fast path
+  (:meth:`protocols.generation_sampled_block.SampledBlocks.block`, ``detection_in_hub`` and
+  ``source_in_hub``): the block's rounds are drawn in one step with the same uniforms, in
   the same order, as the per-round path draws them, so the same seed gives the same pairs;
   time advances once per block; a pair's state at delivery is the *simulated* state of its
   history (emission, storage in each memory, correction gate with its error, storage up to

@@ -578,7 +578,8 @@ class HubNetwork:
         Each round has ``k`` parallel attempts; each heralded pair is handed over at the
         herald, corrected, read (its state and fidelity at that instant, from the
         simulated state) and its slots freed; the next round starts as soon as the QPUs
-        are ready. The sampled mode plays a ``detection_in_hub`` block in one step, with
+        are ready. The sampled mode plays a ``detection_in_hub`` or ``source_in_hub``
+        block in one step, with
         the same pairs as one round at a time (:mod:`protocols.link_block`).
 
         Parameters

@@ -55,10 +55,10 @@ def _case(name: str) -> tuple[list[QpuSpec], HubSpec]:
 
 
 def _play(nodes: list[QpuSpec], hub: HubSpec, *, mode: str, fast: bool, rounds: int | None,
-          until_ns: float | None = None, seed: int = 11) -> dict:
+          until_ns: float | None = None, seed: int = 11, scheme: str = "detection_in_hub") -> dict:
     """One block (``fast``: ``net.link_block``; else one round at a time), then one more round."""
     sim = Simulation(seed=seed)
-    net = build_hub_network(sim, nodes=nodes, hub=hub, scheme="detection_in_hub", link_mode=mode)
+    net = build_hub_network(sim, nodes=nodes, hub=hub, scheme=scheme, link_mode=mode)
     out: dict = {"net": net, "sim": sim}
 
     def process():
@@ -78,22 +78,27 @@ def _play(nodes: list[QpuSpec], hub: HubSpec, *, mode: str, fast: bool, rounds: 
     return out
 
 
-def _rounds_for(nodes: list[QpuSpec], hub: HubSpec, pairs: int) -> int:
+def _rounds_for(nodes: list[QpuSpec], hub: HubSpec, pairs: int, scheme: str) -> int:
     """Rounds that herald about ``pairs`` pairs (at most 20,000)."""
-    net = build_hub_network(Simulation(seed=0), nodes=nodes, hub=hub, scheme="detection_in_hub")
+    net = build_hub_network(Simulation(seed=0), nodes=nodes, hub=hub, scheme=scheme)
     k = net.attempt_cap(0, 1)[0]
     return min(20_000, math.ceil(pairs / (k * net.budget(0, 1).p_success)))
 
 
-@pytest.mark.parametrize("name", [*PRESETS, "validation-double_click", "validation-single_click"])
-def test_sampled_block_gives_the_same_pairs_as_one_round_at_a_time(name: str) -> None:
+@pytest.mark.parametrize(("scheme", "name"), [
+    *[("detection_in_hub", name) for name in
+      [*PRESETS, "validation-double_click", "validation-single_click"]],
+    *[("source_in_hub", name) for name in [*PRESETS, "validation-double_click"]],
+])
+def test_sampled_block_gives_the_same_pairs_as_one_round_at_a_time(scheme: str, name: str) -> None:
     """The one-step block draws the same uniforms in the same order as the per-round path and
     simulates each history with the same channels: identical pairs, states, counters, times,
     and the stream continues at the same place (the next round is identical too)."""
     nodes, hub = _case(name)
-    rounds = _rounds_for(nodes, hub, 40)
-    fast = _play(nodes, hub, mode="sampled", fast=True, rounds=rounds)
-    slow = _play(nodes, hub, mode="sampled", fast=False, rounds=rounds)
+    rounds = _rounds_for(nodes, hub, 40, scheme)
+    fast = _play(nodes, hub, mode="sampled", fast=True, rounds=rounds, scheme=scheme)
+    slow = _play(nodes, hub, mode="sampled", fast=False, rounds=rounds, scheme=scheme)
+    assert fast["net"].generation.can_block()
     a, b = fast["block"], slow["block"]
     assert a.rounds == b.rounds == rounds
     assert a.n_pairs == b.n_pairs > 0
