@@ -148,3 +148,45 @@ def test_seed_and_trials_flags_override_a_circuit_scenario_and_a_study() -> None
     assert (scenario.seed, scenario.run.shots) == (9, 321)
     assert one == load_toml(SCENARIOS / "ghz8_hub.toml")
     assert circuit_study.load_scenario(one, source="<test>").seed == one["seed"]
+
+
+def test_report_notes_match_the_shipped_tables() -> None:
+    """Every number the hand-written ``REPORT_NOTES`` quotes is the shipped summary's value
+    (rounded as written), so a regeneration that moves one fails here until the text follows."""
+    summary = pd.read_csv(SCENARIOS.parents[1] / "results" / "circuit_study" / "summary.csv")
+    notes = circuit_study.REPORT_NOTES
+
+    def value(preset: str, circuit: str, qpus: int, variant: str, column: str = "fidelity") -> float:
+        row = summary.query("preset == @preset and circuit == @circuit and n_qpus == @qpus "
+                            "and variant == @variant")
+        assert len(row) == 1, (preset, circuit, qpus, variant)
+        return float(row[column].iloc[0])
+
+    quoted = {  # (preset, circuit, QPUs, variant) -> decimals as written in the notes
+        ("near_term_trapped_ion", "qft10", 1, "baseline"): 2,
+        ("near_term_trapped_ion", "qaoa10", 1, "baseline"): 2,
+        ("future", "ghz16", 16, "baseline"): 2,
+        ("future", "qft10", 5, "baseline"): 3,
+        ("near_term_trapped_ion", "ghz16", 4, "baseline"): 3,
+        ("near_term_trapped_ion", "ghz16", 4, "naive"): 3,
+        ("future", "qft10", 5, "naive"): 3,
+        ("future", "ghz16", 4, "baseline"): 2,
+        ("future", "ghz16", 4, "round_robin"): 2,
+        ("future", "qaoa10", 5, "baseline"): 3,
+        ("future", "qaoa10", 5, "share_ebits"): 3,
+        ("future", "grover3", 3, "baseline"): 3,
+        ("future", "grover3", 3, "share_ebits"): 3,
+    }
+    for key, decimals in quoted.items():
+        text = f"{value(*key):.{decimals}f}"
+        assert text in notes, (key, text)
+    for circuit, qpus in (("qft10", 2), ("qaoa10", 2)):  # "below 0.01 on two or more"
+        assert value("near_term_trapped_ion", circuit, qpus, "baseline") < 0.01
+    # orchestrated rounds at least halve the naive makespan (trapped-ion GHZ-16 on 4, future QFT-10)
+    for key in (("near_term_trapped_ion", "ghz16", 4), ("future", "qft10", 5)):
+        assert 2 * value(*key, "baseline", "makespan_ns") <= 1.01 * value(*key, "naive", "makespan_ns")
+    # prefetching: makespan -4 to -7 % on `future` (rounded to whole per cent)
+    for circuit, qpus in (("ghz16", 4), ("qft10", 5), ("qaoa10", 5), ("grover3", 3)):
+        change = value("future", circuit, qpus, "prefetch", "makespan_ns") / \
+            value("future", circuit, qpus, "baseline", "makespan_ns") - 1
+        assert -0.075 <= change <= -0.035, (circuit, change)
