@@ -153,8 +153,8 @@ def check_block_arguments(rounds: Any, until_ns: Any, k: Any, *,
     ``rounds``: an int >= 0 or None; ``until_ns``: a number >= now (ns; inf only with
     ``rounds``, so that a block ends) or None; at least one of the two. ``k``: None or an
     int >= 1 (its upper bound, the free resources, is checked when the block starts:
-    :func:`check_attempts`). Returns
-    ``(rounds, until_ns, k)`` with ``until_ns = inf`` when not given.
+    :func:`check_attempts`). Returns ``(rounds, until_ns, k)`` with ``until_ns = inf`` when
+    not given.
 
     Raises
     ------
