@@ -131,13 +131,15 @@ def bare_simpy_events_per_s(n_events: int = 200_000) -> float:
     return n_events / (time.perf_counter() - start)
 
 
-def closed_form_fidelity(storage_a_ns: float, storage_b_ns: float) -> float:
+def closed_form_fidelity(storage_a_ns: Any, storage_b_ns: Any) -> Any:
     """``(1 + V exp(-t_A/T2 - t_B/T2)) / 2``: the heralded Bell-diagonal state, both halves dephased.
 
     The heralded state is ``(1+V)/2 Phi+ + (1-V)/2 Phi-`` (ARCHITECTURE.md §3); pure dephasing
-    (T1 = inf) of each stored half multiplies its coherence ``V/2`` by ``exp(-t/T2)``.
+    (T1 = inf) of each stored half multiplies its coherence ``V/2`` by ``exp(-t/T2)``. Floats
+    (``math.exp``, cheap in the per-pair loop) or numpy arrays of storage times, ns.
     """
-    return 0.5 * (1.0 + HOM_VISIBILITY * math.exp(-storage_a_ns / T2_NS - storage_b_ns / T2_NS))
+    exp = np.exp if isinstance(storage_a_ns, np.ndarray) else math.exp
+    return 0.5 * (1.0 + HOM_VISIBILITY * exp(-storage_a_ns / T2_NS - storage_b_ns / T2_NS))
 
 
 @dataclass
@@ -199,8 +201,7 @@ class BlockLink(ContinuousLink):
         tally.rounds = block.rounds
         tally.attempts = block.attempts
         tally.fidelities = block.fidelity
-        tally.expected = 0.5 * (1.0 + HOM_VISIBILITY * np.exp(
-            -block.storage_a_ns / T2_NS - block.storage_b_ns / T2_NS))
+        tally.expected = closed_form_fidelity(block.storage_a_ns, block.storage_b_ns)
         tally.storage_ns = block.storage_a_ns
         return tally
 

@@ -228,14 +228,17 @@ class _Base:
     def ready_at_ns(self, a: int, b: int) -> float:
         """When QPUs ``a`` and ``b`` may start a round: what :meth:`wait_ready` waits until
         (now if they are ready), without waiting."""
-        now = self.sim.env.now
         if not self.hands_over_at_herald:
-            return now
+            return self.sim.env.now
+        return self._readiness(a, b)[0]
+
+    def _readiness(self, a: int, b: int) -> tuple[float, float]:
+        """``(when both QPUs are ready, the ready time of a QPU without a previous round)``:
+        a fresh QPU is ready after its reset from now (:meth:`_wait_ready`)."""
         ready = self._ready_ns
-        until = now
-        if a not in ready or b not in ready:
-            until = now + max(0.0, *self._resets(a, b))
-        return max(until, ready.get(a, until), ready.get(b, until))
+        now = self.sim.env.now
+        fresh = now + max(0.0, *self._resets(a, b)) if a not in ready or b not in ready else now
+        return max(fresh, ready.get(a, fresh), ready.get(b, fresh)), fresh
 
     def _wait_ready(self, a: int, b: int) -> Generator[Any, Any, None]:
         """Wait until QPUs ``a`` and ``b`` are ready for a new round (:meth:`_rest`).
@@ -245,15 +248,10 @@ class _Base:
         included, lasts one attempt period from the call to the next call when rounds
         follow each other.
         """
-        ready = self._ready_ns
+        until, fresh = self._readiness(a, b)
+        for x in (a, b):
+            self._ready_ns.setdefault(x, fresh)
         now = self.sim.env.now
-        until = now
-        fresh = [x for x in (a, b) if x not in ready]
-        if fresh:
-            until = now + max(0.0, *self._resets(a, b))
-            for x in fresh:
-                ready[x] = until
-        until = max(until, ready[a], ready[b])
         if until > now:
             yield self.sim.env.timeout(until - now)
 

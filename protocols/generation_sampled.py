@@ -336,7 +336,7 @@ class SampledGeneration(SampledBlocks, _Base):
         n = self._herald_count(self._uniform((a, b)), k, budget.p_success)
         make = self._maker(self._state((a, b), budget.heralded_state))
         built = [make() for _ in range(n)]
-        start = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
+        start, decide = self._source_timing(a, b)
         for j in range(k):
             net.sources[j].count(pulses=1)
         slots: dict[int, list[int]] = {}
@@ -344,9 +344,6 @@ class SampledGeneration(SampledBlocks, _Base):
             yield from self._until(t0 + start + net.flight_ns(x))
             slots[x] = self._store(net.qpus[x].comm, [pair[0 if x == a else 1] for pair in built])
             self._count_photons(x, k, up=False)
-        decide = start + net.hub.processing_ns + max(
-            net.flight_ns(x) + net.specs[x].detector.window_ns + net.report_ns(x) for x in (a, b)
-        )
         yield from self._until(t0 + decide)
         index = _bell_index(net.hub.source.bell_state)
         pairs = []
@@ -356,6 +353,17 @@ class SampledGeneration(SampledBlocks, _Base):
             pairs.append(pair)
         yield from self._hold(a, b, t0 + budget.attempt_period_ns)
         return pairs
+
+    def _source_timing(self, a: int, b: int) -> tuple[float, float]:
+        """``source_in_hub``: after the round start, when the source fires (the slower
+        storing memory's initialisation) and when the hub decides (the later QPU's photon
+        flight, herald-detector window and report, plus the hub's processing), ns."""
+        net = self.net
+        start = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
+        decide = start + net.hub.processing_ns + max(
+            net.flight_ns(x) + net.specs[x].detector.window_ns + net.report_ns(x) for x in (a, b)
+        )
+        return start, decide
 
     def _swap(self, a: int, b: int, k: int, lane: int) -> Generator[Any, Any, list[PairHandle]]:
         net, sim = self.net, self.sim

@@ -73,9 +73,7 @@ class SampledBlocks:
                                   dict(plan.emit), plan.herald_ns, (_PSI_PLUS, _PSI_MINUS),
                                   plan.makers)
         budget = net.budget(a, b)
-        start = max(net.qpus[x].comm.params.emitter_initialisation_ns for x in (a, b))
-        decide = start + net.hub.processing_ns + max(
-            net.flight_ns(x) + net.specs[x].detector.window_ns + net.report_ns(x) for x in (a, b))
+        start, decide = self._source_timing(a, b)
         index = _bell_index(net.hub.source.bell_state)
         maker = self._maker(self._state((a, b), budget.heralded_state))
         return _BlockSchedule(self._uniform((a, b)), budget.p_success,
